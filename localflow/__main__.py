@@ -1,0 +1,3 @@
+from localflow.cli.main import main
+
+main()
