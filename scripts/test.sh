@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set the machine up (scripts/setup.sh), then run pytest with the given arguments.
+# Exits with pytest's code, except that "no tests collected" (5) counts as a failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+
+rc=0
+"${PYTHON:-python3}" -m pytest -q "$@" </dev/null || rc=$?
+if [ "$rc" -eq 5 ]; then
+  echo "test.sh: pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$rc"
