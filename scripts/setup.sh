@@ -26,8 +26,21 @@ if [ -f "$stamp" ] && installed_here; then
   echo "setup: localflow already installed (editable) from $root"
 else
   t0=$SECONDS
-  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore \
-    "$py" -m pip install -q -e '.[test]' </dev/null
+  if ! "$py" -m pip --version >/dev/null 2>&1; then
+    echo "setup: $py has no pip: installing Debian's python3-pip"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip </dev/null >/dev/null
+  fi
+  export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_ROOT_USER_ACTION=ignore
+  if ! out=$("$py" -m pip install -q -e '.[test]' </dev/null 2>&1); then
+    if grep -q externally-managed-environment <<<"$out"; then
+      # a distribution's own python (PEP 668): install beside its packages all the same
+      "$py" -m pip install -q --break-system-packages -e '.[test]' </dev/null
+    else
+      echo "$out" >&2
+      exit 1
+    fi
+  fi
   mkdir -p "$stamp_dir" && touch "$stamp"
   echo "setup: pip install -e '.[test]' done in $((SECONDS - t0)) s"
 fi
