@@ -1,0 +1,43 @@
+"""`localflow lint`: load and validate files, one line per problem; never touches Docker."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from localflow.errors import LocalflowError
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            out.extend(str(f) for f in sorted(Path(p).rglob("*")) if f.suffix in (".yaml", ".yml", ".json"))
+        else:
+            out.append(p)
+    return out
+
+
+def lint_files(paths: list[str], templates: list[str]) -> list[str]:
+    from localflow.spec.load import load_documents, load_templates, merge
+    from localflow.spec.validate import validate_bundle
+
+    errors: list[str] = []
+    files = expand_paths(paths)
+    bundles = {}
+    for f in files:
+        try:
+            bundles[f] = load_documents(f)
+        except LocalflowError as e:
+            errors.append(str(e))
+    try:
+        extra = [load_templates(t) for t in templates]
+    except LocalflowError as e:
+        return errors + [str(e)]
+    pool = merge(list(bundles.values()) + extra) if (bundles or extra) else None
+    for f, b in bundles.items():
+        try:
+            validate_bundle(b, file=os.path.basename(f), templates=pool)
+        except LocalflowError as e:
+            errors.append(str(e))
+    return errors

@@ -1,0 +1,95 @@
+"""The `localflow` command. Exit codes: 0 Succeeded, 1 Failed/Error, 2 usage or validation error."""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+from localflow import __version__
+
+app = typer.Typer(
+    name="localflow", no_args_is_help=True, add_completion=True,
+    help="Run Argo Workflow YAML on one machine with Docker.\n\n"
+         "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _fail(e: Exception) -> None:
+    from localflow.cli import output as O
+    from localflow.errors import LocalflowError
+    if isinstance(e, LocalflowError):
+        O.err(f"localflow: {e}")
+        raise typer.Exit(getattr(e, "exit_code", 1))
+    raise e
+
+
+@app.command()
+def submit(
+    file: str = typer.Argument(..., help="Workflow YAML (multi-document files too)"),
+    parameter: List[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
+    parameter_file: Optional[str] = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
+    entrypoint: Optional[str] = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
+    name: Optional[str] = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="json | yaml | name"),
+    templates: List[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+    input_artifact: List[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
+    from_ref: Optional[str] = typer.Option(None, "--from", help="workflowtemplate/NAME from --templates"),
+    keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
+) -> None:
+    """Run a workflow in the foreground, streaming logs; print the final tree.
+
+    Example: localflow submit hello-world.yaml -p message="goodbye world"
+    """
+    from localflow.cli.submit import SubmitOptions
+    from localflow.cli.submit import submit as do_submit
+    try:
+        code = do_submit(SubmitOptions(file=file, parameters=parameter, parameter_file=parameter_file,
+                                       entrypoint=entrypoint, name=name, output=output, templates=templates,
+                                       input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref))
+    except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
+        _fail(e)
+    raise typer.Exit(code)
+
+
+@app.command()
+def lint(
+    files: List[str] = typer.Argument(..., help="files to check"),
+    templates: List[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+) -> None:
+    """Check workflows without running anything (no Docker needed).
+
+    Example: localflow lint steps.yaml dag.yaml
+    """
+    from localflow.cli import output as O
+    from localflow.cli.lint import lint_files
+    errors = lint_files(files, templates)
+    for line in errors:
+        O.err(line)
+    if not errors:
+        O.out(f"no linting errors found in {len(files)} file{'s' if len(files) != 1 else ''}")
+    raise typer.Exit(2 if errors else 0)
+
+
+@app.command()
+def version() -> None:
+    """Print localflow's version.
+
+    Example: localflow version
+    """
+    typer.echo(f"localflow {__version__}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("localflow: interrupted\n")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

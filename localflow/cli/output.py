@@ -1,0 +1,52 @@
+"""Everything localflow prints goes through here: one console, secrets masked, errors as one line."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Iterable
+
+MASK = "***"
+_lock = threading.Lock()
+_secrets: list[str] = []
+
+
+def add_secrets(values: Iterable[str]) -> None:
+    for v in values:
+        if v and v not in _secrets:
+            _secrets.append(v)
+    _secrets.sort(key=len, reverse=True)
+
+
+def mask(text: str) -> str:
+    for s in _secrets:
+        if s in text:
+            text = text.replace(s, MASK)
+    return text
+
+
+def out(text: str = "") -> None:
+    with _lock:
+        sys.stdout.write(mask(text) + "\n")
+        sys.stdout.flush()
+
+
+def err(text: str) -> None:
+    with _lock:
+        sys.stderr.write(mask(text) + "\n")
+        sys.stderr.flush()
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+PALETTE = ["cyan", "magenta", "yellow", "green", "blue", "bright_cyan", "bright_magenta", "bright_yellow"]
+_ANSI = {"cyan": "36", "magenta": "35", "yellow": "33", "green": "32", "blue": "34", "bright_cyan": "96",
+         "bright_magenta": "95", "bright_yellow": "93", "red": "31", "dim": "2"}
+
+
+def colour(text: str, name: str) -> str:
+    if not is_tty():
+        return text
+    return f"\x1b[{_ANSI.get(name, '0')}m{text}\x1b[0m"

@@ -1,0 +1,243 @@
+"""`localflow submit`: load, validate, run in the foreground, print logs and the final tree."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from localflow.errors import LocalflowError, SpecError
+
+from . import output as O
+
+
+@dataclass
+class SubmitOptions:
+    file: str
+    parameters: list[str] = field(default_factory=list)
+    parameter_file: str | None = None
+    entrypoint: str | None = None
+    name: str | None = None
+    output: str | None = None
+    templates: list[str] = field(default_factory=list)
+    input_artifacts: list[str] = field(default_factory=list)
+    keep: bool = False
+    quiet: bool = False
+    from_ref: str | None = None
+
+
+def parse_parameters(pairs: list[str], parameter_file: str | None) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if parameter_file:
+        import yaml
+        try:
+            with open(parameter_file) as f:
+                data = yaml.safe_load(f) or {}
+        except OSError as e:
+            raise SpecError(f"cannot read parameter file: {e.strerror}", file=parameter_file) from e
+        except yaml.YAMLError as e:
+            raise SpecError(f"not YAML or JSON: {str(e).splitlines()[0]}", file=parameter_file) from e
+        if not isinstance(data, dict):
+            raise SpecError("a parameter file must hold a mapping of names to values", file=parameter_file)
+        for k, v in data.items():
+            params[str(k)] = v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else (
+                "true" if v is True else "false" if v is False else str(v))
+    for pair in pairs:
+        if "=" not in pair:
+            raise SpecError(f"-p {pair!r}: expected NAME=VALUE")
+        k, v = pair.split("=", 1)
+        params[k.strip()] = v
+    return params
+
+
+def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[str]]:
+    """Load and validate: (workflow, bundle, parameters, warnings). Raises SpecError."""
+    from localflow.spec.load import load_documents, load_templates, merge
+    from localflow.spec.validate import validate_workflow
+
+    bundle = load_documents(opts.file)
+    extra = [load_templates(t) for t in opts.templates]
+    if extra:
+        bundle = merge([bundle] + extra)
+    wf = pick_workflow(bundle, opts)
+    params = parse_parameters(opts.parameters, opts.parameter_file)
+    warnings = validate_workflow(wf, file=os.path.basename(opts.file), templates=bundle,
+                                 entrypoint=opts.entrypoint, parameters=params)
+    return wf, bundle, params, warnings or []
+
+
+def pick_workflow(bundle: Any, opts: SubmitOptions) -> Any:
+    from localflow.spec import model as M
+    fname = os.path.basename(opts.file)
+    if opts.from_ref:
+        kind, _, name = opts.from_ref.partition("/")
+        pool = bundle.cluster_workflow_templates if kind.lower().startswith("cluster") else bundle.workflow_templates
+        if name not in pool:
+            raise SpecError(f"--from {opts.from_ref}: no such template (known: {', '.join(sorted(pool)) or 'none'})",
+                            file=fname)
+        wft = pool[name]
+        return M.Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow",
+                          metadata=M.ObjectMeta(generate_name=f"{name}-"),
+                          spec=M.WorkflowSpec(workflow_template_ref=M.WorkflowTemplateRef(name=name)))
+    if bundle.workflows:
+        return bundle.workflows[0]
+    if bundle.cron_workflows:
+        cron = bundle.cron_workflows[0]
+        meta = cron.metadata
+        return M.Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow",
+                          metadata=M.ObjectMeta(generate_name=f"{meta.name or 'cron'}-", labels=meta.labels),
+                          spec=cron.spec.workflow_spec)
+    raise SpecError("no Workflow or CronWorkflow in the file (WorkflowTemplates run with --from "
+                    "workflowtemplate/NAME)", file=fname)
+
+
+def resolve_workflow_template_ref(wf: Any, bundle: Any) -> Any:
+    """A Workflow with `workflowTemplateRef` runs the referenced template's spec, merged with its own."""
+    from localflow.spec import model as M
+    ref = wf.spec.workflow_template_ref
+    if ref is None:
+        return wf
+    pool = bundle.cluster_workflow_templates if ref.cluster_scope else bundle.workflow_templates
+    if ref.name not in pool:
+        raise SpecError(f"spec.workflowTemplateRef: no WorkflowTemplate named {ref.name!r} "
+                        "(pass its file with --templates)")
+    base = M.to_dict(pool[ref.name].spec)
+    own = M.to_dict(wf.spec)
+    own.pop("workflowTemplateRef", None)
+    merged = dict(base)
+    for k, v in own.items():
+        if k == "arguments":
+            args = dict(base.get("arguments") or {})
+            byname = {p["name"]: p for p in args.get("parameters", [])}
+            for p in v.get("parameters", []):
+                byname[p["name"]] = p
+            args["parameters"] = list(byname.values())
+            if v.get("artifacts"):
+                args["artifacts"] = v["artifacts"]
+            merged["arguments"] = args
+        else:
+            merged[k] = v
+    spec = M.from_dict(M.WorkflowSpec, merged, "spec", None)
+    return M.Workflow(api_version=wf.api_version, kind=wf.kind, metadata=wf.metadata, spec=spec)
+
+
+def uses_artifacts(wf: Any) -> bool:
+    from localflow.spec import model as M
+    text = json.dumps(M.to_dict(wf.spec))
+    return '"artifacts"' in text or '"archiveLogs": true' in text
+
+
+class ConsoleEvents:
+    """Prints log lines prefixed by the step's name; remembers nothing else."""
+
+    def __init__(self, quiet: bool, store_events: Any = None):
+        self.quiet = quiet
+        self.store_events = store_events
+        self.colours: dict[str, str] = {}
+
+    def node_changed(self, run: Any, node: Any) -> None:
+        if self.store_events is not None:
+            self.store_events.node_changed(run, node)
+
+    def log(self, run: Any, display: str, container: str, line: str) -> None:
+        if self.store_events is not None:
+            self.store_events.log(run, display, container, line)
+        if self.quiet:
+            return
+        c = self.colours.setdefault(display, O.PALETTE[len(self.colours) % len(O.PALETTE)])
+        who = display if container in ("main", "init", "wait") else f"{display}[{container}]"
+        O.out(f"{O.colour(who, c)}: {line}")
+
+    def notice(self, run: Any, message: str) -> None:
+        if self.store_events is not None:
+            self.store_events.notice(run, message)
+        if message and not self.quiet:
+            O.err(f"localflow: {message}")
+
+
+def build_resources(bundle: Any) -> Any:
+    from localflow.engine.resources import Resources
+    from localflow.store import secrets as secret_store
+    res = Resources(secrets=secret_store.load_secrets(), config_maps=secret_store.load_config_maps())
+    for doc in bundle.others:
+        res.add_manifest(doc)
+    O.add_secrets(res.secret_values())
+    return res
+
+
+def submit(opts: SubmitOptions) -> int:
+    wf, bundle, params, warnings = load_workflow(opts)
+    wf = resolve_workflow_template_ref(wf, bundle)
+    for w in warnings:
+        O.err(f"localflow: {w}")
+    resources = build_resources(bundle)
+    local_inputs = {}
+    for pair in opts.input_artifacts:
+        if "=" not in pair:
+            raise SpecError(f"--input-artifact {pair!r}: expected NAME=PATH")
+        k, v = pair.split("=", 1)
+        if not os.path.exists(v):
+            raise SpecError(f"--input-artifact {k}: no such file or folder: {v}")
+        local_inputs[k] = os.path.abspath(v)
+
+    from localflow.engine.run import RunOptions, WorkflowRun
+    from localflow.runtime.docker_runtime import DockerRuntime
+
+    quiet = opts.quiet or opts.output in ("json", "yaml", "name")
+    events = ConsoleEvents(quiet)
+    runtime = DockerRuntime(notice=lambda m: O.err(f"localflow: {m}"))
+    artifact_store = None
+    if uses_artifacts(wf):
+        from localflow.artifacts.store import default_store
+        artifact_store = default_store(runtime.client)
+    run = WorkflowRun(wf, runtime=runtime, artifacts=artifact_store, templates=bundle, parameters=params,
+                      entrypoint=opts.entrypoint, name=opts.name, events=events, resources=resources,
+                      options=RunOptions(keep=opts.keep))
+    run.local_inputs = local_inputs
+    if artifact_store is not None:
+        artifact_store.run_name = run.name
+    phase = drive(run)
+    result = run.to_argo()
+    if opts.output == "json":
+        O.out(json.dumps(result, indent=2))
+    elif opts.output == "yaml":
+        import yaml
+        O.out(yaml.safe_dump(result, sort_keys=False))
+    elif opts.output == "name":
+        O.out(run.name)
+    else:
+        from .render import plain_get
+        O.out("")
+        O.out(plain_get(result))
+    runtime.close()
+    return 0 if phase == "Succeeded" else 1
+
+
+def drive(run: Any) -> str:
+    """Run the workflow; Ctrl-C or SIGTERM stops it (exit handlers run), a second Ctrl-C terminates."""
+    async def main() -> str:
+        loop = asyncio.get_running_loop()
+        hits = {"n": 0}
+
+        def on_signal(signame: str) -> None:
+            hits["n"] += 1
+            terminate = hits["n"] > 1
+            O.err(f"localflow: {signame}: {'terminating' if terminate else 'stopping'} {run.name}"
+                  + ("" if terminate else " (again to terminate)"))
+            asyncio.ensure_future(run.request_stop(terminate=terminate,
+                                                   message=f"Stopped by {signame}" if not terminate else None))
+
+        for sig, name in ((signal.SIGINT, "interrupt"), (signal.SIGTERM, "SIGTERM")):
+            try:
+                loop.add_signal_handler(sig, on_signal, name)
+            except (NotImplementedError, RuntimeError):
+                pass
+        return await run.execute()
+
+    try:
+        return asyncio.run(main())
+    except LocalflowError:
+        raise

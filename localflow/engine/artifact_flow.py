@@ -1,0 +1,121 @@
+"""Artifacts through a run: binding inputs, placing them in containers, storing outputs.
+
+Artifacts are Argo-shaped dicts everywhere in the engine (`{"name": .., "s3": {"key": ..}}`,
+`{"raw": {"data": ..}}`, `{"http": ..}`, `{"git": ..}`); the store turns them into bytes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
+
+from localflow.spec import model as M
+
+from .interfaces import InputFile
+from .outputs import ART_MARK
+from .scope import StepError, render_string
+
+if TYPE_CHECKING:
+    from . import nodes as N
+    from .run import WorkflowRun
+
+SOURCES = ("s3", "http", "git", "raw", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin")
+
+
+class ArtifactStore(Protocol):
+    """Implemented by localflow.artifacts.store.RunArtifactStore."""
+
+    def save(self, key: str, name: str, tar_stream: Iterable[bytes], archive: dict | None) -> dict: ...
+
+    def input_tar(self, art: dict, dest_path: str, mode: int | None) -> Any: ...
+
+
+def _located(art: dict) -> bool:
+    return any(k in art and art[k] for k in SOURCES) or "local" in art
+
+
+class ArtifactFlow:
+    def __init__(self, run: "WorkflowRun", store: ArtifactStore | None):
+        self.run = run
+        self.store = store
+
+    def require_store(self) -> ArtifactStore:
+        if self.store is None:
+            raise StepError("this workflow passes artifacts, but no artifact repository is configured")
+        return self.store
+
+    # ---- inputs ----
+    def bind_input(self, decl: M.Artifact, arg: M.Artifact | None, scope: Any) -> dict | None:
+        """The artifact an input gets: from an argument (`from`, a location), or the input's own location."""
+        values = scope.flat()
+        for src in (arg, decl):
+            if src is None:
+                continue
+            if src.from_:
+                ref = src.from_.strip()
+                inner = ref[2:-2].strip() if ref.startswith("{{") and ref.endswith("}}") else ref
+                found = values.get(inner)
+                if isinstance(found, dict) and ART_MARK in found:
+                    return dict(found[ART_MARK], name=decl.name)
+                if found is None and inner in values:
+                    return None  # an optional artifact that was not produced
+                raise StepError(f"unable to resolve artifact {ref!r} for inputs.artifacts.{decl.name}")
+            if src.from_expression:
+                from .outputs import evaluate_expression
+                found = evaluate_expression(src.from_expression, values)
+                if isinstance(found, dict) and ART_MARK in found:
+                    return dict(found[ART_MARK], name=decl.name)
+                raise StepError(f"fromExpression of inputs.artifacts.{decl.name} did not give an artifact")
+            raw = M.to_dict(src)
+            if _located(raw):
+                art = {k: v for k, v in raw.items() if k in SOURCES or k in ("archive", "local")}
+                art["name"] = decl.name
+                if "raw" in art:
+                    art["raw"] = {"data": render_string(art["raw"].get("data", ""), values)}
+                return art
+        local = self.run.local_inputs.get(decl.name) if hasattr(self.run, "local_inputs") else None
+        if local:
+            return {"name": decl.name, "local": local}
+        return None
+
+    def describe(self, name: str, src: dict) -> dict:
+        d = {k: v for k, v in src.items() if k != "local"}
+        d["name"] = name
+        if "local" in src:
+            d["path"] = src["local"]
+        return d
+
+    def input_file(self, decl: M.Artifact, src: dict, node: "N.Node") -> InputFile:
+        path = decl.path
+        mode = decl.mode
+        parent = path.rstrip("/").rsplit("/", 1)[0] or "/"
+        store = self.store
+        if store is None and "raw" not in src and "local" not in src:
+            store = self.require_store()
+
+        def tar():
+            from localflow.artifacts import store as S
+            return S.input_tar(store, src, path, mode, sub_path=decl.sub_path)
+
+        return InputFile(parent, tar, f"artifact {decl.name}")
+
+    # ---- outputs ----
+    def sink(self, node: "N.Node", tmpl: M.Template):
+        if tmpl.outputs is None or not any(a.path for a in tmpl.outputs.artifacts):
+            if not getattr(tmpl, "archive_logs", None):
+                return None
+        decls = {a.name: a for a in tmpl.outputs.artifacts} if tmpl.outputs else {}
+        run = self.run
+
+        def save(name: str, path: str, tar_stream: Iterable[bytes]) -> dict:
+            store = self.require_store()
+            decl = decls.get(name)
+            archive = M.to_dict(decl.archive) if decl is not None and decl.archive is not None else None
+            explicit = M.to_dict(decl.s3) if decl is not None and decl.s3 is not None else None
+            ext = ".tgz" if not archive or "tar" in archive else ""
+            key = (explicit or {}).get("key") or f"{run.name}/{node.pod_name}/{name}{ext}"
+            art = store.save(key, name, tar_stream, archive)
+            art["name"] = name
+            art["path"] = path
+            return art
+
+        return save

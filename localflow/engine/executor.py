@@ -1,0 +1,214 @@
+"""Executing one template for one node: inputs, substitution, retries, and dispatch by kind."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from localflow.spec import model as M
+
+from . import nodes as N
+from .scope import Scope, StepError, render_tree
+
+if TYPE_CHECKING:
+    from .run import WorkflowRun
+
+
+@dataclass
+class TemplateCtx:
+    """Where template names resolve: the workflow's own templates, or a WorkflowTemplate's."""
+
+    templates: dict[str, M.Template]
+    scope_name: str = "local/"
+
+
+def template_dict(t: Any) -> dict:
+    return M.to_dict(t) if not isinstance(t, dict) else t
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+class Executor:
+    def __init__(self, run: "WorkflowRun"):
+        self.run = run
+
+    # ---- template resolution ----
+    def resolve(self, holder: Any, ctx: TemplateCtx, where: str) -> tuple[M.Template, TemplateCtx]:
+        """The template a step/task/hook names (template, templateRef or inline)."""
+        inline = getattr(holder, "inline", None)
+        if inline is not None:
+            return inline, ctx
+        ref = getattr(holder, "template_ref", None)
+        if ref is not None:
+            return self.run.resolve_template_ref(ref, where)
+        name = getattr(holder, "template", None)
+        if not name or name not in ctx.templates:
+            raise StepError(f"{where}: no template named {name!r}")
+        return ctx.templates[name], ctx
+
+    # ---- inputs ----
+    def process_inputs(self, tmpl: M.Template, args: M.Arguments | None, scope: Scope,
+                       node: N.Node) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Bind arguments to the template's inputs. Returns (values for substitution, artifact inputs)."""
+        values: dict[str, Any] = {}
+        arts: dict[str, Any] = {}
+        inputs = tmpl.inputs
+        arg_params = {p.name: p for p in (args.parameters if args else [])}
+        arg_arts = {a.name: a for a in (args.artifacts if args else [])}
+        rec_params = []
+        if inputs is not None:
+            for p in inputs.parameters:
+                value = p.value
+                if value is None and p.default is not None:
+                    value = p.default
+                ap = arg_params.get(p.name)
+                if ap is not None:
+                    if ap.value is not None:
+                        value = ap.value
+                    elif ap.value_from is not None:
+                        value = self.run.value_from_param(ap.value_from, f"arguments.parameters.{p.name}")
+                if value is None and p.value_from is not None:
+                    vf = p.value_from
+                    if vf.config_map_key_ref is not None:
+                        value = self.run.config_map_value(vf.config_map_key_ref, vf.default)
+                    elif vf.supplied is not None:
+                        value = None  # supplied by resume
+                    elif vf.default is not None:
+                        value = vf.default
+                if value is None:
+                    raise StepError(f"inputs.parameters.{p.name} was not supplied")
+                if p.enum and value not in p.enum:
+                    raise StepError(f"inputs.parameters.{p.name}: value {value!r} is not in enum {p.enum}")
+                values[f"inputs.parameters.{p.name}"] = value
+                rec = {"name": p.name, "value": value}
+                rec_params.append(rec)
+            values["inputs.parameters"] = json.dumps(rec_params, separators=(",", ":"))
+            rec_arts = []
+            for a in inputs.artifacts:
+                src = self.run.artifacts_flow.bind_input(a, arg_arts.get(a.name), scope)
+                if src is None:
+                    if a.optional:
+                        continue
+                    raise StepError(f"inputs.artifacts.{a.name} was not supplied")
+                arts[a.name] = (a, src)
+                if a.path:
+                    values[f"inputs.artifacts.{a.name}.path"] = a.path
+                rec_arts.append(self.run.artifacts_flow.describe(a.name, src))
+            node.inputs = {}
+            if rec_params:
+                node.inputs["parameters"] = rec_params
+            if rec_arts:
+                node.inputs["artifacts"] = rec_arts
+            if not node.inputs:
+                node.inputs = None
+        if tmpl.outputs is not None:
+            for p in tmpl.outputs.parameters:
+                if p.value_from is not None and p.value_from.path:
+                    values[f"outputs.parameters.{p.name}.path"] = p.value_from.path
+            for a in tmpl.outputs.artifacts:
+                if a.path:
+                    values[f"outputs.artifacts.{a.name}.path"] = a.path
+        return values, arts
+
+    def apply_defaults(self, tmpl: M.Template) -> M.Template:
+        defaults = self.run.template_defaults
+        if not defaults:
+            return tmpl
+        merged = deep_merge(defaults, template_dict(tmpl))
+        return M.from_dict(M.Template, merged, "spec.templateDefaults", None)
+
+    # ---- the main entry ----
+    async def execute(self, *, name: str, display: str, holder: Any, args: M.Arguments | None,
+                      ctx: TemplateCtx, scope: Scope, boundary_id: str | None, depth: int,
+                      parent: N.Node | None) -> N.Node:
+        """Run the template that `holder` (a step, task, hook, or the workflow) names as node `name`."""
+        run = self.run
+        if depth > run.max_depth:
+            node = run.new_node(name, display, N.POD, None, boundary_id, parent)
+            run.finish(node, N.ERROR, f"maximum recursion depth exceeded ({run.max_depth}): "
+                                      "a template calls itself without end")
+            return node
+        try:
+            tmpl, tctx = self.resolve(holder, ctx, name)
+            tmpl = self.apply_defaults(tmpl)
+        except StepError as e:
+            node = run.new_node(name, display, N.POD, getattr(holder, "template", None), boundary_id, parent)
+            run.finish(node, N.ERROR, str(e))
+            return node
+        kind = tmpl.kind
+        ntype = {"steps": N.STEPS, "dag": N.DAG, "suspend": N.SUSPEND}.get(kind, N.POD)
+        if tmpl.retry_strategy is not None and kind not in ("suspend",):
+            ntype = N.RETRY
+        node = run.new_node(name, display, ntype, tmpl.name, boundary_id, parent)
+        node.template_scope = tctx.scope_name
+        try:
+            values, in_arts = self.process_inputs(tmpl, args, scope, node)
+        except StepError as e:
+            run.finish(node, N.ERROR, str(e))
+            return node
+        run.mark_running(node)
+        timeout = run.parse_seconds(tmpl.timeout, "timeout") if tmpl.timeout else None
+        coro = self._execute_body(node, tmpl, tctx, values, in_arts, depth)
+        try:
+            if timeout is not None and kind in ("steps", "dag"):
+                await asyncio.wait_for(coro, timeout)
+            else:
+                await coro
+        except asyncio.TimeoutError:
+            run.finish(node, N.FAILED, f"Step exceeded its deadline of {timeout:g}s")
+        except StepError as e:
+            run.finish(node, N.ERROR, str(e))
+        return node
+
+    async def _execute_body(self, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
+                            values: dict[str, Any], in_arts: dict, depth: int) -> None:
+        if tmpl.retry_strategy is not None and tmpl.kind != "suspend":
+            from .retry import execute_with_retries
+            await execute_with_retries(self, node, tmpl, tctx, values, in_arts, depth)
+            return
+        await self.execute_kind(node, tmpl, tctx, values, in_arts, depth, attempt=None)
+
+    async def execute_kind(self, node: N.Node, tmpl: M.Template, tctx: TemplateCtx, values: dict[str, Any],
+                           in_arts: dict, depth: int, attempt: int | None) -> None:
+        run = self.run
+        vals = dict(run.globals)
+        vals.update(values)
+        vals["node.name"] = node.name
+        if attempt is not None:
+            vals["retries"] = str(attempt)
+        kind = tmpl.kind
+        pod = N.pod_name(run.name, tmpl.name or "inline", node.name) if kind not in ("steps", "dag") else None
+        if pod:
+            vals["pod.name"] = pod
+            node.pod_name = pod
+        # inputs and globals go in now; tags of step and task bodies that name steps, tasks or
+        # items stay unresolved until their own scope substitutes them (as Argo's ProcessArgs)
+        raw = render_tree(template_dict(tmpl), vals)
+        tmpl = M.from_dict(M.Template, raw, f"template {tmpl.name}", None)
+        if kind == "steps":
+            from .steps import execute_steps
+            await execute_steps(self, node, tmpl, tctx, vals, depth)
+        elif kind == "dag":
+            from .dag import execute_dag
+            await execute_dag(self, node, tmpl, tctx, vals, depth)
+        elif kind == "suspend":
+            await run.suspend(node, tmpl)
+        elif kind in ("container", "script", "containerSet"):
+            await run.pods.execute(node, tmpl, vals, in_arts)
+        elif kind == "resource":
+            run.finish(node, N.ERROR, "resource templates need a Kubernetes cluster (kubectl with a current "
+                                      "context); localflow runs on Docker only")
+        else:
+            run.finish(node, N.ERROR, f"{kind} templates are not supported by localflow yet")
+

@@ -1,0 +1,177 @@
+"""What the engine needs from the world: a container runtime, an artifact store, a clock.
+
+The engine never imports docker; the Docker runtime and the in-memory fake both
+implement `Runtime`. Everything here is plain data so the engine stays deterministic
+given the runtime's answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Iterable, Protocol
+
+LogSink = Callable[[str, str, str], None]
+"""(node display name, container name, line) → None; called from any thread."""
+
+
+@dataclass
+class InputFile:
+    """Something to place in the container before it starts.
+
+    `tar` is a factory returning an iterable of bytes (a tar stream) to extract into
+    `parent` with Docker's put_archive; the engine builds it, the runtime only copies.
+    """
+
+    parent: str
+    tar: Callable[[], Iterable[bytes] | bytes]
+    description: str = ""
+
+
+@dataclass
+class MountSpec:
+    """A volume for a container: a run volume, a named volume, a host path, or tmpfs."""
+
+    target: str
+    source: str | None = None  # volume name or host path
+    kind: str = "volume"  # volume | bind | tmpfs
+    read_only: bool = False
+    sub_path: str | None = None
+    auto: str | None = None  # "run": created for the run, removed with it; "pvc": created once, kept
+
+
+@dataclass
+class ContainerSpec:
+    name: str
+    image: str
+    command: list[str] | None = None
+    args: list[str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    working_dir: str | None = None
+    mounts: list[MountSpec] = field(default_factory=list)
+    input_files: list[InputFile] = field(default_factory=list)
+    memory_limit: int | None = None  # bytes
+    nano_cpus: int | None = None
+    image_pull_policy: str | None = None
+    readiness_probe: dict | None = None  # the Probe as Argo's JSON
+    user: str | None = None
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    read_only_rootfs: bool = False
+    ports: list[int] = field(default_factory=list)
+    tty: bool = False
+
+
+@dataclass
+class PodSpec:
+    """One Argo pod: main container, sidecars, init containers, sharing a network namespace."""
+
+    run_name: str
+    node_id: str
+    node_name: str  # Argo node name (for labels and log prefixes)
+    display_name: str
+    pod_name: str
+    main: ContainerSpec
+    template_name: str | None = None
+    sidecars: list[ContainerSpec] = field(default_factory=list)
+    init_containers: list[ContainerSpec] = field(default_factory=list)
+    # paths in the main container read as text after it exits (output parameters)
+    output_parameter_paths: list[str] = field(default_factory=list)
+    # (artifact name, path) collected after exit; the sink receives a tar stream
+    output_artifact_paths: list[tuple[str, str]] = field(default_factory=list)
+    capture_stdout: bool = True
+    daemon: bool = False
+    hostname: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    deadline: float | None = None  # monotonic deadline for main
+    termination_grace: float = 10.0
+
+
+@dataclass
+class PodResult:
+    exit_code: int | None
+    phase: str  # Succeeded | Failed | Error
+    message: str = ""
+    stdout: str = ""
+    output_parameters: dict[str, str | None] = field(default_factory=dict)  # path -> text or None (missing)
+    output_artifacts: dict[str, Any] = field(default_factory=dict)  # artifact name -> sink's answer
+    ip: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    logs: list[str] = field(default_factory=list)  # container names whose logs were kept
+
+
+class ArtifactSink(Protocol):
+    def __call__(self, name: str, path: str, tar_stream: Iterable[bytes]) -> Any: ...
+
+
+class DaemonHandle(Protocol):
+    ip: str | None
+
+
+class Runtime(Protocol):
+    """The container side of a run. Implementations: runtime.docker.DockerRuntime, runtime.fake.FakeRuntime."""
+
+    async def start_run(self, run_name: str, volumes: list[str]) -> None: ...
+
+    async def run_pod(self, pod: PodSpec, logs: LogSink, artifacts: ArtifactSink | None) -> PodResult: ...
+
+    async def start_daemon(self, pod: PodSpec, logs: LogSink) -> tuple[Any, PodResult]:
+        """Start a daemon pod; return when it is ready (handle, result with ip) or failed."""
+        ...
+
+    async def stop_daemon(self, handle: Any) -> None: ...
+
+    async def stop_pods(self, run_name: str) -> None:
+        """Stop every running container of the run (stop/terminate/deadline); waits then return."""
+        ...
+
+    async def end_run(self, run_name: str, keep: bool = False) -> None: ...
+
+
+class Clock:
+    """Time for the engine: real by default; tests inject a fake that jumps."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass
+class StoredArtifact:
+    """Where an artifact lives after a node produced it (Argo's artifact location)."""
+
+    name: str
+    key: str
+    bucket: str | None = None
+    endpoint: str | None = None
+    size: int | None = None
+    archive: str = "tar"  # tar | none
+    local_path: str | None = None  # set for artifacts fed from the local disk
+
+    def to_argo(self) -> dict:
+        d: dict[str, Any] = {"name": self.name}
+        s3: dict[str, Any] = {"key": self.key}
+        if self.bucket:
+            s3["bucket"] = self.bucket
+        if self.endpoint:
+            s3["endpoint"] = self.endpoint
+        d["s3"] = s3
+        if self.archive == "none":
+            d["archive"] = {"none": {}}
+        return d
+
+
+class ArtifactStore(Protocol):
+    """The engine's view of the artifact repository."""
+
+    def save(self, key: str, tar_stream: Iterable[bytes], archive: str, compression_level: int | None) -> StoredArtifact: ...
+
+    def open_as_tar(self, art: StoredArtifact, dest_path: str, mode: int | None) -> BinaryIO: ...

@@ -1,0 +1,130 @@
+"""Nodes as Argo's `status.nodes` has them, and the names and ids Argo gives them."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
+    "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
+DONE_PHASES = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED})
+BAD_PHASES = frozenset({FAILED, ERROR})
+
+# Argo node types
+POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_T, SUSPEND = (
+    "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend")
+
+
+def fnv32a(text: str) -> int:
+    h = 0x811C9DC5
+    for b in text.encode():
+        h ^= b
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def node_id(workflow_name: str, node_name: str) -> str:
+    """Argo: the workflow's own node has the workflow's name; others `<wf>-<fnv32a(name)>`."""
+    if node_name == workflow_name:
+        return workflow_name
+    return f"{workflow_name}-{fnv32a(node_name)}"
+
+
+def pod_name(workflow_name: str, template_name: str, node_name: str) -> str:
+    """Argo's v2 pod names: `<wf>-<template>-<fnv32a(node name)>`, kept under 63 characters."""
+    if workflow_name == node_name:
+        return workflow_name
+    prefix = f"{workflow_name}-{template_name}"
+    if len(prefix) > 52:
+        prefix = prefix[:52]
+    return f"{prefix}-{fnv32a(node_name)}"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Node:
+    id: str
+    name: str
+    display_name: str
+    type: str
+    template_name: str | None = None
+    template_scope: str = "local/"
+    phase: str = PENDING
+    message: str = ""
+    boundary_id: str | None = None
+    children: list[str] = field(default_factory=list)
+    outbound_nodes: list[str] = field(default_factory=list)
+    started_at: float | None = None
+    finished_at: float | None = None
+    inputs: dict | None = None
+    outputs: dict | None = None
+    pod_ip: str | None = None
+    daemoned: bool = False
+    host_node_name: str | None = None
+    pod_name: str | None = None
+    # engine-side extras, not shown by Argo
+    item_index: int | None = None
+    retry_attempt: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.phase in DONE_PHASES
+
+    def to_argo(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "displayName": self.display_name,
+            "type": self.type,
+            "phase": self.phase,
+        }
+        if self.template_name:
+            d["templateName"] = self.template_name
+            d["templateScope"] = self.template_scope
+        if self.boundary_id:
+            d["boundaryID"] = self.boundary_id
+        if self.message:
+            d["message"] = self.message
+        if self.started_at is not None:
+            d["startedAt"] = iso(self.started_at)
+        d["finishedAt"] = iso(self.finished_at)
+        if self.started_at is not None and self.finished_at is not None:
+            d["estimatedDuration"] = max(0, int(round(self.finished_at - self.started_at)))
+        if self.pod_ip:
+            d["podIP"] = self.pod_ip
+        if self.daemoned:
+            d["daemoned"] = True
+        if self.inputs:
+            d["inputs"] = self.inputs
+        if self.outputs:
+            d["outputs"] = self.outputs
+        if self.children:
+            d["children"] = list(self.children)
+        if self.outbound_nodes:
+            d["outboundNodes"] = list(self.outbound_nodes)
+        if self.host_node_name:
+            d["hostNodeName"] = self.host_node_name
+        return d
+
+    @classmethod
+    def from_argo(cls, d: dict[str, Any]) -> "Node":
+        def ts(v):
+            if not v:
+                return None
+            return _dt.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
+
+        return cls(
+            id=d["id"], name=d["name"], display_name=d.get("displayName", d["name"]), type=d["type"],
+            template_name=d.get("templateName"), template_scope=d.get("templateScope", "local/"),
+            phase=d.get("phase", PENDING), message=d.get("message", ""), boundary_id=d.get("boundaryID"),
+            children=list(d.get("children", [])), outbound_nodes=list(d.get("outboundNodes", [])),
+            started_at=ts(d.get("startedAt")), finished_at=ts(d.get("finishedAt")),
+            inputs=d.get("inputs"), outputs=d.get("outputs"), pod_ip=d.get("podIP"),
+            daemoned=bool(d.get("daemoned")), host_node_name=d.get("hostNodeName"),
+        )

@@ -1,0 +1,385 @@
+"""One workflow run: its nodes, globals, the entrypoint, the exit handler, stop and deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets as _secrets
+import string
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from localflow.spec import model as M
+from localflow.spec.validate import parse_duration
+
+from . import nodes as N
+from .executor import Executor, TemplateCtx
+from .interfaces import Clock, Runtime
+from .pods import PodExecutor
+from .resources import Resources
+from .scope import Scope, StepError
+from .volumes import Volumes
+
+STOP_MESSAGE = "Stopped with strategy 'Stop'"
+TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
+DEADLINE_MESSAGE = "Step exceeded its deadline"
+
+
+def generate_name(prefix: str) -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return prefix + "".join(_secrets.choice(alphabet) for _ in range(5))
+
+
+class Events:
+    """What the engine tells the outside world (the CLI, the store). All methods optional."""
+
+    def node_changed(self, run: "WorkflowRun", node: N.Node) -> None: ...
+
+    def log(self, run: "WorkflowRun", display: str, container: str, line: str) -> None: ...
+
+    def notice(self, run: "WorkflowRun", message: str) -> None: ...
+
+
+@dataclass
+class RunOptions:
+    max_depth: int = 50
+    max_parallel_pods: int = 32
+    keep: bool = False
+
+
+@dataclass
+class Control:
+    """Requests from outside (another localflow process, signals): resume suspended nodes, stop."""
+
+    resumed: set[str] = field(default_factory=set)
+    supplied: dict[str, str] = field(default_factory=dict)
+
+    async def poll(self, run: "WorkflowRun") -> None:
+        """Refresh from wherever requests come from (the store overrides this)."""
+
+
+class WorkflowRun:
+    def __init__(self, wf: M.Workflow, *, runtime: Runtime, artifacts: Any = None,
+                 templates: Any = None, parameters: Mapping[str, str] | None = None,
+                 entrypoint: str | None = None, name: str | None = None, clock: Clock | None = None,
+                 events: Events | None = None, resources: Resources | None = None,
+                 options: RunOptions | None = None, control: Control | None = None):
+        self.wf = wf
+        self.spec: M.WorkflowSpec = wf.spec
+        self.runtime = runtime
+        self.clock = clock or Clock()
+        self.events = events or Events()
+        self.options = options or RunOptions()
+        self.control = control or Control()
+        self.bundle = templates
+        self.resources = resources or Resources()
+        meta = wf.metadata
+        self.name = name or meta.name or generate_name(meta.generate_name or "workflow-")
+        self.namespace = meta.namespace or "default"
+        self.uid = str(uuid.uuid4())
+        self.entrypoint = entrypoint or self.spec.entrypoint
+        self.nodes: dict[str, N.Node] = {}
+        self.max_depth = self.options.max_depth
+        self.template_defaults = M.to_dict(self.spec.template_defaults) if self.spec.template_defaults else None
+        self.pod_slots = asyncio.Semaphore(int(self.spec.parallelism or self.options.max_parallel_pods))
+        self.stopping = False
+        self.stop_message = STOP_MESSAGE
+        self.deadline: float | None = None
+        self.daemon_handles: dict[str, Any] = {}
+        self.phase = N.PENDING
+        self.message = ""
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.global_outputs: dict[str, dict[str, Any]] = {"parameters": {}, "artifacts": {}}
+        self.parameters: list[dict[str, str]] = []
+        self.local_inputs: dict[str, str] = {}
+        self.executor = Executor(self)
+        self.pods = PodExecutor(self)
+        self.volumes = Volumes(self)
+        from .artifact_flow import ArtifactFlow
+        self.artifacts_flow = ArtifactFlow(self, artifacts)
+        self.globals: dict[str, Any] = {}
+        self._init_globals(dict(parameters or {}))
+
+    # ---- globals ----
+    def _init_globals(self, overrides: dict[str, str]) -> None:
+        g = self.globals
+        created = self.clock.now()
+        self.created_at = created
+        g["workflow.name"] = self.name
+        g["workflow.namespace"] = self.namespace
+        g["workflow.uid"] = self.uid
+        g["workflow.serviceAccountName"] = self.spec.service_account_name or "default"
+        g["workflow.mainEntrypoint"] = self.entrypoint or ""
+        g["workflow.priority"] = str(self.spec.priority or 0)
+        ts = N.iso(created)
+        g["workflow.creationTimestamp"] = ts
+        import datetime as _dt
+        d = _dt.datetime.fromtimestamp(created, _dt.timezone.utc)
+        for fmt in "YmdHMSjUwyaAbBcpIxX":
+            g[f"workflow.creationTimestamp.{fmt}"] = d.strftime("%" + fmt)
+        g["workflow.creationTimestamp.s"] = str(int(created))
+        g["workflow.creationTimestamp.RFC3339"] = ts
+        for k, v in (self.wf.metadata.labels or {}).items():
+            g[f"workflow.labels.{k}"] = v
+        for k, v in (self.wf.metadata.annotations or {}).items():
+            g[f"workflow.annotations.{k}"] = v
+        params = []
+        args = self.spec.arguments
+        declared = list(args.parameters) if args is not None else []
+        for p in declared:
+            value = overrides.pop(p.name, None)
+            if value is None:
+                value = p.value if p.value is not None else p.default
+            if value is None and p.value_from is not None:
+                if p.value_from.config_map_key_ref is not None:
+                    value = self.config_map_value(p.value_from.config_map_key_ref, p.value_from.default)
+                elif p.value_from.default is not None:
+                    value = p.value_from.default
+            if value is None:
+                raise StepError(f"spec.arguments.parameters: parameter {p.name!r} needs a value "
+                                f"(give it with -p {p.name}=...)")
+            if p.enum and value not in p.enum:
+                raise StepError(f"spec.arguments.parameters: {p.name}={value!r} is not one of {p.enum}")
+            params.append({"name": p.name, "value": value})
+        for k, v in overrides.items():
+            params.append({"name": k, "value": v})
+        self.parameters = params
+        for p in params:
+            g[f"workflow.parameters.{p['name']}"] = p["value"]
+        g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
+
+    def set_global_output(self, kind: str, name: str, value: Any) -> None:
+        self.global_outputs[kind][name] = value
+        if kind == "parameters":
+            self.globals[f"workflow.outputs.parameters.{name}"] = value
+        else:
+            from .outputs import ART_MARK
+            self.globals[f"workflow.outputs.artifacts.{name}"] = {ART_MARK: value}
+
+    # ---- nodes ----
+    def new_node(self, name: str, display: str, ntype: str, template: str | None, boundary_id: str | None,
+                 parent: N.Node | None) -> N.Node:
+        nid = N.node_id(self.name, name)
+        node = N.Node(id=nid, name=name, display_name=display, type=ntype, template_name=template,
+                      boundary_id=boundary_id)
+        self.nodes[nid] = node
+        if parent is not None and nid not in parent.children:
+            parent.children.append(nid)
+        self.changed(node)
+        return node
+
+    def mark_running(self, node: N.Node) -> None:
+        node.phase = N.RUNNING
+        node.started_at = node.started_at or self.clock.now()
+        self.changed(node)
+
+    def finish(self, node: N.Node, phase: str, message: str = "", finished_at: float | None = None) -> None:
+        node.phase = phase
+        if message or phase != N.SUCCEEDED:
+            node.message = message
+        now = self.clock.now()
+        node.started_at = node.started_at or now
+        node.finished_at = finished_at or now
+        self.changed(node)
+
+    def changed(self, node: N.Node) -> None:
+        self.events.node_changed(self, node)
+
+    def log_sink(self, display: str, container: str, line: str) -> None:
+        self.events.log(self, display, container, line)
+
+    def notice(self, message: str) -> None:
+        self.events.notice(self, message)
+
+    # ---- lookups the executors need ----
+    def parse_seconds(self, value: Any, what: str) -> float:
+        try:
+            return float(value) if isinstance(value, (int, float)) else parse_duration(str(value))
+        except Exception as e:  # noqa: BLE001 - the spec layer's own error type varies
+            raise StepError(f"{what}: invalid duration {value!r}") from e
+
+    def resolve_template_ref(self, ref: M.TemplateRef, where: str) -> tuple[M.Template, TemplateCtx]:
+        b = self.bundle
+        pool = (b.cluster_workflow_templates if ref.cluster_scope else b.workflow_templates) if b else {}
+        wft = pool.get(ref.name)
+        if wft is None:
+            kind = "ClusterWorkflowTemplate" if ref.cluster_scope else "WorkflowTemplate"
+            raise StepError(f"{where}: {kind} {ref.name!r} not found (pass it with --templates)")
+        templates = {t.name: t for t in wft.spec.templates}
+        if ref.template not in templates:
+            raise StepError(f"{where}: template {ref.template!r} not found in {ref.name!r}")
+        scope = f"{'cluster' if ref.cluster_scope else 'namespaced'}/{ref.name}"
+        return templates[ref.template], TemplateCtx(templates, scope)
+
+    def value_from_param(self, vf: M.ValueFrom, where: str) -> str | None:
+        if vf.config_map_key_ref is not None:
+            return self.config_map_value(vf.config_map_key_ref, vf.default)
+        return vf.default
+
+    def config_map_value(self, ref: Any, default: str | None) -> str:
+        try:
+            return self.resources.config_map_key(ref.name, ref.key)
+        except StepError:
+            if default is not None:
+                return default
+            raise
+
+    def supplied_value(self, name: str) -> str | None:
+        return self.control.supplied.get(name)
+
+    def env_from(self, ef: Any) -> dict[str, str]:
+        return self.resources.env_from(ef)
+
+    def env_value_from(self, vf: Any, pod: str, name: str) -> str:
+        if vf.field_ref is not None:
+            path = vf.field_ref.get("fieldPath") if isinstance(vf.field_ref, dict) else vf.field_ref.field_path
+            return {"metadata.name": pod, "metadata.namespace": self.namespace, "spec.nodeName": "localflow",
+                    "status.podIP": "", "spec.serviceAccountName": "default"}.get(path, "")
+        return self.resources.env_value_from(vf, name)
+
+    def host_aliases(self, node: N.Node) -> list[str]:
+        return []
+
+    # ---- suspend, daemons ----
+    async def suspend(self, node: N.Node, tmpl: M.Template) -> None:
+        duration = tmpl.suspend.duration if tmpl.suspend is not None else None
+        limit = self.clock.monotonic() + self.parse_seconds(duration, "suspend.duration") if duration else None
+        while True:
+            await self.control.poll(self)
+            if node.name in self.control.resumed or node.id in self.control.resumed or "*" in self.control.resumed:
+                break
+            if self.stopping:
+                self.finish(node, N.FAILED, self.stop_message)
+                return
+            if limit is not None and self.clock.monotonic() >= limit:
+                break
+            await self.clock.sleep(0.5 if limit is None else max(0.0, min(0.5, limit - self.clock.monotonic())))
+        if tmpl.outputs is not None:
+            params = []
+            for p in tmpl.outputs.parameters:
+                v = self.control.supplied.get(p.name)
+                if v is None and p.value_from is not None:
+                    v = p.value_from.default
+                if v is not None:
+                    params.append({"name": p.name, "value": v})
+                    if p.global_name:
+                        self.set_global_output("parameters", p.global_name, v)
+            node.outputs = {"parameters": params} if params else None
+        self.finish(node, N.SUCCEEDED)
+
+    async def stop_daemon(self, node: N.Node) -> None:
+        handle = self.daemon_handles.pop(node.id, None)
+        if handle is not None:
+            await self.runtime.stop_daemon(handle)
+        if not node.done:
+            self.finish(node, N.SUCCEEDED)
+
+    # ---- stop ----
+    async def request_stop(self, terminate: bool = False, message: str | None = None) -> None:
+        if self.stopping and not terminate:
+            return
+        self.stopping = True
+        self.terminating = terminate
+        self.stop_message = message or (TERMINATE_MESSAGE if terminate else STOP_MESSAGE)
+        await self.runtime.stop_pods(self.name)
+
+    # ---- the run ----
+    def _failures(self) -> list[dict]:
+        out = []
+        for n in self.nodes.values():
+            if n.type == N.POD and n.phase in N.BAD_PHASES:
+                out.append({"displayName": n.display_name, "message": n.message, "templateName": n.template_name,
+                            "phase": n.phase, "podName": n.pod_name or n.id, "finishedAt": N.iso(n.finished_at)})
+        return out
+
+    async def _deadline_watch(self, seconds: float) -> None:
+        await self.clock.sleep(seconds)
+        await self.request_stop(message=DEADLINE_MESSAGE)
+
+    async def execute(self) -> str:
+        self.terminating = False
+        self.started_at = self.clock.now()
+        self.phase = N.RUNNING
+        watch = None
+        if self.spec.active_deadline_seconds is not None:
+            secs = self.parse_seconds(self.spec.active_deadline_seconds, "spec.activeDeadlineSeconds")
+            self.deadline = self.clock.monotonic() + secs
+            watch = asyncio.ensure_future(self._deadline_watch(secs))
+        scope = Scope(values={})
+        ctx = TemplateCtx({t.name: t for t in self.spec.templates})
+        try:
+            await self.runtime.start_run(self.name, self.volumes.run_volume_names())
+            self.volumes.prepare()
+            holder = M.WorkflowStep(name=self.name, template=self.entrypoint)
+            root = await self.executor.execute(name=self.name, display=self.name, holder=holder,
+                                               args=self.spec.arguments, ctx=ctx, scope=scope, boundary_id=None,
+                                               depth=0, parent=None)
+            for nid in list(self.daemon_handles):
+                await self.stop_daemon(self.nodes[nid])
+            phase, message = root.phase, root.message
+            if self.stopping and phase == N.SUCCEEDED:
+                phase, message = N.FAILED, self.stop_message
+            if self.spec.on_exit and not getattr(self, "terminating", False):
+                self.globals["workflow.status"] = phase
+                self.globals["workflow.failures"] = json.dumps(self._failures(), separators=(",", ":"))
+                self.globals["workflow.duration"] = f"{self.clock.now() - self.started_at:.6f}"
+                was_stopping, self.stopping = self.stopping, False
+                exit_node = await self.executor.execute(
+                    name=f"{self.name}.onExit", display=f"{self.name}.onExit",
+                    holder=M.WorkflowStep(name="onExit", template=self.spec.on_exit), args=None, ctx=ctx,
+                    scope=scope, boundary_id=None, depth=0, parent=None)
+                self.stopping = was_stopping
+                for nid in list(self.daemon_handles):
+                    await self.stop_daemon(self.nodes[nid])
+                if phase == N.SUCCEEDED and exit_node.phase in N.BAD_PHASES:
+                    phase, message = exit_node.phase, exit_node.message
+            if self.stopping and phase in N.BAD_PHASES:
+                message = self.stop_message
+            self.phase, self.message = phase, message
+        except StepError as e:
+            self.phase, self.message = N.ERROR, str(e)
+        finally:
+            if watch is not None:
+                watch.cancel()
+            self.finished_at = self.clock.now()
+            try:
+                await self.runtime.end_run(self.name, keep=self.options.keep)
+            finally:
+                self.events.notice(self, "")
+        return self.phase
+
+    # ---- Argo's shape ----
+    def to_argo(self) -> dict[str, Any]:
+        status: dict[str, Any] = {
+            "phase": self.phase,
+            "startedAt": N.iso(self.started_at),
+            "finishedAt": N.iso(self.finished_at),
+            "nodes": {nid: n.to_argo() for nid, n in self.nodes.items()},
+        }
+        if self.message:
+            status["message"] = self.message
+        outs: dict[str, Any] = {}
+        if self.global_outputs["parameters"]:
+            outs["parameters"] = [{"name": k, "value": v} for k, v in self.global_outputs["parameters"].items()]
+        if self.global_outputs["artifacts"]:
+            outs["artifacts"] = [dict(v, name=k) for k, v in self.global_outputs["artifacts"].items()]
+        if outs:
+            status["outputs"] = outs
+        spec = M.to_dict(self.spec)
+        if self.parameters:
+            spec.setdefault("arguments", {})["parameters"] = self.parameters
+        if self.entrypoint:
+            spec["entrypoint"] = self.entrypoint
+        meta: dict[str, Any] = {"name": self.name, "namespace": self.namespace, "uid": self.uid,
+                                "creationTimestamp": N.iso(self.created_at)}
+        if self.wf.metadata.generate_name:
+            meta["generateName"] = self.wf.metadata.generate_name
+        if self.wf.metadata.labels:
+            meta["labels"] = dict(self.wf.metadata.labels)
+        return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": meta, "spec": spec,
+                "status": status}
+
+
+LogCallback = Callable[[str, str, str], None]

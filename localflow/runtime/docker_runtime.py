@@ -1,0 +1,416 @@
+"""The only code that runs containers: pods on a per-run network, daemons, cleanup by label."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import docker
+import docker.errors
+import requests
+
+from localflow.engine.interfaces import ArtifactSink, ContainerSpec, LogSink, PodResult, PodSpec
+from localflow.errors import RuntimeFailure
+
+from . import files, labels as L
+from .images import Images
+from .probes import wait_ready
+
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+
+
+def connect(timeout: int = 300) -> docker.DockerClient:
+    """A client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
+    try:
+        client = docker.from_env(timeout=timeout, max_pool_size=128)
+        client.ping()
+        return client
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        raise RuntimeFailure(f"cannot reach the Docker engine ({short(e)}); is it running? "
+                             "(scripts/ensure-docker.sh starts one)") from e
+
+
+def short(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:300]
+
+
+def dns_label(text: str) -> str:
+    s = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    return s[:63] or "x"
+
+
+@dataclass
+class _Pod:
+    spec: PodSpec
+    containers: list[Any] = field(default_factory=list)
+    main: Any = None
+    owner: Any = None  # the container whose network namespace the pod shares
+    log_threads: list[threading.Thread] = field(default_factory=list)
+    stopped: bool = False
+
+
+class DockerRuntime:
+    def __init__(self, client: docker.DockerClient | None = None, *, workers: int = 96,
+                 notice: Callable[[str], None] | None = None):
+        self.client = client or connect()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localflow-docker")
+        self.images = Images(self.client, notice or (lambda m: None))
+        self.networks: dict[str, Any] = {}
+        self.stopping: set[str] = set()
+        self.active: dict[str, _Pod] = {}
+        self.lock = threading.Lock()
+
+    async def _call(self, fn: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+
+    # ---- run lifecycle ----
+    async def start_run(self, run_name: str, volumes: list[str]) -> None:
+        await self._call(self._start_run, run_name, volumes)
+
+    def _start_run(self, run_name: str, volumes: list[str]) -> None:
+        try:
+            net = self.client.networks.create(f"localflow-{run_name}", driver="bridge",
+                                              labels=L.labels(run_name, role="network"))
+        except docker.errors.APIError as e:
+            raise RuntimeFailure(f"cannot create the run's network: {short(e)}") from e
+        self.networks[run_name] = net
+        L.join_network_if_contained(self.client, net)
+        for v in volumes:
+            self._volume(v, run_name, "run")
+
+    def _volume(self, name: str, run_name: str, auto: str | None) -> None:
+        try:
+            self.client.volumes.get(name)
+            return
+        except docker.errors.NotFound:
+            pass
+        if auto is None:
+            raise RuntimeFailure(f"persistentVolumeClaim {name!r}: no Docker volume of that name (create it with "
+                                 f"`docker volume create {name}`, or add a PersistentVolumeClaim document named "
+                                 f"{name!r} to the file)")
+        lab = L.labels(run_name, role="volume") if auto == "run" else {L.PVC: name}
+        self.client.volumes.create(name, labels=lab)
+
+    async def end_run(self, run_name: str, keep: bool = False) -> None:
+        await self._call(self._end_run, run_name, keep)
+
+    def _end_run(self, run_name: str, keep: bool) -> None:
+        self.networks.pop(run_name, None)
+        self.stopping.discard(run_name)
+        if not keep:
+            L.remove_run_objects(self.client, run_name)
+
+    async def stop_pods(self, run_name: str) -> None:
+        self.stopping.add(run_name)
+        await self._call(self._stop_pods, run_name)
+
+    def _stop_pods(self, run_name: str) -> None:
+        with self.lock:
+            pods = [p for p in self.active.values() if p.spec.run_name == run_name]
+        for p in pods:
+            p.stopped = True
+            for c in p.containers:
+                try:
+                    c.kill(signal="SIGTERM")
+                except docker.errors.APIError:
+                    pass
+
+    # ---- containers ----
+    def _create(self, pod: PodSpec, c: ContainerSpec, role: str, network: str | None,
+                aliases: list[str] | None = None) -> Any:
+        image = self.images.ensure(c.image, c.image_pull_policy)
+        mounts = []
+        for m in c.mounts:
+            if m.kind == "volume":
+                self._volume(m.source, pod.run_name, m.auto)
+                mounts.append(docker.types.Mount(m.target, m.source, type="volume", read_only=m.read_only))
+            elif m.kind == "bind":
+                mounts.append(docker.types.Mount(m.target, m.source, type="bind", read_only=m.read_only))
+            else:
+                mounts.append(docker.types.Mount(m.target, None, type="tmpfs", read_only=m.read_only))
+        kwargs: dict[str, Any] = dict(
+            image=image, command=c.args if c.command is None else None, entrypoint=c.command,
+            environment=c.env or None, working_dir=c.working_dir, mounts=mounts or None,
+            labels=L.labels(pod.run_name, node=pod.node_id, role=role, pod=pod.pod_name),
+            name=f"{pod.pod_name}-{c.name}"[:200], detach=True, tty=c.tty, user=c.user or None,
+            privileged=c.privileged, cap_add=c.cap_add or None, cap_drop=c.cap_drop or None,
+            read_only=c.read_only_rootfs, mem_limit=c.memory_limit, nano_cpus=c.nano_cpus,
+        )
+        if c.command is not None:
+            kwargs["command"] = c.args or []
+        if network is None:
+            kwargs["network_mode"] = "none"
+        elif network.startswith("container:"):
+            kwargs["network_mode"] = network
+        else:
+            kwargs["network"] = network
+            kwargs["hostname"] = dns_label(pod.pod_name)
+        try:
+            container = self.client.containers.create(**kwargs)
+        except docker.errors.ImageNotFound as e:
+            raise RuntimeFailure(f"image {c.image!r} not found") from e
+        except docker.errors.APIError as e:
+            raise RuntimeFailure(f"cannot create container {c.name!r}: {short(e)}") from e
+        if aliases and network and not network.startswith("container:"):
+            # set the aliases on the run network (create() cannot take them on older engines)
+            try:
+                net = self.client.networks.get(network)
+                net.disconnect(container)
+                net.connect(container, aliases=aliases)
+            except docker.errors.APIError:
+                pass
+        for f in c.input_files:
+            try:
+                files.put_files(container, f.parent, f.tar)
+            except Exception as e:  # noqa: BLE001 - any failure to stage inputs errors the node
+                self._remove([container])
+                raise RuntimeFailure(f"failed to place {f.description or 'input'} at {f.parent}: {short(e)}") from e
+        return container
+
+    def _follow_logs(self, pod: _Pod, container: Any, cname: str, sink: LogSink) -> None:
+        def run() -> None:
+            buf = b""
+            try:
+                for chunk in container.logs(stream=True, follow=True):
+                    buf += chunk
+                    while b"\n" in buf:
+                        line, buf = buf.split(b"\n", 1)
+                        sink(pod.spec.display_name, cname, line.decode(errors="replace").rstrip("\r"))
+                if buf:
+                    sink(pod.spec.display_name, cname, buf.decode(errors="replace"))
+            except (docker.errors.APIError, requests.RequestException):
+                pass
+
+        t = threading.Thread(target=run, name=f"logs-{cname}", daemon=True)
+        t.start()
+        pod.log_threads.append(t)
+
+    def _remove(self, containers: list[Any]) -> None:
+        for c in containers:
+            try:
+                c.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError:
+                pass
+
+    def _network_for(self, pod: PodSpec) -> str:
+        net = self.networks.get(pod.run_name)
+        return net.name if net is not None else "bridge"
+
+    def _ip(self, container: Any, network: str) -> str | None:
+        container.reload()
+        nets = container.attrs.get("NetworkSettings", {}).get("Networks", {})
+        info = nets.get(network) or next(iter(nets.values()), None)
+        return (info or {}).get("IPAddress") or None
+
+    def _exec(self, container: Any) -> Callable[[list[str]], int]:
+        return lambda cmd: container.exec_run(cmd).exit_code
+
+    def _alive(self, container: Any) -> Callable[[], bool]:
+        def alive() -> bool:
+            try:
+                container.reload()
+            except docker.errors.NotFound:
+                return False
+            return container.status in ("created", "running")
+        return alive
+
+    def _start_group(self, p: _Pod, sink: LogSink) -> str | None:
+        """Create and start init containers, sidecars and main. Returns the pod IP."""
+        spec = p.spec
+        network = self._network_for(spec)
+        aliases = spec.aliases or ([dns_label(spec.display_name)] if spec.daemon else [])
+        for init in spec.init_containers:
+            c = self._create(spec, init, "init", network)
+            p.containers.append(c)
+            c.start()
+            self._follow_logs(p, c, init.name, sink)
+            code = c.wait().get("StatusCode", 1)
+            if code != 0:
+                raise _PodError(f"init container {init.name!r} failed: Error (exit code {code})")
+        owner_net = network
+        ip = None
+        for i, side in enumerate(spec.sidecars):
+            c = self._create(spec, side, "sidecar", owner_net, aliases if i == 0 else None)
+            p.containers.append(c)
+            c.start()
+            self._follow_logs(p, c, side.name, sink)
+            if i == 0:
+                p.owner = c
+                owner_net = f"container:{c.id}"
+                ip = self._ip(c, network)
+        for side, c in zip(spec.sidecars, [x for x in p.containers if x.labels.get(L.ROLE) == "sidecar"]):
+            if side.readiness_probe:
+                why = wait_ready(side.readiness_probe, ip or "127.0.0.1", self._exec(c), self._alive(c),
+                                 give_up=lambda: p.stopped)
+                if why is not None:
+                    raise _PodError(f"sidecar {side.name!r} did not get ready: {why}")
+        main = self._create(spec, spec.main, "main", owner_net, aliases if p.owner is None else None)
+        p.containers.append(main)
+        p.main = main
+        main.start()
+        self._follow_logs(p, main, "main", sink)
+        if p.owner is None:
+            p.owner = main
+            ip = self._ip(main, network)
+        return ip
+
+    # ---- pods ----
+    async def run_pod(self, pod: PodSpec, logs: LogSink, artifacts: ArtifactSink | None) -> PodResult:
+        return await self._call(self._run_pod, pod, logs, artifacts)
+
+    def _run_pod(self, spec: PodSpec, sink: LogSink, artifacts: ArtifactSink | None) -> PodResult:
+        p = _Pod(spec)
+        started = time.time()
+        if spec.run_name in self.stopping:
+            return PodResult(exit_code=None, phase="Failed", message="Stopped", started_at=started,
+                             finished_at=started)
+        with self.lock:
+            self.active[spec.node_id] = p
+        try:
+            try:
+                ip = self._start_group(p, sink)
+            except (_PodError, RuntimeFailure) as e:
+                return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
+                                 finished_at=time.time())
+            except docker.errors.APIError as e:
+                return PodResult(exit_code=None, phase="Error", message=short(e), started_at=started,
+                                 finished_at=time.time())
+            code, reason = self._wait(p, spec)
+            finished = time.time()
+            self._stop_sidecars(p)
+            for t in p.log_threads:
+                t.join(timeout=5)
+            result = PodResult(exit_code=code, phase="Succeeded" if code == 0 else "Failed", ip=ip,
+                               started_at=started, finished_at=finished)
+            if reason == "deadline":
+                result.phase, result.message = "Failed", DEADLINE_MESSAGE
+            elif p.stopped or spec.run_name in self.stopping:
+                result.phase, result.message = "Failed", "Stopped"
+            elif code != 0:
+                result.message = f"{reason or 'Error'} (exit code {code})"
+            self._collect(p, spec, result, artifacts)
+            return result
+        finally:
+            with self.lock:
+                self.active.pop(spec.node_id, None)
+            self._remove(p.containers)
+
+    def _wait(self, p: _Pod, spec: PodSpec) -> tuple[int, str | None]:
+        main = p.main
+        while True:
+            timeout = None
+            if spec.deadline is not None:
+                timeout = max(0.0, spec.deadline - time.monotonic())
+            try:
+                res = main.wait(timeout=timeout if timeout is not None else None)
+                code = int(res.get("StatusCode", 1))
+                break
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                if spec.deadline is not None and time.monotonic() >= spec.deadline:
+                    try:
+                        main.kill()
+                    except docker.errors.APIError:
+                        pass
+                    main.wait()
+                    return 137, "deadline"
+        reason = None
+        if code != 0:
+            try:
+                main.reload()
+                if main.attrs.get("State", {}).get("OOMKilled"):
+                    reason = "OOMKilled"
+            except docker.errors.APIError:
+                pass
+        return code, reason
+
+    def _stop_sidecars(self, p: _Pod) -> None:
+        for c in p.containers:
+            if c is p.main or c.labels.get(L.ROLE) != "sidecar":
+                continue
+            try:
+                c.stop(timeout=int(p.spec.termination_grace))
+            except docker.errors.APIError:
+                pass
+
+    def _collect(self, p: _Pod, spec: PodSpec, result: PodResult, artifacts: ArtifactSink | None) -> None:
+        main = p.main
+        if spec.capture_stdout:
+            try:
+                result.stdout = files.result_text(main.logs(stdout=True, stderr=False))
+            except docker.errors.APIError:
+                result.stdout = ""
+        for path in spec.output_parameter_paths:
+            try:
+                text = files.read_text_file(main, path)
+            except docker.errors.APIError:
+                text = None
+            if text is not None and text.endswith("\n"):
+                text = text[:-1]
+            result.output_parameters[path] = text
+        for name, path in spec.output_artifact_paths:
+            if artifacts is None:
+                continue
+            try:
+                stream = files.archive_stream(main, path)
+                result.output_artifacts[name] = None if stream is None else artifacts(name, path, stream)
+            except Exception as e:  # noqa: BLE001 - the engine reports it on the node
+                result.output_artifacts[name] = e
+
+    # ---- daemons ----
+    async def start_daemon(self, pod: PodSpec, logs: LogSink) -> tuple[Any, PodResult]:
+        return await self._call(self._start_daemon, pod, logs)
+
+    def _start_daemon(self, spec: PodSpec, sink: LogSink) -> tuple[Any, PodResult]:
+        p = _Pod(spec)
+        started = time.time()
+        with self.lock:
+            self.active[spec.node_id] = p
+        try:
+            ip = self._start_group(p, sink)
+            probe = spec.main.readiness_probe
+            if probe:
+                why = wait_ready(probe, ip or "", self._exec(p.main), self._alive(p.main),
+                                 give_up=lambda: p.stopped or spec.run_name in self.stopping)
+                if why is not None:
+                    raise _PodError(f"daemon did not get ready: {why}")
+            elif not self._alive(p.main)():
+                raise _PodError("the daemon exited before it was ready")
+            return p, PodResult(exit_code=None, phase="Running", ip=ip, started_at=started)
+        except (_PodError, RuntimeFailure, docker.errors.APIError) as e:
+            with self.lock:
+                self.active.pop(spec.node_id, None)
+            self._remove(p.containers)
+            phase = "Failed" if isinstance(e, _PodError) else "Error"
+            return None, PodResult(exit_code=None, phase=phase, message=str(e) if not isinstance(
+                e, docker.errors.APIError) else short(e), started_at=started, finished_at=time.time())
+
+    async def stop_daemon(self, handle: Any) -> None:
+        await self._call(self._stop_daemon, handle)
+
+    def _stop_daemon(self, p: _Pod) -> None:
+        p.stopped = True
+        for c in reversed(p.containers):
+            try:
+                c.stop(timeout=int(p.spec.termination_grace))
+            except docker.errors.APIError:
+                pass
+        for t in p.log_threads:
+            t.join(timeout=5)
+        with self.lock:
+            self.active.pop(p.spec.node_id, None)
+        self._remove(p.containers)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _PodError(Exception):
+    pass

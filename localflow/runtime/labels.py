@@ -1,0 +1,89 @@
+"""Labels on every Docker object localflow creates, and cleanup that finds objects by them."""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import docker.errors
+
+RUN = "localflow.run"
+NODE = "localflow.node"
+ROLE = "localflow.role"
+POD = "localflow.pod"
+PVC = "localflow.pvc"
+OWNER_PID = "localflow.pid"
+OWNER_HOST = "localflow.host"
+
+
+def labels(run: str, *, role: str, node: str | None = None, pod: str | None = None) -> dict[str, str]:
+    d = {RUN: run, ROLE: role, OWNER_PID: str(os.getpid()), OWNER_HOST: socket.gethostname()}
+    if node:
+        d[NODE] = node
+    if pod:
+        d[POD] = pod
+    return d
+
+
+def remove_run_objects(client: Any, run: str) -> dict[str, int]:
+    """Remove every container, network and volume labelled with this run. Returns counts."""
+    flt = {"label": f"{RUN}={run}"}
+    counts = {"containers": 0, "networks": 0, "volumes": 0}
+    for c in client.containers.list(all=True, filters=flt):
+        try:
+            c.remove(force=True, v=True)
+            counts["containers"] += 1
+        except docker.errors.APIError:
+            pass
+    for n in client.networks.list(filters=flt):
+        try:
+            n.reload()
+            for cid in list((n.attrs.get("Containers") or {}).keys()):
+                try:
+                    n.disconnect(cid, force=True)
+                except docker.errors.APIError:
+                    pass
+            n.remove()
+            counts["networks"] += 1
+        except docker.errors.APIError:
+            pass
+    for v in client.volumes.list(filters=flt):
+        try:
+            v.remove(force=True)
+            counts["volumes"] += 1
+        except docker.errors.APIError:
+            pass
+    return counts
+
+
+def own_container_id(client: Any) -> str | None:
+    """When localflow itself runs in a container (a CI job with the host's socket), its id."""
+    if not os.path.exists("/.dockerenv") and not _cgroup_says_container():
+        return None
+    host = socket.gethostname()
+    try:
+        c = client.containers.get(host)
+        return c.id
+    except (docker.errors.NotFound, docker.errors.APIError):
+        return None
+
+
+def _cgroup_says_container() -> bool:
+    try:
+        with open("/proc/1/cgroup") as f:
+            text = f.read()
+        return "docker" in text or "containerd" in text
+    except OSError:
+        return False
+
+
+def join_network_if_contained(client: Any, network: Any) -> None:
+    """Let a containerised localflow reach the run's containers by IP (probes, daemons)."""
+    cid = own_container_id(client)
+    if cid is None:
+        return
+    try:
+        network.connect(cid)
+    except docker.errors.APIError:
+        pass

@@ -1,0 +1,89 @@
+"""Local secrets and config maps, kept as Kubernetes manifests readable by the owner only."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from localflow.errors import SpecError
+
+from .paths import home
+
+KINDS = {"Secret": "secrets", "ConfigMap": "configmaps"}
+
+
+def _dir(kind: str) -> Path:
+    d = home() / KINDS[kind]
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(d, 0o700)
+    return d
+
+
+def _valid_name(name: str) -> None:
+    import re
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name or "") or len(name) > 253:
+        raise SpecError(f"invalid name {name!r}: lowercase letters, digits, '-' and '.' (as Kubernetes)")
+
+
+def save(manifest: dict[str, Any]) -> Path:
+    kind = manifest.get("kind")
+    if kind not in KINDS:
+        raise SpecError(f"kind {kind!r}: only Secret and ConfigMap can be stored")
+    name = (manifest.get("metadata") or {}).get("name", "")
+    _valid_name(name)
+    path = _dir(kind) / f"{name}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(manifest, f)
+    os.chmod(path, 0o600)
+    return path
+
+
+def delete(kind: str, name: str) -> bool:
+    path = _dir(kind) / f"{name}.json"
+    if path.exists():
+        path.unlink()
+        return True
+    return False
+
+
+def names(kind: str) -> list[str]:
+    return sorted(p.stem for p in _dir(kind).glob("*.json"))
+
+
+def get(kind: str, name: str) -> dict | None:
+    path = _dir(kind) / f"{name}.json"
+    if not path.exists():
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def secret_manifest(name: str, data: dict[str, bytes]) -> dict:
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": "Opaque",
+            "data": {k: base64.b64encode(v).decode() for k, v in data.items()}}
+
+
+def config_map_manifest(name: str, data: dict[str, str]) -> dict:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def load_secrets() -> dict[str, dict[str, bytes]]:
+    out = {}
+    for n in names("Secret"):
+        m = get("Secret", n) or {}
+        data = {k: base64.b64decode(v) for k, v in (m.get("data") or {}).items()}
+        data.update({k: str(v).encode() for k, v in (m.get("stringData") or {}).items()})
+        out[n] = data
+    return out
+
+
+def load_config_maps() -> dict[str, dict[str, str]]:
+    out = {}
+    for n in names("ConfigMap"):
+        m = get("ConfigMap", n) or {}
+        out[n] = {k: str(v) for k, v in (m.get("data") or {}).items()}
+    return out
