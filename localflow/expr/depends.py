@@ -1,0 +1,200 @@
+"""DAG `depends` logic (`workflow/common/ancestry.go`, `dag.go` evaluateDependsLogic).
+
+An operand is a task name (`A`, `flip-coin`) or a task result (`A.Succeeded`); operands
+combine with `&&`, `||`, `!` and parentheses. A bare name means
+`(A.Succeeded || A.Skipped || A.Daemoned)`, plus `|| A.Errored` when A has
+`continueOn.error` and `|| A.Failed` when it has `continueOn.failed`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from lark import Lark, Transformer, v_args
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
+
+from localflow.errors import ExprError
+
+__all__ = ["RESULTS", "Depends", "dependencies_to_depends", "parse_depends"]
+
+RESULTS = (
+    "Succeeded",
+    "Failed",
+    "Errored",
+    "Skipped",
+    "Omitted",
+    "Daemoned",
+    "AnySucceeded",
+    "AllFailed",
+)
+ITEM_RESULTS = frozenset({"AnySucceeded", "AllFailed"})
+
+GRAMMAR = r"""
+?start: or_
+?or_: or_ "||" and_ -> or_
+    | and_
+?and_: and_ "&&" not_ -> and_
+     | not_
+?not_: "!" not_ -> not_
+     | atom
+?atom: TASK -> bare
+     | TASK "." RESULT -> result
+     | "(" or_ ")"
+
+TASK: /[a-zA-Z0-9][-a-zA-Z0-9]*/
+RESULT: /[A-Za-z][A-Za-z0-9_]*/
+%ignore /[ \t\r\n]+/
+"""
+
+ResultFn = Callable[[str, str], bool]
+ContinueOn = Mapping[str, tuple[bool, bool]]
+_Node = tuple
+
+
+@v_args(inline=True)
+class _Build(Transformer):
+    def bare(self, task):
+        return ("bare", str(task))
+
+    def result(self, task, result):
+        name, kind = str(task), str(result)
+        if kind not in RESULTS:
+            raise ExprError(f"task result '{kind}' for task '{name}' is invalid")
+        return ("result", name, kind)
+
+    def not_(self, node):
+        return ("not", node)
+
+    def and_(self, a, b):
+        return ("and", a, b)
+
+    def or_(self, a, b):
+        return ("or", a, b)
+
+
+_lock = threading.Lock()
+_parser: Lark | None = None
+
+
+def _get_parser() -> Lark:
+    global _parser
+    if _parser is None:
+        with _lock:
+            if _parser is None:
+                _parser = Lark(GRAMMAR, parser="lalr")
+    return _parser
+
+
+def _bare_kinds(task: str, continue_on: ContinueOn) -> tuple[str, ...]:
+    kinds = ["Succeeded", "Skipped", "Daemoned"]
+    failed, error = continue_on.get(task, (False, False))
+    if error:
+        kinds.append("Errored")
+    if failed:
+        kinds.append("Failed")
+    return tuple(kinds)
+
+
+def _eval(node: _Node, result: ResultFn, continue_on: ContinueOn) -> bool:
+    kind = node[0]
+    if kind == "bare":
+        return any(result(node[1], k) for k in _bare_kinds(node[1], continue_on))
+    if kind == "result":
+        return bool(result(node[1], node[2]))
+    if kind == "not":
+        return not _eval(node[1], result, continue_on)
+    if kind == "and":
+        return _eval(node[1], result, continue_on) and _eval(
+            node[2], result, continue_on
+        )
+    return _eval(node[1], result, continue_on) or _eval(node[2], result, continue_on)
+
+
+def _text(node: _Node, continue_on: ContinueOn, top: bool = True) -> str:
+    kind = node[0]
+    if kind == "bare":
+        task = node[1]
+        return (
+            "("
+            + " || ".join(f"{task}.{k}" for k in _bare_kinds(task, continue_on))
+            + ")"
+        )
+    if kind == "result":
+        return f"{node[1]}.{node[2]}"
+    if kind == "not":
+        return "!" + _text(node[1], continue_on, False)
+    op = " && " if kind == "and" else " || "
+    inner = _text(node[1], continue_on, False) + op + _text(node[2], continue_on, False)
+    return inner if top else f"({inner})"
+
+
+@dataclass(frozen=True)
+class Depends:
+    """A parsed `depends` expression."""
+
+    text: str
+    tree: _Node | None = field(repr=False, default=None)
+    tasks: frozenset[str] = frozenset()
+    item_tasks: frozenset[str] = frozenset()  # referenced with AnySucceeded/AllFailed
+
+    def evaluate(self, result: ResultFn, continue_on: ContinueOn | None = None) -> bool:
+        """Whether the condition holds; `result(task, kind)` answers for each task result
+        and `continue_on[task]` is (continueOn.failed, continueOn.error)."""
+        if self.tree is None:
+            return True
+        return _eval(self.tree, result, continue_on or {})
+
+    def expanded(self, continue_on: ContinueOn | None = None) -> str:
+        """The logic with bare names expanded, as Argo reports it."""
+        if self.tree is None:
+            return ""
+        return _text(self.tree, continue_on or {})
+
+
+def _collect(node: _Node, tasks: set[str], items: set[str]) -> None:
+    kind = node[0]
+    if kind in ("bare", "result"):
+        tasks.add(node[1])
+        if kind == "result" and node[2] in ITEM_RESULTS:
+            items.add(node[1])
+        return
+    for child in node[1:]:
+        _collect(child, tasks, items)
+
+
+@lru_cache(maxsize=2048)
+def parse_depends(text: str) -> Depends:
+    """Parse a `depends` expression; syntax errors raise ExprError. Empty text has no
+    dependencies and always holds."""
+    if not text.strip():
+        return Depends(text)
+    try:
+        tree = _Build().transform(_get_parser().parse(text))
+    except UnexpectedCharacters as e:
+        raise ExprError(
+            f"invalid depends {text!r}: unexpected character {text[e.pos_in_stream]!r} "
+            f"at column {e.column}"
+        ) from None
+    except UnexpectedInput as e:
+        raise ExprError(
+            f"invalid depends {text!r}: syntax error at column {e.column}"
+        ) from None
+    except LarkError as e:
+        inner = getattr(e, "orig_exc", None)
+        if isinstance(inner, ExprError):
+            raise ExprError(f"invalid depends {text!r}: {inner}") from None
+        raise ExprError(f"invalid depends {text!r}: {e}") from None
+    except RecursionError:
+        raise ExprError(f"invalid depends {text[:80]!r}: nested too deeply") from None
+    tasks: set[str] = set()
+    items: set[str] = set()
+    _collect(tree, tasks, items)
+    return Depends(text, tree, frozenset(tasks), frozenset(items))
+
+
+def dependencies_to_depends(names: list[str]) -> str:
+    """`dependencies: [A, B]` as the equivalent `depends` text, `A && B`."""
+    return " && ".join(names)
