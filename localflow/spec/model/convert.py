@@ -1,0 +1,347 @@
+"""Type-hint driven conversion between Argo's JSON form (camelCase dicts) and the dataclasses.
+
+`from_dict` behaves like Go's strict JSON decoding that `argo lint` uses (sigs.k8s.io/json with
+unknown fields disallowed): an unknown or misspelt field is an error, a string is never accepted
+where a number is expected and the other way round, and `null` leaves a field at its default.
+Argo's special scalar types are marked with `typing.Annotated`:
+
+* `AnyString`: Argo's AnyString (parameter `value`, `default`, `enum`): a YAML string, number or
+  boolean, stored as the string Go would make of it (`True` -> "true", `1.6` -> "1.6").
+* `IntOrString`: Kubernetes' IntOrString (`retryStrategy.limit`, probe `port`, ...): `int | str`.
+* `Quantity`: a Kubernetes resource quantity (`100m`, `32Mi`, `1.5`): kept as written, but it must parse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import operator
+import types
+import typing
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, Union
+
+from localflow.errors import SpecError
+from localflow.spec.units import QUANTITY_RE
+
+__all__ = [
+    "QUANTITY_RE",
+    "AnyString",
+    "IntOrString",
+    "Quantity",
+    "anystring",
+    "from_dict",
+    "json_fields",
+    "lst",
+    "mp",
+    "opt",
+    "present_fields",
+    "sub",
+    "to_dict",
+]
+
+
+class _Marker:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"<{self.name}>"
+
+
+_ANYSTRING = _Marker("AnyString")
+_INTORSTRING = _Marker("IntOrString")
+_QUANTITY = _Marker("Quantity")
+
+AnyString = Annotated[str, _ANYSTRING]
+IntOrString = Annotated[int | str, _INTORSTRING]
+Quantity = Annotated[int | float | str, _QUANTITY]
+
+def opt(json: str | None = None) -> Any:
+    """An optional scalar or sub-object field (default None). `json` overrides the camelCase name."""
+    return dataclasses.field(default=None, metadata={"json": json} if json else {})
+
+
+def lst(json: str | None = None) -> Any:
+    """A list field (default [])."""
+    return dataclasses.field(default_factory=list, metadata={"json": json} if json else {})
+
+
+def mp(json: str | None = None) -> Any:
+    """A map field (default {})."""
+    return dataclasses.field(default_factory=dict, metadata={"json": json} if json else {})
+
+
+def sub(cls: Any, json: str | None = None) -> Any:
+    """A sub-object that Go embeds by value (never nil): it defaults to an empty instance."""
+    meta: dict[str, Any] = {"value": True}
+    if json:
+        meta["json"] = json
+    return dataclasses.field(default_factory=cls, metadata=meta)
+
+
+def _camel(name: str) -> str:
+    parts = name.rstrip("_").split("_")
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+@cache
+def json_fields(cls: type) -> tuple[tuple[str, str, Any, bool], ...]:
+    """(python name, JSON name, type hint, embedded-by-value) for each field of a model dataclass."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    out = []
+    for f in dataclasses.fields(cls):
+        out.append((f.name, f.metadata.get("json") or _camel(f.name), hints[f.name], bool(f.metadata.get("value"))))
+    return tuple(out)
+
+
+@cache
+def _by_json(cls: type) -> dict[str, tuple[str, Any]]:
+    return {j: (p, t) for p, j, t, _v in json_fields(cls)}
+
+
+def present_fields(obj: Any) -> frozenset[str]:
+    """Python names of the fields that the source document set (empty lists included)."""
+    return getattr(obj, "_lf_present", frozenset())
+
+
+# --- AnyString -------------------------------------------------------------------------------
+
+
+def _go_float_string(value: float) -> str:
+    """strconv.FormatFloat(v, 'f', -1, 64): the shortest digits, never an exponent."""
+    return format(Decimal(repr(float(value))).normalize(), "f")
+
+
+def anystring(value: Any) -> str:
+    """The string Argo's AnyString makes of a YAML scalar."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        # JSON numbers are decoded into float64 before being formatted.
+        if abs(value) < 2**53:
+            return str(value)
+        return _go_float_string(float(value))
+    if isinstance(value, float):
+        return _go_float_string(value)
+    raise TypeError(value)
+
+
+# --- from_dict -------------------------------------------------------------------------------
+
+
+def _kind_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return _kind_name(value)
+    text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{_kind_name(value)} ({text})"
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+class _Ctx:
+    __slots__ = ("file",)
+
+    def __init__(self, file: str | None):
+        self.file = file
+
+    def fail(self, path: str, message: str) -> SpecError:
+        return SpecError(message, file=self.file, path=path or None)
+
+
+def _strip_optional(tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+        return functools.reduce(operator.or_, args)
+    return tp
+
+
+def _zero(tp: Any) -> Any:
+    """What Go decodes a JSON null into inside a list or map: the element type's zero value."""
+    tp = _strip_optional(tp)
+    if typing.get_origin(tp) is Annotated:
+        tp = typing.get_args(tp)[0]
+    if tp is str:
+        return ""
+    if tp is bool:
+        return False
+    if tp is int:
+        return 0
+    if tp is float:
+        return 0.0
+    if dataclasses.is_dataclass(tp):
+        obj = tp()
+        object.__setattr__(obj, "_lf_present", frozenset())
+        return obj
+    origin = typing.get_origin(tp)
+    if origin is list:
+        return []
+    if origin is dict:
+        return {}
+    return None
+
+
+def _convert(tp: Any, value: Any, path: str, ctx: _Ctx) -> Any:
+    if value is None:
+        return None
+    tp = _strip_optional(tp)
+    if tp is Any:
+        return value
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        marker = tp.__metadata__[0]
+        if marker is _ANYSTRING:
+            if isinstance(value, (str, int, float, bool)):
+                return anystring(value)
+            # Go's AnyString.UnmarshalJSON ignores lists and maps and leaves the string empty.
+            return ""
+        if marker is _INTORSTRING:
+            if isinstance(value, str):
+                return value
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            raise ctx.fail(path, f"expected an integer or a string, got {_show(value)}")
+        if marker is _QUANTITY:
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ctx.fail(path, f"expected a quantity such as 100m or 32Mi, got {_show(value)}")
+            if isinstance(value, str) and not QUANTITY_RE.match(value):
+                raise ctx.fail(path, f"{value!r} is not a valid quantity (use a number with an optional suffix such as 100m, 32Mi, 1G)")
+            return value
+        raise AssertionError(marker)  # pragma: no cover
+    if origin is list:
+        if not isinstance(value, list):
+            raise ctx.fail(path, f"expected a list, got {_show(value)}")
+        (item_tp,) = typing.get_args(tp) or (Any,)
+        return [_convert(item_tp, v, f"{path}[{i}]", ctx) if v is not None else _zero(item_tp) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ctx.fail(path, f"expected a mapping, got {_show(value)}")
+        args = typing.get_args(tp)
+        val_tp = args[1] if args else Any
+        if val_tp is Any:
+            return dict(value)
+        return {k: _convert(val_tp, v, _join(path, k), ctx) if v is not None else _zero(val_tp) for k, v in value.items()}
+    if origin in (Union, types.UnionType):  # int | str without a marker
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ctx.fail(path, f"expected an integer or a string, got {_show(value)}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ctx.fail(path, f"expected a string, got {_show(value)}")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ctx.fail(path, f"expected a boolean (true or false), got {_show(value)}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ctx.fail(path, f"expected an integer, got {_show(value)}")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ctx.fail(path, f"expected an integer, got {_show(value)}")
+            return int(value)
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ctx.fail(path, f"expected a number, got {_show(value)}")
+        return value
+    if dataclasses.is_dataclass(tp):
+        return _object(tp, value, path, ctx)
+    raise AssertionError(f"unsupported type {tp!r}")  # pragma: no cover
+
+
+def _suggest(key: str, known: list[str]) -> str:
+    lowered = {k.lower(): k for k in known}
+    if key.lower() in lowered:
+        return f' (did you mean "{lowered[key.lower()]}"?)'
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if close:
+        return f' (did you mean "{close[0]}"?)'
+    return ""
+
+
+def _object(cls: type, value: Any, path: str, ctx: _Ctx) -> Any:
+    if not isinstance(value, dict):
+        raise ctx.fail(path, f"expected a mapping, got {_show(value)}")
+    table = _by_json(cls)
+    kwargs: dict[str, Any] = {}
+    present = set()
+    for key, item in value.items():
+        entry = table.get(key)
+        if entry is None:
+            known = [j for j in table]
+            raise ctx.fail(_join(path, str(key)), f"unknown field \"{key}\"{_suggest(str(key), known)}")
+        py, tp = entry
+        if item is None:
+            continue
+        kwargs[py] = _convert(tp, item, _join(path, key), ctx)
+        present.add(py)
+    obj = cls(**kwargs)
+    object.__setattr__(obj, "_lf_present", frozenset(present))
+    post = getattr(cls, "_lf_check", None)
+    if post is not None:
+        post(obj, path, ctx.fail)
+    return obj
+
+
+def from_dict(cls: type, data: Any, path: str = "", file: str | None = None) -> Any:
+    """Build `cls` from Argo's JSON form, raising SpecError naming the field path on a mistake."""
+    return _convert(cls, data, path, _Ctx(file))
+
+
+# --- to_dict ---------------------------------------------------------------------------------
+
+
+def _dump(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_dict(value)
+    if isinstance(value, list):
+        return [_dump(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """Argo's camelCase JSON form of a model object: None and empty collections are left out
+    (unless the source document wrote them), present-but-empty sub-objects stay as `{}`."""
+    present = present_fields(obj)
+    out: dict[str, Any] = {}
+    for py, js, _tp, by_value in json_fields(type(obj)):
+        value = getattr(obj, py)
+        if value is None:
+            continue
+        if isinstance(value, (list, dict)) and not value and py not in present:
+            continue
+        dumped = _dump(value)
+        if by_value and dumped == {} and py not in present:
+            continue
+        out[js] = dumped
+    return out

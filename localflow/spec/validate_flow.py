@@ -1,0 +1,291 @@
+"""Checks of steps and DAG templates (validate.go's validateSteps and validateDAG, with Argo's
+dependency rules from workflow/common/ancestry.go). A mixin of validate.Checker."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from localflow.spec.model import to_dict
+from localflow.spec.names import field_name_problem
+from localflow.spec.tags import depends_problem, strings_in, when_problem
+from localflow.spec.units import is_go_int
+
+if TYPE_CHECKING:
+    from localflow.spec.model import Arguments
+    from localflow.spec.scope import Scope
+    from localflow.spec.validate import Base, Located
+
+# ancestry.go: a task name, or a task name with a result (`A.Succeeded`).
+_TASK_NAME = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-9][-a-zA-Z0-9]*)")
+_TASK_RESULT = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)")
+TASK_RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
+ITEMS_RESULTS = ("AnySucceeded", "AllFailed")
+
+
+def _join(path: str, tail: str) -> str:
+    return path + tail if tail.startswith("[") else f"{path}.{tail}"
+
+
+def task_dependencies(task: Any) -> dict[str, bool]:
+    """The tasks a DAG task depends on, as Argo finds them: name -> whether an items-based result
+    (AnySucceeded, AllFailed) is used."""
+    text = task.depends or " && ".join(task.dependencies)
+    out: dict[str, bool] = {}
+    for match in _TASK_NAME.finditer(text):
+        if match.group(1):
+            name, result = match.group(1).split(".", 1)
+            out[name] = out.get(name, False) or result in ITEMS_RESULTS
+        else:
+            out.setdefault(match.group(2), False)
+    return out
+
+
+def _expr_message(what: str, text: str, problem: str) -> str:
+    if text in problem:
+        return problem
+    return f"invalid {what} {text!r}: {problem}"
+
+
+def _without_inline(node: Any) -> dict[str, Any]:
+    data = to_dict(node)
+    data.pop("inline", None)
+    return data
+
+
+class FlowChecks:
+    """Steps and DAG checks; `self` is a validate.Checker."""
+
+    if TYPE_CHECKING:
+        file: str | None
+
+        def fail(self, file: str | None, path: str | None, message: str) -> Exception: ...
+        def warn(self, file: str | None, path: str | None, message: str) -> None: ...
+        def resolve(self, holder: Any, base: Base, file: str | None, path: str) -> Located | None: ...
+        def check_hook_target(self, hook: Any, base: Base, file: str | None, path: str) -> None: ...
+        def check_arguments(self, args: Arguments, file: str | None, path: str, *, workflow_level: bool, allow_empty: bool) -> None: ...
+        def check_supplied(self, loc: Located, args: Arguments | None, file: str | None, path: str, *, entry_point: bool = False) -> None: ...
+        def check_tags(self, strings: Any, scope: Scope, file: str | None, path: str) -> None: ...
+        def check_names(self, items: Any, file: str | None, path: str, *, param: bool) -> None: ...
+        def check_expression(self, source: str, file: str | None, path: str) -> None: ...
+
+    # --- shared by steps and tasks ----------------------------------------------------------------
+
+    def add_outputs(self, scope: Scope, prefix: str, name: str, target: Located | None, *, aggregate: bool, ancestor: bool = False) -> None:
+        """validate.go's addOutputsToScope."""
+        p = f"{prefix}.{name}"
+        names = scope.names
+        names.update((f"{p}.id", f"{p}.startedAt", f"{p}.finishedAt", f"{p}.hostNodeName"))
+        if ancestor:
+            names.add(f"{p}.status")
+        if target is None:
+            return
+        t = target.tmpl
+        if t.daemon:
+            names.add(f"{p}.ip")
+        if t.has_output:
+            names.update((f"{p}.outputs.result", f"{p}.exitCode"))
+        names.update(f"{p}.outputs.parameters.{o.name}" for o in t.outputs.parameters)
+        names.update(f"{p}.outputs.artifacts.{o.name}" for o in t.outputs.artifacts)
+        if aggregate:
+            if t.kind in ("script", "containerSet"):
+                names.update((f"{p}.outputs.result", f"{p}.exitCode"))
+            names.add(f"{p}.outputs.parameters")
+
+    def add_loop(self, node: Any, scope: Scope, file: str | None, path: str) -> None:
+        """validate.go's addItemsToScope: what {{item}} means inside a loop."""
+        defined = sum(1 for x in (node.with_items, node.with_param, node.with_sequence) if x)
+        if defined > 1:
+            raise self.fail(file, path, "set only one of withItems, withParam and withSequence")
+        if node.with_items:
+            keys: set[str] = set()
+            for i, item in enumerate(node.with_items):
+                if item is None:
+                    raise self.fail(file, _join(path, f"withItems[{i}]"), "a withItems item cannot be null")
+                if isinstance(item, dict):
+                    keys.update(item)
+                elif isinstance(item, list):
+                    keys.update(f"[{j}]" for j in range(len(item)))
+                else:
+                    keys.add("")
+            scope.item_keys = keys
+            scope.names.add("item")
+            scope.names.update(f"item.{k}" for k in keys if k)
+        elif node.with_param:
+            scope.item_keys = set()
+            scope.any_item = True
+            scope.names.add("item")
+        elif node.with_sequence is not None:
+            seq = node.with_sequence
+            spath = _join(path, "withSequence")
+            if seq.count is not None and seq.end is not None:
+                raise self.fail(file, spath, "set either count or end in withSequence, not both")
+            for attr in ("count", "start", "end"):
+                value = getattr(seq, attr)
+                if isinstance(value, str) and not is_go_int(value) and "{{" not in value:
+                    raise self.fail(file, _join(spath, attr), f"{attr} must be a whole number, got {value!r}")
+            scope.item_keys = {""}
+            scope.names.add("item")
+
+    def check_node(self, node: Any, kind: str, file: str | None, path: str, base: Base) -> None:
+        """What steps and tasks share: when, hooks and arguments."""
+        if node.when:
+            problem = when_problem(node.when)
+            if problem:
+                raise self.fail(file, _join(path, "when"), _expr_message("when", node.when, problem))
+        for name, hook in node.hooks.items():
+            hpath = _join(path, f"hooks.{name}")
+            if name != "exit" and not hook.expression:
+                raise self.fail(file, _join(hpath, "expression"), f'hook "{name}" needs an expression (only the "exit" hook runs without one)')
+            if hook.expression:
+                self.check_expression(hook.expression, file, _join(hpath, "expression"))
+            self.check_hook_target(hook, base, file, hpath)
+        if node.on_exit:
+            self.check_hook_target(type(node)(template=node.on_exit), base, file, _join(path, "onExit"))
+        self.check_arguments(node.arguments, file, _join(path, "arguments"), workflow_level=False, allow_empty=False)
+
+    @staticmethod
+    def has_exit_hook(node: Any) -> bool:
+        return bool(node.on_exit) or "exit" in node.hooks
+
+    # --- steps --------------------------------------------------------------------------------
+
+    def check_steps(self, loc: Located, scope: Scope) -> None:
+        t, file, base = loc.tmpl, loc.file, loc.base
+        scope.node_prefix = "steps"
+        for group in t.steps:
+            for step in group:
+                if step.name:
+                    scope.nodes.setdefault(step.name, None)
+        seen: set[str] = set()
+        for gi, group in enumerate(t.steps):
+            finished = []
+            for si, step in enumerate(group):
+                spath = f"{loc.path}.steps[{gi}][{si}]"
+                name = step.name
+                if not name:
+                    raise self.fail(file, _join(spath, "name"), "a step needs a name")
+                if name in seen:
+                    raise self.fail(file, _join(spath, "name"), f"step name {name!r} is used more than once in {loc.label}")
+                problem = field_name_problem(name)
+                if problem:
+                    raise self.fail(file, _join(spath, "name"), problem)
+                seen.add(name)
+                scope.names.add(f"steps.{name}.status")
+                step_scope = scope.copy()
+                step_scope.here = name
+                self.add_loop(step, step_scope, file, spath)
+                self.check_node(step, "step", file, spath, base)
+                target = self.resolve(step, base, file, spath)
+                scope.nodes[name] = target
+                step_scope.nodes[name] = target
+                if self.has_exit_hook(step):
+                    self.add_outputs(step_scope, "steps", name, target, aggregate=False)
+                if step.inline is not None:
+                    step_scope.names.update(f"inputs.parameters.{p.name}" for p in step.inline.inputs.parameters)
+                self.check_tags(strings_in(_without_inline(step)), step_scope, file, spath)
+                aggregate = bool(step.with_items) or bool(step.with_param)
+                finished.append((name, target, aggregate))
+                if target is not None:
+                    self.check_supplied(target, step.arguments, file, _join(spath, "arguments"))
+            # Steps of a group run in parallel: their outputs are there for the next groups only.
+            for name, target, aggregate in finished:
+                self.add_outputs(scope, "steps", name, target, aggregate=aggregate)
+
+    # --- DAG ----------------------------------------------------------------------------------
+
+    def check_dag(self, loc: Located, scope: Scope) -> None:
+        t, file, base = loc.tmpl, loc.file, loc.base
+        dag = t.dag
+        assert dag is not None
+        path = f"{loc.path}.dag"
+        scope.node_prefix = "tasks"
+        if not dag.tasks:
+            raise self.fail(file, _join(path, "tasks"), "a DAG needs at least one task")
+        self.check_names(dag.tasks, file, _join(path, "tasks"), param=False)
+        using_depends = any(task.depends for task in dag.tasks)
+        by_name = {task.name: task for task in dag.tasks}
+        for task in dag.tasks:
+            scope.nodes[task.name] = None
+        graph = nx.DiGraph()
+        graph.add_nodes_from(by_name)
+        targets: dict[str, Located | None] = {}
+        for i, task in enumerate(dag.tasks):
+            tpath = _join(path, f"tasks[{i}]")
+            name = task.name
+            if (using_depends or task.dependencies) and name[0].isdigit():
+                raise self.fail(file, _join(tpath, "name"), f"task name {name!r} cannot start with a digit when the DAG uses depends or dependencies")
+            if using_depends and task.dependencies:
+                raise self.fail(file, _join(tpath, "dependencies"), "this DAG uses depends, so it cannot also use dependencies; use one of them")
+            if using_depends and task.continue_on is not None:
+                raise self.fail(file, _join(tpath, "continueOn"), "continueOn cannot be used with depends; write the condition in depends instead (e.g. A.Failed)")
+            dep_field = _join(tpath, "depends" if task.depends else "dependencies")
+            if task.depends:
+                problem = depends_problem(task.depends)
+                if problem:
+                    raise self.fail(file, dep_field, _expr_message("depends", task.depends, problem))
+                for match in _TASK_RESULT.findall(task.depends):
+                    dep, result = match.split(".", 1)
+                    if result not in TASK_RESULTS:
+                        raise self.fail(file, dep_field, f"{result!r} is not a task result for {dep!r} (use {', '.join(TASK_RESULTS)})")
+            targets[name] = self.resolve(task, base, file, tpath)
+            scope.nodes[name] = targets[name]
+            for dep, items in task_dependencies(task).items():
+                other = by_name.get(dep)
+                if other is None:
+                    from localflow.spec.validate import suggest
+
+                    raise self.fail(file, dep_field, f'dependency "{dep}" is not a task of this DAG{suggest(dep, by_name)}')
+                if items and not (other.with_items or other.with_param or other.with_sequence):
+                    raise self.fail(file, dep_field, f'"{dep}" has no loop (withItems, withParam or withSequence), so AnySucceeded and AllFailed do not apply')
+                graph.add_edge(dep, name)
+        try:
+            cycle = nx.find_cycle(graph)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            chain = "->".join([cycle[0][0], *[edge[1] for edge in cycle]])
+            raise self.fail(file, _join(path, "tasks"), f"dependency cycle: {chain}")
+        if dag.target:
+            for target_name in dag.target.split(" "):
+                if target_name and "{{" not in target_name and target_name not in by_name:
+                    from localflow.spec.validate import suggest
+
+                    raise self.fail(file, _join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
+        for i, task in enumerate(dag.tasks):
+            tpath = _join(path, f"tasks[{i}]")
+            name = task.name
+            if task.hooks:
+                scope.names.add(f"tasks.{name}.status")
+            task_scope = scope.copy()
+            task_scope.here = name
+            ancestors = nx.ancestors(graph, name)
+            for ancestor in ancestors:
+                other = by_name[ancestor]
+                aggregate = bool(other.with_items) or bool(other.with_param)
+                self.add_outputs(task_scope, "tasks", ancestor, targets[ancestor], aggregate=aggregate, ancestor=True)
+            if self.has_exit_hook(task):
+                self.add_outputs(task_scope, "tasks", name, targets[name], aggregate=False)
+            if task.inline is not None:
+                task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
+            self.add_loop(task, task_scope, file, tpath)
+            self.check_node(task, "task", file, tpath, base)
+            self.check_tags(strings_in(_without_inline(task)), task_scope, file, tpath)
+            for j, p in enumerate(task.arguments.parameters):
+                if p.value and p.value.startswith("{{tasks."):
+                    dep = p.value.split(".")[1]
+                    if dep not in ancestors:
+                        raise self.fail(file, _join(tpath, f"arguments.parameters[{j}].value"), f'parameter "{p.name}" uses task "{dep}", which is not a dependency of this task')
+            for j, a in enumerate(task.arguments.artifacts):
+                if a.from_ and a.from_.startswith("{{tasks."):
+                    dep = a.from_.split(".")[1]
+                    if dep not in ancestors:
+                        raise self.fail(file, _join(tpath, f"arguments.artifacts[{j}].from"), f'artifact "{a.name}" comes from task "{dep}", which is not a dependency of this task')
+            if targets[name] is not None:
+                self.check_supplied(targets[name], task.arguments, file, _join(tpath, "arguments"))
+        # The DAG's own outputs may use any task.
+        for task in dag.tasks:
+            aggregate = bool(task.with_items) or bool(task.with_param)
+            self.add_outputs(scope, "tasks", task.name, targets[task.name], aggregate=aggregate)
