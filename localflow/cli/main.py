@@ -14,6 +14,7 @@ app = typer.Typer(
     help="Run Argo Workflow YAML on one machine with Docker.\n\n"
          "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
     context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
 )
 
 
@@ -23,7 +24,13 @@ def _fail(e: Exception) -> None:
     if isinstance(e, LocalflowError):
         O.err(f"localflow: {e}")
         raise typer.Exit(getattr(e, "exit_code", 1))
-    raise e
+    if isinstance(e, (typer.Exit, KeyboardInterrupt, SystemExit)):
+        raise e
+    import os
+    if os.environ.get("LOCALFLOW_DEBUG"):
+        raise e
+    O.err(f"localflow: internal error: {type(e).__name__}: {e} (this is a bug; LOCALFLOW_DEBUG=1 shows where)")
+    raise typer.Exit(1)
 
 
 @app.command()

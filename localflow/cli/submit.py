@@ -189,6 +189,21 @@ def submit(opts: SubmitOptions) -> int:
     quiet = opts.quiet or opts.output in ("json", "yaml", "name")
     events = ConsoleEvents(quiet)
     runtime = DockerRuntime(notice=lambda m: O.err(f"localflow: {m}"))
+    from localflow.engine.preflight import privileged_containers, static_images
+    wanted = privileged_containers(wf.spec, opts.entrypoint)
+    if wanted:
+        why = runtime.privileged_refused()
+        if why:
+            e = SpecError(f"{why}; this workflow needs one, so it cannot run on this engine",
+                          file=os.path.basename(opts.file), path=wanted[0])
+            e.exit_code = 1
+            raise e
+    from localflow.errors import RuntimeFailure
+    for image, (policy, where) in static_images(wf.spec, opts.entrypoint).items():
+        try:
+            runtime.images.ensure(image, policy)  # one clear line for a missing image, before any container
+        except RuntimeFailure as e:
+            raise SpecError(str(e), file=os.path.basename(opts.file), path=where) from e
     artifact_store = None
     if uses_artifacts(wf):
         from localflow.artifacts.store import default_store

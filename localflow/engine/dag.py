@@ -53,14 +53,12 @@ async def execute_dag(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "Tem
     targets = (dag.target.replace(",", " ").split() if dag.target else
                [n for n in tasks if not any(n in p for p in parents.values())])
     needed = _ancestors(targets, parents)
-    fail_fast = dag.fail_fast is None or bool(dag.fail_fast)
     scope = Scope(values=dict(vals))
     runner = ChildRunner(ex, node, tmpl, tctx, scope, depth, prefix="tasks")
     done: dict[str, list[N.Node]] = {}
     running: dict[asyncio.Task, str] = {}
     continue_on = {n: (bool(t.continue_on.failed), bool(t.continue_on.error)) if t.continue_on else (False, False)
                    for n, t in tasks.items()}
-    failed_fast = False
 
     def wire(name: str, child: N.Node) -> None:
         ps = parents[name]
@@ -81,8 +79,6 @@ async def execute_dag(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "Tem
                 if any(p not in done for p in ps):
                     continue
                 pending.remove(name)
-                if failed_fast:
-                    continue
                 d = deps[name]
                 ok = True
                 if d is not None:
@@ -114,9 +110,6 @@ async def execute_dag(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "Tem
                 done[name] = children
                 wire(name, children[0])
                 runner.register(name, children)
-                head = children[0]
-                if head.phase in N.BAD_PHASES and not continues_on(tasks[name], head.phase) and fail_fast:
-                    failed_fast = True
         phase, msg = assess_phase(node, targets, tasks, done, parents)
         await runner.finish_outputs(tmpl)
         if not node.done:

@@ -199,6 +199,7 @@ class PodExecutor:
                             raise StepError(f"failed to read output parameter {p.name!r}: {vf.path}: "
                                             "no such file or directory")
                         value = vf.default
+                    value = value[:-1] if value.endswith("\n") else value  # as Argo: one newline trimmed
                 elif vf.expression:
                     env = dict(vals)
                     env.update({"outputs.result": outputs.get("result"), "exitCode": outputs.get("exitCode")})

@@ -313,8 +313,10 @@ class WorkflowRun:
             await self.runtime.start_run(self.name, self.volumes.run_volume_names())
             self.volumes.prepare()
             holder = M.WorkflowStep(name=self.name, template=self.entrypoint)
+            args = M.Arguments(parameters=[M.Parameter(name=p["name"], value=p["value"]) for p in self.parameters],
+                               artifacts=list(self.spec.arguments.artifacts) if self.spec.arguments else [])
             root = await self.executor.execute(name=self.name, display=self.name, holder=holder,
-                                               args=self.spec.arguments, ctx=ctx, scope=scope, boundary_id=None,
+                                               args=args, ctx=ctx, scope=scope, boundary_id=None,
                                                depth=0, parent=None)
             for nid in list(self.daemon_handles):
                 await self.stop_daemon(self.nodes[nid])

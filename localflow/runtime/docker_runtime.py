@@ -66,6 +66,29 @@ class DockerRuntime:
         self.active: dict[str, _Pod] = {}
         self.lock = threading.Lock()
 
+    def privileged_refused(self) -> str | None:
+        """Why this engine refuses privileged containers, or None when it allows them (checked once)."""
+        if hasattr(self, "_privileged"):
+            return self._privileged
+        self._privileged = None
+        images = self.client.images.list()
+        if not images:
+            return None
+        c = None
+        try:
+            c = self.client.containers.create(images[0].id, entrypoint=["/localflow-privileged-probe"], privileged=True,
+                                              labels=L.labels("privileged-probe", role="probe"), network_mode="none")
+            c.start()
+        except docker.errors.APIError as e:
+            text = str(e.explanation or e)
+            if "operation not permitted" in text or "apply caps" in text:
+                self._privileged = "this Docker engine refuses privileged containers (" + (
+                    "unable to apply caps: operation not permitted" if "apply caps" in text else short(e)) + ")"
+        finally:
+            if c is not None:
+                self._remove([c])
+        return self._privileged
+
     async def _call(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
@@ -352,8 +375,6 @@ class DockerRuntime:
                 text = files.read_text_file(main, path)
             except docker.errors.APIError:
                 text = None
-            if text is not None and text.endswith("\n"):
-                text = text[:-1]
             result.output_parameters[path] = text
         for name, path in spec.output_artifact_paths:
             if artifacts is None:

@@ -7,6 +7,7 @@ print. Tests override behaviour per template with `FakeRuntime.on(template, ...)
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -72,8 +73,9 @@ class FakeRuntime:
 
     def _outcome(self, spec: PodSpec) -> Outcome:
         template = spec.template_name
-        attempt = self.attempts.get(spec.node_name, 0)
-        self.attempts[spec.node_name] = attempt + 1
+        base = re.sub(r"\(\d+\)$", "", spec.node_name)  # retries of one node count up together
+        attempt = self.attempts.get(base, 0)
+        self.attempts[base] = attempt + 1
         b = self.behaviours.get(template or "")
         if b is None:
             return Outcome(stdout=echo_stdout(spec))

@@ -42,7 +42,9 @@ class Images:
         try:
             self.client.images.pull(image)
             return None
-        except (docker.errors.APIError, requests.RequestException) as e:
+        except docker.errors.APIError as e:
+            return str(e.explanation or e)[:200]
+        except requests.RequestException as e:
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             return text[:200]
 

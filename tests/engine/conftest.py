@@ -40,11 +40,11 @@ class Harness:
         asyncio.run(run.execute())
         return run
 
+    @staticmethod
+    def by_name(run: WorkflowRun) -> dict:
+        return {n.name: n for n in run.nodes.values()}
+
 
 @pytest.fixture
 def h() -> Harness:
     return Harness()
-
-
-def by_name(run: WorkflowRun) -> dict:
-    return {n.name: n for n in run.nodes.values()}

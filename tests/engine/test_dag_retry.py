@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from localflow.runtime.fake import Outcome
 
-from .conftest import by_name
 
 DIAMOND = """
 apiVersion: argoproj.io/v1alpha1
@@ -26,7 +25,7 @@ spec:
 
 def test_dag_diamond_order_and_names(h):
     run = h.run(DIAMOND)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Succeeded"
     assert set(nodes) == {"wf", "wf.A", "wf.B", "wf.C", "wf.D"}
     order = h.runtime.order
@@ -38,7 +37,7 @@ def test_dag_diamond_order_and_names(h):
 def test_dag_failure_omits_dependants_and_fails(h):
     h.runtime.on("echo", lambda spec, a: Outcome(exit_code=1 if spec.node_name == "wf.B" else 0))
     run = h.run(DIAMOND)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Failed"
     assert nodes["wf.B"].phase == "Failed"
     assert "wf.D" not in nodes or nodes["wf.D"].phase == "Omitted"
@@ -61,20 +60,22 @@ spec:
       - {name: A, template: pass}
       - {name: B, depends: A, template: pass}
       - {name: C, depends: A, template: fail}
-      - {name: should-execute-1, depends: "A && C.Failed", template: pass}
-      - {name: should-not-execute, depends: "B.Failed", template: pass}
-      - {name: should-execute-2, depends: "should-not-execute", template: pass}
+      - {name: should-execute-1, depends: "A && (C.Succeeded || C.Failed)", template: pass}
+      - {name: should-execute-2, depends: B || C, template: pass}
+      - {name: should-not-execute, depends: B && C, template: pass}
+      - {name: should-execute-3, depends: should-execute-2.Succeeded || should-not-execute, template: pass}
 """
 
 
 def test_enhanced_depends_as_argo_example(h):
     h.runtime.on("fail", Outcome(exit_code=1))
     run = h.run(ENHANCED)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert nodes["wf.should-execute-1"].phase == "Succeeded"
     assert nodes["wf.should-not-execute"].phase == "Omitted"
     assert nodes["wf.should-not-execute"].message == "omitted: depends condition not met"
     assert nodes["wf.should-execute-2"].phase == "Succeeded"
+    assert nodes["wf.should-execute-3"].phase == "Succeeded"
     assert run.phase == "Succeeded"  # as Argo's dag-enhanced-depends.yaml
 
 
@@ -98,7 +99,7 @@ def test_continue_on_failed_target_ignored(h):
           - {name: B, depends: A, template: fail, continueOn: {failed: true}}
           - {name: C, depends: B, template: pass}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert nodes["wf.C"].phase == "Succeeded"
     assert run.phase == "Succeeded"
 
@@ -116,7 +117,7 @@ def test_retry_children_and_backoff(h):
         retryStrategy: {limit: "10", retryPolicy: Always, backoff: {duration: "1", factor: 2, maxDuration: 1m}}
         container: {image: alpine, command: [sh, -c, "exit 1"]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Succeeded"
     assert nodes["wf"].type == "Retry"
     assert [n for n in nodes if n.startswith("wf(")] == ["wf(0)", "wf(1)", "wf(2)"]
@@ -136,7 +137,7 @@ def test_retry_limit_exhausted(h):
         retryStrategy: {limit: 2}
         container: {image: alpine, command: [sh, -c, "exit 1"]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Failed"
     assert nodes["wf"].message == "No more retries left"
     assert len([n for n in nodes if n.startswith("wf(")]) == 3
@@ -160,7 +161,7 @@ def test_template_parallelism_bounds_running_pods(h):
     """)
     assert run.phase == "Succeeded"
     assert h.runtime.max_running == 2
-    assert "wf[0].w(5:5)" in by_name(run)
+    assert "wf[0].w(5:5)" in h.by_name(run)
 
 
 def test_daemon_stopped_with_scope_and_ip_visible(h):
@@ -184,7 +185,7 @@ def test_daemon_stopped_with_scope_and_ip_visible(h):
         inputs: {parameters: [{name: ip}]}
         container: {image: curl, command: [echo, "{{inputs.parameters.ip}}"]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Succeeded"
     assert nodes["wf[0].server"].daemoned
     assert nodes["wf[0].server"].phase == "Succeeded"

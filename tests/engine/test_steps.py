@@ -4,7 +4,6 @@ import json
 
 from localflow.runtime.fake import Outcome
 
-from .conftest import by_name
 
 STEPS = """
 apiVersion: argoproj.io/v1alpha1
@@ -33,7 +32,7 @@ spec:
 def test_steps_run_in_groups_with_argo_node_names(h):
     run = h.run(STEPS)
     assert run.phase == "Succeeded"
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert set(nodes) == {"wf", "wf[0]", "wf[0].hello1", "wf[1]", "wf[1].hello2a", "wf[1].hello2b"}
     assert nodes["wf"].type == "Steps"
     assert nodes["wf[0]"].type == "StepGroup"
@@ -48,7 +47,7 @@ def test_steps_run_in_groups_with_argo_node_names(h):
 def test_failed_step_fails_group_and_workflow_and_stops_later_groups(h):
     h.runtime.on("say", lambda spec, attempt: Outcome(exit_code=1 if "hello1" in spec.node_name else 0))
     run = h.run(STEPS)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Failed"
     assert nodes["wf[0].hello1"].phase == "Failed"
     assert nodes["wf[0].hello1"].message == "Error (exit code 1)"
@@ -75,7 +74,7 @@ def test_when_skips_with_argo_message_and_result_feeds_it(h):
       - name: say
         container: {image: alpine, command: [echo, hi]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Succeeded"
     assert nodes["wf[1].heads"].phase == "Succeeded"
     assert nodes["wf[1].tails"].phase == "Skipped"
@@ -101,7 +100,7 @@ def test_loops_name_children_and_aggregate_results(h):
         - - {name: gen, template: gen}
         - - name: sq
             template: sq
-            arguments: {parameters: [{name: n, value: "{{item}}"}]}
+            arguments: {parameters: [{name: num, value: "{{item}}"}]}
             withParam: "{{steps.gen.outputs.result}}"
         - - name: total
             template: say
@@ -113,13 +112,13 @@ def test_loops_name_children_and_aggregate_results(h):
       - name: gen
         script: {image: python, command: [python], source: "x"}
       - name: sq
-        inputs: {parameters: [{name: n}]}
-        container: {image: alpine, args: ["{{inputs.parameters.n}}"]}
+        inputs: {parameters: [{name: num}]}
+        container: {image: alpine, args: ["{{inputs.parameters.num}}"]}
       - name: say
         inputs: {parameters: [{name: m}]}
         container: {image: alpine, command: [echo, "{{inputs.parameters.m}}"]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Succeeded", run.message
     assert "wf[1].sq(0:1)" in nodes and "wf[1].sq(2:3)" in nodes
     assert nodes["wf[2].total"].inputs["parameters"][0]["value"] == "[1,4,9]"
@@ -141,7 +140,7 @@ def test_empty_loop_is_skipped(h):
       - name: say
         container: {image: alpine, command: [echo, hi]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Succeeded"
     assert nodes["wf[0].none"].phase == "Skipped"
     assert nodes["wf[0].none"].message == "Skipped, empty params"
@@ -179,7 +178,7 @@ def test_output_parameters_and_global_outputs(h):
         inputs: {parameters: [{name: m}]}
         container: {image: alpine, command: [echo, "{{inputs.parameters.m}}"]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Succeeded", run.message
     assert nodes["wf[1].use"].inputs["parameters"][0]["value"] == "hello world"
     assert {"name": "missing", "value": "fallback"} in nodes["wf[0].gen"].outputs["parameters"]
@@ -222,7 +221,7 @@ def test_exit_handler_sees_status_and_failures(h):
       - name: say
         container: {image: alpine, command: [echo, "{{workflow.status}}"]}
     """)
-    nodes = by_name(run)
+    nodes = h.by_name(run)
     assert run.phase == "Failed"
     assert nodes["wf.onExit"].phase == "Succeeded"
     assert nodes["wf.onExit[0].cry"].phase == "Succeeded"

@@ -1,0 +1,73 @@
+"""Checks before any container starts: which images a run needs."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from localflow.spec import model as M
+
+
+def _refs(t: M.Template) -> Iterator[Any]:
+    for group in t.steps or []:
+        for s in group:
+            yield s
+    if t.dag is not None:
+        yield from t.dag.tasks
+
+
+def reachable_templates(spec: M.WorkflowSpec, entrypoint: str | None) -> list[M.Template]:
+    """Templates of this workflow reachable from the entrypoint and exit handlers (local names only)."""
+    by_name = {t.name: t for t in spec.templates}
+    todo = [n for n in (entrypoint or spec.entrypoint, spec.on_exit) if n]
+    seen: dict[str, M.Template] = {}
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in by_name:
+            continue
+        t = by_name[name]
+        seen[name] = t
+        for ref in _refs(t):
+            if ref.template:
+                todo.append(ref.template)
+            if ref.on_exit:
+                todo.append(ref.on_exit)
+            for hook in (ref.hooks or {}).values():
+                if hook.template:
+                    todo.append(hook.template)
+            if ref.inline is not None:
+                seen[f"{name}/{ref.name}"] = ref.inline
+    return list(seen.values())
+
+
+def static_images(spec: M.WorkflowSpec, entrypoint: str | None) -> dict[str, tuple[str | None, str]]:
+    """image → (imagePullPolicy, field path) for every image without `{{...}}` the run may start."""
+    images: dict[str, tuple[str | None, str]] = {}
+    index = {id(t): i for i, t in enumerate(spec.templates)}
+    for t in reachable_templates(spec, entrypoint):
+        where = f"spec.templates[{index[id(t)]}]" if id(t) in index else f"template {t.name}"
+        containers = [(t.container, "container"), (t.script, "script")]
+        containers += [(c, f"sidecars[{i}]") for i, c in enumerate(t.sidecars or [])]
+        containers += [(c, f"initContainers[{i}]") for i, c in enumerate(t.init_containers or [])]
+        if t.container_set is not None:
+            containers += [(c, f"containerSet.containers[{i}]") for i, c in enumerate(t.container_set.containers)]
+        for c, field in containers:
+            if c is None or not c.image or "{{" in c.image:
+                continue
+            images.setdefault(c.image, (c.image_pull_policy, f"{where}.{field}.image"))
+    return images
+
+
+def privileged_containers(spec: M.WorkflowSpec, entrypoint: str | None) -> list[str]:
+    """Field paths of containers that ask for privileged mode."""
+    out = []
+    index = {id(t): i for i, t in enumerate(spec.templates)}
+    for t in reachable_templates(spec, entrypoint):
+        where = f"spec.templates[{index[id(t)]}]" if id(t) in index else f"template {t.name}"
+        cands = [(t.container, "container"), (t.script, "script")]
+        cands += [(c, f"sidecars[{i}]") for i, c in enumerate(t.sidecars or [])]
+        cands += [(c, f"initContainers[{i}]") for i, c in enumerate(t.init_containers or [])]
+        for c, field in cands:
+            sc = getattr(c, "security_context", None) if c is not None else None
+            if sc is not None and getattr(sc, "privileged", False):
+                out.append(f"{where}.{field}.securityContext.privileged")
+    return out
