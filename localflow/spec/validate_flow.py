@@ -10,7 +10,7 @@ import networkx as nx
 
 from localflow.spec.model import to_dict
 from localflow.spec.names import field_name_problem
-from localflow.spec.tags import depends_problem, strings_in, when_problem
+from localflow.spec.tags import depends_problem, replace_tags, strings_in, when_problem
 from localflow.spec.units import is_go_int
 
 if TYPE_CHECKING:
@@ -169,7 +169,8 @@ class FlowChecks:
                     raise self.fail(file, _join(spath, "name"), "a step needs a name")
                 if name in seen:
                     raise self.fail(file, _join(spath, "name"), f"step name {name!r} is used more than once in {loc.label}")
-                problem = field_name_problem(name)
+                # Argo substitutes the template's inputs first and checks what is left of the name.
+                problem = field_name_problem(replace_tags(name, "x")) if "{{" in name else field_name_problem(name)
                 if problem:
                     raise self.fail(file, _join(spath, "name"), problem)
                 seen.add(name)

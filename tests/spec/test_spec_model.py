@@ -70,7 +70,7 @@ def test_int_or_string():
 
 
 def test_types_are_strict_like_go_json():
-    with pytest.raises(SpecError, match=r"^f.yaml: c.args\[0\]: expected a string, got a number \(1\)$"):
+    with pytest.raises(SpecError, match=r"^f.yaml: c.args\[0\]: expected a string, got a number \(1\) \(put it in quotes"):
         from_dict(Container, {"image": "a", "args": [1]}, "c", "f.yaml")
     with pytest.raises(SpecError, match="c.tty: expected a boolean"):
         from_dict(Container, {"tty": "true"}, "c")

@@ -254,7 +254,10 @@ def _convert(tp: Any, value: Any, path: str, ctx: _Ctx) -> Any:
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise ctx.fail(path, f"expected a string, got {_show(value)}")
+            hint = ""
+            if isinstance(value, (bool, int, float)):
+                hint = " (put it in quotes: YAML reads yes/no/on/off/y/n as booleans and digits as numbers)"
+            raise ctx.fail(path, f"expected a string, got {_show(value)}{hint}")
         return value
     if tp is bool:
         if not isinstance(value, bool):
