@@ -15,8 +15,8 @@ stamp_dir=${XDG_CACHE_HOME:-$HOME/.cache}/localflow
 key=$({ cat pyproject.toml; echo "$root"; command -v "$py"; "$py" -c 'import sys; print(sys.prefix)'; } \
       | sha256sum | cut -c1-16)
 stamp=$stamp_dir/pip-install-$key
-installed_here() {
-  "$py" - "$root" <<'PY' 2>/dev/null
+installed_here() {  # (from / so that ./localflow of the current folder does not count)
+  (cd / && "$py" - "$root") <<'PY' 2>/dev/null
 import os, sys
 import localflow, pytest  # noqa: F401
 sys.exit(0 if os.path.realpath(localflow.__file__).startswith(sys.argv[1] + os.sep) else 1)

@@ -696,4 +696,7 @@ DOCS = {
 }
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # e.g. `build.sh --table | head`
+        sys.exit(0)

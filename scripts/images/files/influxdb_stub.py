@@ -560,10 +560,10 @@ class Handler(BaseHTTPRequestHandler):
         q = params.get("q")
         if not q:
             return self._json(400, {"error": 'missing required parameter "q"'}, pretty)
+        statements = split_statements(q)
         try:
-            statements = split_statements(q)
-            parsed_ok = [tokenize(s) for s in statements]  # syntax errors -> 400 as influx does
-            del parsed_ok
+            for stmt in statements:  # a token error anywhere -> 400, as InfluxDB does
+                tokenize(stmt)
         except QueryError as e:
             return self._json(400, {"error": str(e)}, pretty)
         results = []
