@@ -68,7 +68,7 @@ def _nil_fetch(scope: Scope, obj_node: A.Node, key: Any) -> ExprError:
         if value is _MISSING:
             return UndefinedVariable(parts[0])
         for i in range(1, len(parts)):
-            if not isinstance(value, dict) or parts[i] not in value:
+            if not isinstance(value, Mapping) or parts[i] not in value:
                 return UndefinedVariable(".".join(parts[: i + 1]))
             value = value[parts[i]]
     return ExprError(f"cannot fetch {key} from <nil>")
@@ -191,7 +191,7 @@ def _call_node(node: A.Call) -> Fn:
                 if optional:
                     raise _NilChain
                 raise _nil_fetch(s, callee.obj, name)
-            if isinstance(obj, dict):
+            if isinstance(obj, Mapping):
                 fn = obj.get(name)
             else:
                 fn = method_of(obj, name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -232,9 +233,9 @@ def as_bool(v: Any, what: str) -> bool:
 def in_(needle: Any, haystack: Any) -> bool:
     if haystack is None:
         return False
-    if isinstance(haystack, list):
+    if isinstance(haystack, (list, tuple)):
         return any(equal(x, needle) for x in haystack)
-    if isinstance(haystack, dict):
+    if isinstance(haystack, Mapping):
         try:
             return needle in haystack
         except TypeError:
@@ -343,12 +344,12 @@ def _group(m: re.Match, name: str) -> str:
 
 def fetch(obj: Any, key: Any) -> Any:
     """runtime.Fetch: map lookup (nil when absent), list/string index, or a Go method."""
-    if isinstance(obj, dict):
+    if isinstance(obj, Mapping):
         try:
             return obj.get(key)
         except TypeError:
             raise ExprError(f"cannot fetch {key!r} from {go_type_name(obj)}") from None
-    if isinstance(obj, (list, str)):
+    if isinstance(obj, (list, tuple, str)):
         index = to_int(key)
         if isinstance(obj, str):
             data = obj.encode("utf-8", "surrogatepass")
@@ -375,7 +376,7 @@ def _index(seq: Any, index: int) -> Any:
 
 
 def slice_(obj: Any, start: Any, stop: Any) -> Any:
-    if not isinstance(obj, (list, str)):
+    if not isinstance(obj, (list, tuple, str)):
         raise ExprError(f"cannot slice {go_type_name(obj)}")
     data = obj.encode("utf-8", "surrogatepass") if isinstance(obj, str) else obj
     length = len(data)
@@ -396,6 +397,6 @@ def slice_(obj: Any, start: Any, stop: Any) -> Any:
 def length(v: Any) -> int:
     if isinstance(v, str):
         return len(v)
-    if isinstance(v, (list, dict)):
+    if isinstance(v, (list, tuple, Mapping)):
         return len(v)
     raise ExprError(f"invalid argument for len (type {go_type_name(v)})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -115,7 +116,7 @@ def go_type_name(v: Any) -> str:
         return "string"
     if isinstance(v, (list, tuple)):
         return "[]interface {}"
-    if isinstance(v, dict):
+    if isinstance(v, Mapping):
         return "map[string]interface {}"
     if isinstance(v, _dt.datetime):
         return "time.Time"
@@ -142,7 +143,7 @@ def go_sprint(v: Any) -> str:
         return v
     if isinstance(v, (list, tuple)):
         return "[" + " ".join(go_sprint(x) for x in v) + "]"
-    if isinstance(v, dict):
+    if isinstance(v, Mapping):
         items = sorted(v.items(), key=lambda kv: _sort_key(kv[0]))
         return (
             "map[" + " ".join(f"{go_sprint(k)}:{go_sprint(x)}" for k, x in items) + "]"
@@ -261,7 +262,7 @@ def go_json(
             for x in v
         ]
         return _wrap("[", "]", parts, indent, _level)
-    if isinstance(v, dict):
+    if isinstance(v, Mapping):
         keys = []
         for k in v:
             if isinstance(k, str):

@@ -297,6 +297,8 @@ def _parse_go_float(text: str) -> float:
 
 
 def _try_time(text: str) -> float | None:
+    if not any("0" <= c <= "9" for c in text):  # every layout has digits
+        return None
     for layout in _TIME_LAYOUTS:
         try:
             return float(gotime.parse_time(layout, text).unix())

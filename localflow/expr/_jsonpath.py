@@ -29,6 +29,10 @@ segment: "." KEY                 -> child
        | ".." "[" subscript "]"  -> recursive_subscript
        | "[" subscript "]"       -> bracket
 
+fsegment: "." FKEY            -> child
+        | "." "*"             -> wildcard
+        | "[" subscript "]"   -> bracket
+
 ?subscript: "*"                              -> wildcard_sub
           | item ("," item)*                 -> union
           | [INT] ":" [INT] [":" [INT]]      -> range
@@ -53,8 +57,8 @@ segment: "." KEY                 -> child
      | fprod
 ?fprod: fprod MULOP fatom -> f_arith
       | fatom
-?fatom: "@" segment*      -> f_current
-      | "$" segment*      -> f_root
+?fatom: "@" fsegment*     -> f_current
+      | "$" fsegment*     -> f_root
       | NUMBER            -> f_number
       | INT               -> f_number
       | SQSTRING          -> f_string
@@ -69,6 +73,7 @@ CMP: "==" | "!=" | "<=" | ">=" | "<" | ">" | "=~"
 ADDOP: "+" | "-"
 MULOP: "*" | "/" | "%"
 KEY: /[^.\[\]\s*(),'"=<>!&|@$?+\/%~^]+/
+FKEY: /[^.\[\]\s*(),'"=<>!&|@$?+\-\/%~^]+/
 INT.2: /-?[0-9]+/
 NUMBER.2: /-?[0-9]+\.[0-9]+([eE][+-]?[0-9]+)?/
 SQSTRING: /'(?:[^'\\]|\\.)*'/

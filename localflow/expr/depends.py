@@ -41,11 +41,11 @@ GRAMMAR = r"""
 ?not_: "!" not_ -> not_
      | atom
 ?atom: TASK -> bare
-     | TASK "." RESULT -> result
+     | TASK_RESULT -> result
      | "(" or_ ")"
 
+TASK_RESULT.2: /[a-zA-Z0-9][-a-zA-Z0-9]*\.[A-Za-z][A-Za-z0-9_]*/
 TASK: /[a-zA-Z0-9][-a-zA-Z0-9]*/
-RESULT: /[A-Za-z][A-Za-z0-9_]*/
 %ignore /[ \t\r\n]+/
 """
 
@@ -59,8 +59,8 @@ class _Build(Transformer):
     def bare(self, task):
         return ("bare", str(task))
 
-    def result(self, task, result):
-        name, kind = str(task), str(result)
+    def result(self, token):
+        name, _, kind = str(token).partition(".")
         if kind not in RESULTS:
             raise ExprError(f"task result '{kind}' for task '{name}' is invalid")
         return ("result", name, kind)

@@ -414,14 +414,10 @@ def _compile(text: str, bare_words_as_strings: bool) -> _F:
         tokens = L.tokenize(text)
         L.check_syntax(tokens)
         L.optimize(tokens)
-        _plan(tokens)
+        if not bare_words_as_strings:
+            return _plan(tokens)
     except ExprError as e:
-        hint = ""
-        if "Invalid token" in str(e):
-            hint = ' (hint: try wrapping the affected expression in quotes ("))'
-        raise ExprError(f"Invalid 'when' expression '{text}': {e}{hint}") from None
-    if not bare_words_as_strings:
-        return _plan(tokens)
+        raise _invalid(text, e) from None
     converted = [
         L.GToken(L.STRING, t.value) if t.kind == L.VARIABLE else t for t in tokens
     ]
@@ -431,7 +427,18 @@ def _compile(text: str, bare_words_as_strings: bool) -> _F:
         L.optimize(converted)
         return _plan(converted)
     except ExprError as e:
+        try:  # Argo plans the first parse too, and reports its errors first
+            _plan(tokens)
+        except ExprError as first:
+            raise _invalid(text, first) from None
         raise ExprError(f"Failed to parse 'when' expression '{text}': {e}") from None
+
+
+def _invalid(text: str, e: ExprError) -> ExprError:
+    hint = ""
+    if "Invalid token" in str(e):
+        hint = ' (hint: try wrapping the affected expression in quotes ("))'
+    return ExprError(f"Invalid 'when' expression '{text}': {e}{hint}")
 
 
 def parse_when(text: str, *, bare_words_as_strings: bool = True) -> None:

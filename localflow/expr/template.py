@@ -162,23 +162,36 @@ def render(
     """
     if PREFIX not in text:
         return text
+    spans = list(_scan(text))
+    env: dict = {}
+    sources = [text[a + 3 : b - 2] for a, b in spans if text.startswith("=", a + 2)]
+    if sources:
+        flat = expression_values if expression_values is not None else values
+        env = _environment(sources, flat)
     out: list[str] = []
     pos = 0
-    env: dict | None = None
-    for start, end in _scan(text):
+    for start, end in spans:
         out.append(text[pos:start])
         pos = end
         body = text[start + 2 : end - 2]
         if body.startswith("="):
-            if env is None:
-                env = expand(
-                    expression_values if expression_values is not None else values
-                )
             out.append(_expression(body, env, strict))
         else:
             out.append(_simple(body, values, strict))
     out.append(text[pos:])
     return "".join(out)
+
+
+def _environment(sources: list[str], flat: Mapping[str, Any]) -> dict:
+    """`expand(flat)`, restricted to the top-level names the expressions use (expanding a
+    large variable map for every tag would cost more than the expressions)."""
+    roots: set[str] = set()
+    for source in sources:
+        exprlang.check_syntax(source)  # a syntax error is always an error
+        roots.update(name.split(".", 1)[0] for name in exprlang.identifiers(source))
+    if "$env" in roots:
+        return expand(flat)
+    return expand({k: v for k, v in flat.items() if k.split(".", 1)[0] in roots})
 
 
 def _simple(
@@ -216,7 +229,6 @@ def _expression(
 ) -> str:
     source = tag[1:]
     unresolved = PREFIX + tag + SUFFIX
-    exprlang.check_syntax(source)  # a syntax error is always an error
     missing = [
         n for n in exprlang.identifiers(source) if not exprlang.has_variable(env, n)
     ]
