@@ -207,7 +207,8 @@ def submit(opts: SubmitOptions) -> int:
     artifact_store = None
     if uses_artifacts(wf):
         from localflow.artifacts.store import default_store
-        artifact_store = default_store(runtime.client)
+        artifact_store = default_store(runtime.client,
+                                       lambda name, key: resources.secret_key(name, key).decode())
     run = WorkflowRun(wf, runtime=runtime, artifacts=artifact_store, templates=bundle, parameters=params,
                       entrypoint=opts.entrypoint, name=opts.name, events=events, resources=resources,
                       options=RunOptions(keep=opts.keep))

@@ -24,9 +24,8 @@ SOURCES = ("s3", "http", "git", "raw", "gcs", "oss", "azure", "hdfs", "artifacto
 class ArtifactStore(Protocol):
     """Implemented by localflow.artifacts.store.RunArtifactStore."""
 
-    def save(self, key: str, name: str, tar_stream: Iterable[bytes], archive: dict | None) -> dict: ...
-
-    def input_tar(self, art: dict, dest_path: str, mode: int | None) -> Any: ...
+    def save(self, key_prefix: str, name: str, path: str, tar_stream: Iterable[bytes], archive: dict | None,
+             key: str | None = None) -> dict: ...
 
 
 def _located(art: dict) -> bool:
@@ -87,7 +86,6 @@ class ArtifactFlow:
     def input_file(self, decl: M.Artifact, src: dict, node: "N.Node") -> InputFile:
         path = decl.path
         mode = decl.mode
-        parent = path.rstrip("/").rsplit("/", 1)[0] or "/"
         store = self.store
         if store is None and "raw" not in src and "local" not in src:
             store = self.require_store()
@@ -96,7 +94,7 @@ class ArtifactFlow:
             from localflow.artifacts import store as S
             return S.input_tar(store, src, path, mode, sub_path=decl.sub_path)
 
-        return InputFile(parent, tar, f"artifact {decl.name}")
+        return InputFile("/", tar, f"artifact {decl.name}")
 
     # ---- outputs ----
     def sink(self, node: "N.Node", tmpl: M.Template):
@@ -111,10 +109,8 @@ class ArtifactFlow:
             decl = decls.get(name)
             archive = M.to_dict(decl.archive) if decl is not None and decl.archive is not None else None
             explicit = M.to_dict(decl.s3) if decl is not None and decl.s3 is not None else None
-            ext = ".tgz" if not archive or "tar" in archive else ""
-            key = (explicit or {}).get("key") or f"{run.name}/{node.pod_name}/{name}{ext}"
-            art = store.save(key, name, tar_stream, archive)
-            art["name"] = name
+            art = store.save(f"{run.name}/{node.pod_name}", name, path, tar_stream, archive,
+                             key=(explicit or {}).get("key"))
             art["path"] = path
             return art
 

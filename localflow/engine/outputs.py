@@ -9,12 +9,10 @@ from localflow.errors import LocalflowError
 from localflow.spec import model as M
 
 from . import nodes as N
-from .scope import Scope, StepError, expression_env, render_string
+from .scope import ART_MARK, Scope, StepError, expression_env, render_string
 
 if TYPE_CHECKING:
     from .run import WorkflowRun
-
-ART_MARK = "__localflow_artifact__"
 
 
 def node_scope_values(node: N.Node, prefix: str, with_outputs: bool = True) -> dict[str, Any]:

@@ -38,18 +38,30 @@ class Scope:
         return ChainMap(*maps)
 
 
+ART_MARK = "__localflow_artifact__"
+
+
+def is_artifact(v: Any) -> bool:
+    return isinstance(v, dict) and ART_MARK in v
+
+
 class _TextView(Mapping):
-    """Values as simple tags see them (text), converted on lookup rather than copied."""
+    """Values as simple tags see them (text), converted on lookup rather than copied.
+
+    Artifact references are not text: their tags stay as they are, for `from` to resolve.
+    """
 
     def __init__(self, values: Mapping[str, Any]):
         self._values = values
 
     def __getitem__(self, key: str) -> str | None:
         v = self._values[key]
+        if is_artifact(v):
+            raise KeyError(key)
         return None if v is None else to_text(v)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._values
+        return key in self._values and not is_artifact(self._values[key])
 
     def __iter__(self):
         return iter(self._values)

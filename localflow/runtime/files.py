@@ -65,7 +65,19 @@ def _prefixed(data: bytes, prefix: str) -> bytes:
 
 
 def put_files(container: Any, parent: str, data: Any) -> None:
-    """put_archive into `parent`, creating it (and its missing ancestors) when it does not exist."""
+    """put_archive into `parent`, creating it (and its missing ancestors) when it does not exist.
+
+    `data` is bytes, or a factory of bytes or of an object with `put_path` and `fileobj`
+    (a spooled tar from the artifacts package, streamed rather than read into memory).
+    """
+    if callable(data):
+        data = data()
+    if hasattr(data, "put_path") and hasattr(data, "fileobj"):
+        try:
+            container.put_archive(data.put_path, data.fileobj)
+        finally:
+            data.fileobj.close()
+        return
     payload = _as_bytes_or_iter(data)
     if not isinstance(payload, (bytes, bytearray)):
         payload = b"".join(payload)

@@ -1,0 +1,143 @@
+"""The artifact repository as a run uses it: save outputs, build input tars from any source.
+
+Artifacts are Argo-shaped dicts (`{"name": .., "s3": {"key": ..}, "archive": ..}`); this module
+turns them into objects in S3 and into tars for Docker's put_archive.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any, Callable, Iterable
+
+from localflow.errors import ArtifactError
+
+from . import archive as arc
+from . import transfer
+from .repository import S3Repository
+
+SecretResolver = Callable[[str, str], str]  # (secret name, key) -> value
+
+
+def archive_kind(archive: dict | None) -> tuple[str, int | None]:
+    """Argo's `archive` strategy dict → ("tar" | "none", compression level)."""
+    if not archive or "tar" in archive:
+        level = ((archive or {}).get("tar") or {}).get("compressionLevel")
+        return "tar", level
+    if "none" in archive:
+        return "none", None
+    raise ArtifactError("archive strategy zip is not supported for outputs (tar or none)")
+
+
+class RunArtifactStore:
+    """One repository (bucket) where a run's outputs go."""
+
+    def __init__(self, repo: S3Repository, resolve_secret: SecretResolver | None = None):
+        self.repo = repo
+        self.resolve_secret = resolve_secret
+        self.run_name: str | None = None
+
+    def location(self, key: str) -> dict:
+        return {"key": key, "bucket": self.repo.bucket, "endpoint": self.repo.endpoint,
+                "insecure": not self.repo.secure}
+
+    def save(self, key_prefix: str, name: str, path: str, tar_stream: Iterable[bytes], archive: dict | None,
+             key: str | None = None) -> dict:
+        kind, level = archive_kind(archive)
+        saved = transfer.save_output(tar_stream, self.repo, key_prefix, name, path, kind, level, key=key)
+        art: dict[str, Any] = {"name": name, "s3": self.location(saved.key), "size": saved.size}
+        if kind == "none":
+            art["archive"] = {"none": {}}
+        return art
+
+    def repo_for(self, s3: dict) -> S3Repository:
+        """The repository an `s3` location names: ours when it names no other endpoint/bucket."""
+        endpoint = s3.get("endpoint") or self.repo.endpoint
+        bucket = s3.get("bucket") or self.repo.bucket
+        if endpoint == self.repo.endpoint and bucket == self.repo.bucket and not s3.get("accessKeySecret"):
+            return self.repo
+        access = secret = ""
+        if s3.get("accessKeySecret") or s3.get("secretKeySecret"):
+            if self.resolve_secret is None:
+                raise ArtifactError("s3 credentials come from secrets, but no secret store is available")
+            a, s = s3.get("accessKeySecret") or {}, s3.get("secretKeySecret") or {}
+            access = self.resolve_secret(a.get("name", ""), a.get("key", ""))
+            secret = self.resolve_secret(s.get("name", ""), s.get("key", ""))
+        elif endpoint == self.repo.endpoint:
+            access = getattr(self.repo, "access_key", "")
+            secret = getattr(self.repo, "secret_key", "")
+        return S3Repository(endpoint, access, secret, bucket, secure=not s3.get("insecure", False),
+                            region=s3.get("region"))
+
+
+def _secret(store: RunArtifactStore | None, ref: dict | None) -> str | None:
+    if not ref:
+        return None
+    if store is None or store.resolve_secret is None:
+        raise ArtifactError(f"secret {ref.get('name')!r} is needed but no secret store is available")
+    return store.resolve_secret(ref.get("name", ""), ref.get("key", ""))
+
+
+def input_tar(store: RunArtifactStore | None, art: dict, dest_path: str, mode: int | None,
+              sub_path: str | None = None) -> arc.DockerTar:
+    """A tar that places artifact `art` exactly at `dest_path` in a container (put at "/")."""
+    archive = art.get("archive")
+    explicit = None if not archive else ("none" if "none" in archive else "tar")
+    if "raw" in art:
+        return arc.raw_to_docker_tar((art["raw"] or {}).get("data", ""), dest_path, mode)
+    if "local" in art:
+        return arc.local_path_to_docker_tar(art["local"], dest_path, mode)
+    if "s3" in art:
+        s3 = art["s3"] or {}
+        if store is None:
+            raise ArtifactError("an s3 artifact needs an artifact repository")
+        repo = store.repo_for(s3)
+        key = s3.get("key") or ""
+        if sub_path:
+            key = key.rstrip("/") + "/" + sub_path.lstrip("/")
+        return transfer.load_input(repo, key, dest_path, mode, explicit)
+    tmpdir = tempfile.mkdtemp(prefix="localflow-art-")
+    try:
+        if "http" in art:
+            from .sources import fetch_http
+            h = art["http"] or {}
+            target = os.path.join(tmpdir, "download")
+            auth = h.get("auth") or {}
+            basic = auth.get("basicAuth") or {}
+            fetch_http(h.get("url", ""), h.get("headers"), target,
+                       username=_secret(store, basic.get("usernameSecret")),
+                       password=_secret(store, basic.get("passwordSecret")))
+            with open(target, "rb") as f:
+                return arc.stored_to_docker_tar(f, dest_path, mode, explicit)
+        if "git" in art:
+            from .sources import fetch_git
+            g = art["git"] or {}
+            target = os.path.join(tmpdir, "repo")
+            fetch_git(g.get("repo", ""), target, revision=g.get("revision"), depth=g.get("depth"),
+                      fetch=g.get("fetch") or (), single_branch=bool(g.get("singleBranch")),
+                      branch=g.get("branch"),
+                      username=_secret(store, g.get("usernameSecret")),
+                      password=_secret(store, g.get("passwordSecret")),
+                      ssh_private_key=_secret(store, g.get("sshPrivateKeySecret")),
+                      insecure_ignore_host_key=bool(g.get("insecureIgnoreHostKey")),
+                      disable_submodules=bool(g.get("disableSubmodules")))
+            return arc.local_path_to_docker_tar(target, dest_path, mode)
+        kinds = [k for k in ("gcs", "oss", "azure", "hdfs", "artifactory", "plugin") if k in art]
+        raise ArtifactError(f"{kinds[0] if kinds else 'this'} artifacts need a cloud service; localflow "
+                            "supports s3, http, git and raw")
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def default_store(client: Any, resolve_secret: SecretResolver | None = None, bucket: str | None = None
+                  ) -> RunArtifactStore:
+    """LOCALFLOW_S3_* when set, else the local artifact server (started on first need)."""
+    from .config import repository_from_env
+    repo = repository_from_env()
+    if repo is None:
+        from .server import ensure_server
+        endpoint = ensure_server(client)
+        repo = endpoint.repository(bucket) if bucket else endpoint.repository()
+    repo.ensure_bucket()
+    return RunArtifactStore(repo, resolve_secret)

@@ -1,0 +1,33 @@
+"""Shared helpers for the docker-backed tests (imported by name: this folder is on sys.path)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+SEEDS = SHARED / "seed-workflows"
+EXAMPLES = SHARED / "argo-examples"
+
+
+def localflow(*args: str, env: dict | None = None, timeout: float = 300, input: str | None = None,
+              ) -> subprocess.CompletedProcess:
+    """Run the CLI as a user would (`python -m localflow`, from this checkout)."""
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.pop("LOCALFLOW_DEBUG", None)
+    if env:
+        full_env.update(env)
+    return subprocess.run([sys.executable, "-m", "localflow", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, input=input, cwd=str(REPO))
+
+
+def leftovers(run: str) -> tuple[int, int, int]:
+    import docker
+    client = docker.from_env()
+    flt = {"label": f"localflow.run={run}"}
+    return (len(client.containers.list(all=True, filters=flt)), len(client.networks.list(filters=flt)),
+            len(client.volumes.list(filters=flt)))

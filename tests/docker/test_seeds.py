@@ -1,0 +1,112 @@
+"""Every seed workflow through the real CLI and the real Docker engine: Argo's phase and output lines."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from helpers import SEEDS, leftovers, localflow
+
+pytestmark = pytest.mark.docker
+
+# file → (exit code, phase or None, lines that must appear (any of the tuples' alternatives))
+TABLE = {
+    "hello-world.yaml": (0, "Succeeded", ["hello world"]),
+    "hello-world-parameters.yaml": (0, "Succeeded", ["hello world"]),
+    "whalesay.yaml": (0, "Succeeded", ["hello world"]),
+    "steps.yaml": (0, "Succeeded", ["hello1", "hello2a", "hello2b"]),
+    "dag-diamond.yaml": (0, "Succeeded", ["A: A", "B: B", "C: C", "D: D"]),
+    "coinflip.yaml": (0, "Succeeded", [("it was heads", "it was tails")]),
+    "coinflip-2.yaml": (0, "Succeeded", [("it was heads", "it was tails")]),
+    "coinflip-recursive-2.yaml": (0, "Succeeded", ["it was heads"]),
+    "coinflip-recursive-3.yaml": (0, "Succeeded", ["it was heads"]),
+    "exit-handlers.yaml": (1, "Failed", ["intentional failure", "boohoo!", "Failed"]),
+    "loops.yaml": (0, "Succeeded", ["hello world", "goodbye world"]),
+    "loops-maps.yaml": (0, "Succeeded", ["test-linux(0:image:debian,tag:9.1)"]),
+    "loops-param-arg.yaml": (0, "Succeeded", ["hello world", "goodbye world"]),
+    "loops-param-arg-2.yaml": (0, "Succeeded", ["hello world", "goodbye world"]),
+    "output-parameter.yaml": (0, "Succeeded", ["hello world"]),
+    "output-parameter-2.yaml": (0, "Succeeded", ["hello world"]),
+    "retry-backoff.yaml": (None, None, []),  # random: Succeeded or Failed after retries
+    "scripts-bash.yaml": (0, "Succeeded", ["result was: "]),
+    "scripts-bash-2.yaml": (0, "Succeeded", ["result was: "]),
+    "scripts-bash-3.yaml": (0, "Succeeded", ["result was: "]),
+    "sidecar-nginx.yaml": (0, "Succeeded", ["Welcome to nginx"]),
+    "volumes-pvc.yaml": (0, "Succeeded", ["hello world", "/mnt/vol/hello_world.txt"]),
+    "volumes-existing.yaml": (0, "Succeeded", ["hello world"]),
+    "timeouts.yaml": (1, "Failed", ["sleeping for 1m", "Pod was active on the node longer than the specified deadline"]),
+    "daemon-step.yaml": (0, "Succeeded", ["server01"]),
+    "k8s-jobs.yaml": (1, "Error", ["resource templates need a Kubernetes cluster"]),
+    "k8s-patch.yaml": (1, "Error", ["resource templates need a Kubernetes cluster"]),
+    "global-parameters.yaml": (2, None, ["spec.templates[0].container.image: image 'containerA'"]),
+    "sidecar-dind.yaml": (1, None, ["securityContext.privileged: this Docker engine refuses privileged"]),
+    "coinflip-recursive-fragment.yaml": (2, None, ['no template named "flip-coin"']),
+    "artifact-passing.yaml": (0, "Succeeded", ["consume-artifact", "hello world"]),
+}
+SLOW = {"loops-param-result.yaml": (0, "Succeeded", ["sleeping for 20 seconds", "done"]),
+        "loops-param-result-2.yaml": (0, "Succeeded", ["sleeping for 20 seconds", "done"])}
+NEEDS_INTERNET = {"hardwired-artifact.yaml", "hardwired-artifact-2.yaml", "influxdb-ci.yaml"}
+
+
+def run_name(text: str) -> str | None:
+    m = re.search(r"^Name:\s+(\S+)", text, re.M)
+    return m.group(1) if m else None
+
+
+def check(name: str, expected: tuple, artifact_env: dict) -> None:
+    code, phase, lines = expected
+    proc = localflow("submit", str(SEEDS / name), env=artifact_env)
+    text = proc.stdout + proc.stderr
+    if code is not None:
+        assert proc.returncode == code, text
+    if phase is not None:
+        assert re.search(rf"^Status:\s+{phase}$", text, re.M), text
+    for want in lines:
+        alts = want if isinstance(want, tuple) else (want,)
+        assert any(a in text for a in alts), f"{alts} not in output:\n{text}"
+    assert "Traceback" not in text
+    run = run_name(text)
+    if run:
+        assert leftovers(run) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_seed(name, artifact_env, require_seeds):
+    check(name, TABLE[name], artifact_env)
+
+
+@pytest.mark.parametrize("name", sorted(SLOW))
+def test_slow_seed(name, artifact_env, require_seeds):
+    check(name, SLOW[name], artifact_env)
+
+
+def test_parameter_override(require_seeds):
+    proc = localflow("submit", str(SEEDS / "hello-world-parameters.yaml"), "-p", "message=goodbye world")
+    assert proc.returncode == 0, proc.stderr
+    assert "goodbye world" in proc.stdout
+    assert "hello world" not in proc.stdout
+
+
+def test_entrypoint_picks_another_template(require_seeds):
+    proc = localflow("submit", str(SEEDS / "scripts-bash.yaml"), "--entrypoint", "gen-random-int-python")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^Status:\s+Succeeded$", proc.stdout, re.M)
+    assert "gen-random-int-python" in proc.stdout
+
+
+def test_secret_example_with_masking(require_seeds):
+    proc = localflow("secret", "create", "my-secret", "--from-literal=mypassword=S00perS3cretPa55word")
+    assert proc.returncode == 0, proc.stderr
+    proc = localflow("submit", str(SEEDS / "secret-example.yaml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "secret from env: ***" in proc.stdout
+    assert "secret from file: ***" in proc.stdout
+    assert "S00perS3cretPa55word" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", sorted(NEEDS_INTERNET))
+def test_internet_seeds_lint(name, require_seeds):
+    # they need the internet to run (git clone, downloads); here they must at least pass lint
+    proc = localflow("lint", str(SEEDS / name))
+    assert proc.returncode == 0, proc.stderr
