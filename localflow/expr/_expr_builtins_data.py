@@ -13,7 +13,7 @@ from localflow.expr import gotime
 from localflow.expr._gofmt import Duration, from_json, go_json, go_type_name
 
 # ----------------------------------------------------------------------------------------
-# encoding, time
+# argument checks
 
 
 def arg_count(name: str, args: tuple, lo: int, hi: int | None = None) -> None:
@@ -35,6 +35,10 @@ def list_arg(v: Any, name: str) -> list:
     if isinstance(v, list):
         return v
     raise ExprError(f"invalid argument for {name} (type {go_type_name(v)})")
+
+
+# ----------------------------------------------------------------------------------------
+# encoding, time
 
 
 def b_to_json(v: Any) -> str:
@@ -74,9 +78,14 @@ def b_duration(s: Any) -> Duration:
 
 
 _DATE_LAYOUTS = (
-    "2006-01-02", "15:04:05", "2006-01-02 15:04:05", gotime.RFC3339, gotime.RFC822,
-    gotime.RFC850, gotime.RFC1123,
-)  # fmt: skip
+    "2006-01-02",
+    "15:04:05",
+    "2006-01-02 15:04:05",
+    gotime.RFC3339,
+    gotime.RFC822,
+    gotime.RFC850,
+    gotime.RFC1123,
+)
 
 
 def b_date(*args: Any) -> _dt.datetime:

@@ -7,7 +7,7 @@ pred(item, index, acc) and sees them as `#`, `#index` and `#acc`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from localflow.errors import ExprError
@@ -21,8 +21,6 @@ Pred = Callable[[Any, int, Any], Any]
 def _items(v: Any, name: str) -> list:
     if isinstance(v, (list, tuple)):
         return list(v)
-    if isinstance(v, Mapping):
-        return list(v.values())
     raise ExprError(f"cannot iterate over {go_type_name(v)} in {name}")
 
 

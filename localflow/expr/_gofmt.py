@@ -231,11 +231,16 @@ def go_json_string(s: str, escape_html: bool = True) -> str:
     return "".join(out)
 
 
-def go_json(
-    v: Any, *, indent: str | None = None, escape_html: bool = True, _level: int = 0
-) -> str:
+def go_json(v: Any, *, indent: str | None = None, escape_html: bool = True) -> str:
     """`json.Marshal(v)` (or `json.MarshalIndent(v, "", indent)`; `escape_html=False` is
     an Encoder with SetEscapeHTML(false))."""
+    try:
+        return _go_json(v, indent=indent, escape_html=escape_html)
+    except RecursionError:
+        raise ExprError("json: value is nested too deeply") from None
+
+
+def _go_json(v: Any, *, indent: str | None, escape_html: bool, _level: int = 0) -> str:
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -258,7 +263,7 @@ def go_json(
         return go_json_string(base64.b64encode(v).decode())
     if isinstance(v, (list, tuple)):
         parts = [
-            go_json(x, indent=indent, escape_html=escape_html, _level=_level + 1)
+            _go_json(x, indent=indent, escape_html=escape_html, _level=_level + 1)
             for x in v
         ]
         return _wrap("[", "]", parts, indent, _level)
@@ -278,7 +283,7 @@ def go_json(
         parts = [
             go_json_string(text, escape_html)
             + sep
-            + go_json(v[k], indent=indent, escape_html=escape_html, _level=_level + 1)
+            + _go_json(v[k], indent=indent, escape_html=escape_html, _level=_level + 1)
             for text, k in keys
         ]
         return _wrap("{", "}", parts, indent, _level)

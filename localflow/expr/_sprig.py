@@ -26,7 +26,7 @@ from localflow.expr._gofmt import (
     from_json,
     go_json,
     go_type_name,
-)  # fmt: skip
+)
 from localflow.expr._sprig_base import (
     _addf,
     _b,
@@ -50,6 +50,7 @@ from localflow.expr._sprig_base import (
     initials,
     nospace,
     quote,
+    repeat,
     seq,
     split_list,
     split_map,
@@ -134,7 +135,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "title": title,
     "untitle": lambda s: _s(s)[:1].lower() + _s(s)[1:],
     "substr": substr,
-    "repeat": lambda count, s: _s(s) * max(_i(count), 0),
+    "repeat": repeat,
     "trimall": lambda a, b: _s(b).strip(_s(a)),
     "trimAll": lambda a, b: _s(b).strip(_s(a)),
     "trimSuffix": lambda a, b: (

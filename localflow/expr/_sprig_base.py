@@ -16,7 +16,7 @@ from localflow.expr._gofmt import (
     go_quote,
     go_sprint,
     go_type_name,
-)  # fmt: skip
+)
 
 # ----------------------------------------------------------------------------------------
 # Go parameter conversions (reflect.Call) and spf13/cast
@@ -29,6 +29,15 @@ def _s(v: Any) -> str:
     if isinstance(v, str):
         return v
     raise ExprError(f"reflect: Call using {go_type_name(v)} as type string")
+
+
+MAX_ITEMS = 1_000_000  # beyond this a result is refused rather than built
+
+
+def _count(n: int) -> int:
+    if n > MAX_ITEMS:
+        raise ExprError("memory budget exceeded")
+    return n
 
 
 def _i(v: Any) -> int:
@@ -255,7 +264,12 @@ def nospace(s: Any) -> str:
 
 
 def _rand(chars: str) -> Callable[[Any], str]:
-    return lambda n: "".join(random.SystemRandom().choice(chars) for _ in range(_i(n)))
+    def rand(n: Any) -> str:
+        return "".join(
+            random.SystemRandom().choice(chars) for _ in range(_count(_i(n)))
+        )
+
+    return rand
 
 
 # ----------------------------------------------------------------------------------------
@@ -335,9 +349,10 @@ def sprig_round(a: Any, p: Any, *r_opt: Any) -> float:
 
 def until_step(start: Any, stop: Any, step: Any) -> list[int]:
     a, b, s = _i(start), _i(stop), _i(step)
-    if b < a:
-        return list(range(a, b, s)) if s < 0 else []
-    return list(range(a, b, s)) if s > 0 else []
+    if (b < a and s >= 0) or (b >= a and s <= 0):
+        return []
+    _count(abs(b - a) // abs(s))
+    return list(range(a, b, s))
 
 
 def until(count: Any) -> list[int]:
@@ -373,3 +388,9 @@ def to_decimal(v: Any) -> int:
         return int(go_sprint(v), 8)
     except ValueError:
         return 0
+
+
+def repeat(count: Any, s: Any) -> str:
+    text, n = _s(s), max(_i(count), 0)
+    _count(n * max(len(text), 1))
+    return text * n

@@ -17,7 +17,7 @@ from localflow.expr._gofmt import (
     go_duration_string,
     go_json,
     go_type_name,
-)  # fmt: skip
+)
 from localflow.expr._sprig_base import (
     _d,
     _i,

@@ -512,3 +512,11 @@ def test_method_calls_on_times_need_known_methods():
         ev("now().Nope()")
     with pytest.raises(ExprError, match="has no method"):
         ev("'abc'.Upper()")
+
+
+def test_keywords_are_whole_words_only():
+    names = ["notify", "index", "android", "orange", "inputs", "iffy", "elsewhere", "letter"]
+    env = {name: 1 for name in names}
+    assert evaluate(" + ".join(names), env) == len(names)
+    # operator words may name properties
+    assert evaluate("x.not + x.in + x.matches", {"x": {"not": 1, "in": 2, "matches": 3}}) == 6

@@ -41,7 +41,7 @@ ENV = {
 VALUES = {"a": "1", "steps.x.outputs.result": "r", "gone": None}
 
 SETTINGS = settings(
-    max_examples=300,
+    max_examples=200,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
