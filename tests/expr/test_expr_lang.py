@@ -515,8 +515,20 @@ def test_method_calls_on_times_need_known_methods():
 
 
 def test_keywords_are_whole_words_only():
-    names = ["notify", "index", "android", "orange", "inputs", "iffy", "elsewhere", "letter"]
+    names = [
+        "notify",
+        "index",
+        "android",
+        "orange",
+        "inputs",
+        "iffy",
+        "elsewhere",
+        "letter",
+    ]
     env = {name: 1 for name in names}
     assert evaluate(" + ".join(names), env) == len(names)
     # operator words may name properties
-    assert evaluate("x.not + x.in + x.matches", {"x": {"not": 1, "in": 2, "matches": 3}}) == 6
+    assert (
+        evaluate("x.not + x.in + x.matches", {"x": {"not": 1, "in": 2, "matches": 3}})
+        == 6
+    )
