@@ -90,6 +90,15 @@ def version() -> None:
     typer.echo(f"localflow {__version__}")
 
 
+def _register() -> None:
+    from localflow.cli import history, resources_cmd
+    history.register(app)
+    resources_cmd.register(app)
+
+
+_register()
+
+
 def main() -> None:
     try:
         app()

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,27 +184,24 @@ def submit(opts: SubmitOptions) -> int:
             raise SpecError(f"--input-artifact {k}: no such file or folder: {v}")
         local_inputs[k] = os.path.abspath(v)
 
+    return execute(opts, wf, bundle, params, resources, local_inputs)
+
+
+def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], resources: Any,
+            local_inputs: dict[str, str], previous: dict | None = None) -> int:
+    """Run a loaded workflow in the foreground, recorded in the history; the exit code."""
     from localflow.engine.run import RunOptions, WorkflowRun
     from localflow.runtime.docker_runtime import DockerRuntime
+    from localflow.store.db import Store
+    from localflow.store.recorder import Recorder, StoreControl
 
     quiet = opts.quiet or opts.output in ("json", "yaml", "name")
-    events = ConsoleEvents(quiet)
     runtime = DockerRuntime(notice=lambda m: O.err(f"localflow: {m}"))
-    from localflow.engine.preflight import privileged_containers, static_images
-    wanted = privileged_containers(wf.spec, opts.entrypoint)
-    if wanted:
-        why = runtime.privileged_refused()
-        if why:
-            e = SpecError(f"{why}; this workflow needs one, so it cannot run on this engine",
-                          file=os.path.basename(opts.file), path=wanted[0])
-            e.exit_code = 1
-            raise e
-    from localflow.errors import RuntimeFailure
-    for image, (policy, where) in static_images(wf.spec, opts.entrypoint).items():
-        try:
-            runtime.images.ensure(image, policy)  # one clear line for a missing image, before any container
-        except RuntimeFailure as e:
-            raise SpecError(str(e), file=os.path.basename(opts.file), path=where) from e
+    preflight(opts, wf, runtime)
+    store = Store()
+    rec = Recorder(store, None, opts.file, sys.argv[1:], mask=O.mask, allow_existing=previous is not None)
+    control = StoreControl(store)
+    events = ConsoleEvents(quiet, store_events=rec)
     artifact_store = None
     if uses_artifacts(wf):
         from localflow.artifacts.store import default_store
@@ -211,11 +209,15 @@ def submit(opts: SubmitOptions) -> int:
                                        lambda name, key: resources.secret_key(name, key).decode())
     run = WorkflowRun(wf, runtime=runtime, artifacts=artifact_store, templates=bundle, parameters=params,
                       entrypoint=opts.entrypoint, name=opts.name, events=events, resources=resources,
-                      options=RunOptions(keep=opts.keep))
+                      options=RunOptions(keep=opts.keep), control=control, previous=previous)
     run.local_inputs = local_inputs
-    if artifact_store is not None:
-        artifact_store.run_name = run.name
-    phase = drive(run)
+    try:
+        rec.started(run)
+        phase = drive(run, control)
+        rec.finished(run)
+    finally:
+        rec.close()
+        runtime.close()
     result = run.to_argo()
     if opts.output == "json":
         O.out(json.dumps(result, indent=2))
@@ -228,11 +230,42 @@ def submit(opts: SubmitOptions) -> int:
         from .render import plain_get
         O.out("")
         O.out(plain_get(result))
-    runtime.close()
     return 0 if phase == "Succeeded" else 1
 
 
-def drive(run: Any) -> str:
+def preflight(opts: SubmitOptions, wf: Any, runtime: Any) -> None:
+    """What can be known before any container starts: privileged mode, images."""
+    from localflow.engine.preflight import privileged_containers, static_images
+    from localflow.errors import RuntimeFailure
+    wanted = privileged_containers(wf.spec, opts.entrypoint)
+    if wanted:
+        why = runtime.privileged_refused()
+        if why:
+            e = SpecError(f"{why}; this workflow needs one, so it cannot run on this engine",
+                          file=os.path.basename(opts.file), path=wanted[0])
+            e.exit_code = 1
+            raise e
+    for image, (policy, where) in static_images(wf.spec, opts.entrypoint).items():
+        try:
+            runtime.images.ensure(image, policy)  # one clear line for a missing image, before any container
+        except RuntimeFailure as e:
+            raise SpecError(str(e), file=os.path.basename(opts.file), path=where) from e
+
+
+def retry_run(stored: dict) -> int:
+    """`localflow retry`: the same run again, re-running only what failed (as `argo retry`)."""
+    wfdoc = stored["workflow"]
+    argv_opts = SubmitOptions(file=stored["file"], name=stored["name"],
+                              entrypoint=stored.get("entrypoint") or None)
+    params = {p["name"]: p["value"] for p in (wfdoc.get("spec", {}).get("arguments") or {}).get("parameters", [])}
+    argv_opts.parameters = [f"{k}={v}" for k, v in params.items()]
+    wf, bundle, params, _ = load_workflow(argv_opts)
+    wf = resolve_workflow_template_ref(wf, bundle)
+    resources = build_resources(bundle)
+    return execute(argv_opts, wf, bundle, params, resources, {}, previous=wfdoc)
+
+
+def drive(run: Any, control: Any = None) -> str:
     """Run the workflow; Ctrl-C or SIGTERM stops it (exit handlers run), a second Ctrl-C terminates."""
     async def main() -> str:
         loop = asyncio.get_running_loop()
@@ -251,7 +284,15 @@ def drive(run: Any) -> str:
                 loop.add_signal_handler(sig, on_signal, name)
             except (NotImplementedError, RuntimeError):
                 pass
-        return await run.execute()
+        watch = None
+        if control is not None:
+            from localflow.store.recorder import watch_requests
+            watch = asyncio.ensure_future(watch_requests(run, control))
+        try:
+            return await run.execute()
+        finally:
+            if watch is not None:
+                watch.cancel()
 
     try:
         return asyncio.run(main())

@@ -134,6 +134,10 @@ class Executor:
                       parent: N.Node | None) -> N.Node:
         """Run the template that `holder` (a step, task, hook, or the workflow) names as node `name`."""
         run = self.run
+        if run.previous_nodes:
+            reused = run.reuse(name, parent)
+            if reused is not None:
+                return reused
         if depth > run.max_depth:
             node = run.new_node(name, display, N.POD, None, boundary_id, parent)
             run.finish(node, N.ERROR, f"maximum recursion depth exceeded ({run.max_depth}): "

@@ -64,7 +64,8 @@ class WorkflowRun:
                  templates: Any = None, parameters: Mapping[str, str] | None = None,
                  entrypoint: str | None = None, name: str | None = None, clock: Clock | None = None,
                  events: Events | None = None, resources: Resources | None = None,
-                 options: RunOptions | None = None, control: Control | None = None):
+                 options: RunOptions | None = None, control: Control | None = None,
+                 previous: dict | None = None):
         self.wf = wf
         self.spec: M.WorkflowSpec = wf.spec
         self.runtime = runtime
@@ -76,6 +77,11 @@ class WorkflowRun:
         self.resources = resources or Resources()
         meta = wf.metadata
         self.name = name or meta.name or generate_name(meta.generate_name or "workflow-")
+        # `retry`: the earlier run of the same name; its Succeeded nodes are reused, not re-run
+        self.previous_nodes: dict[str, dict] = {}
+        if previous is not None:
+            for n in (previous.get("status") or {}).get("nodes", {}).values():
+                self.previous_nodes[n["name"]] = n
         self.namespace = meta.namespace or "default"
         self.uid = str(uuid.uuid4())
         self.entrypoint = entrypoint or self.spec.entrypoint
@@ -168,6 +174,27 @@ class WorkflowRun:
         if parent is not None and nid not in parent.children:
             parent.children.append(nid)
         self.changed(node)
+        return node
+
+    def reuse(self, name: str, parent: N.Node | None) -> N.Node | None:
+        """A Succeeded node of the retried run (with its whole subtree), or None to run it again."""
+        prev = self.previous_nodes.get(name)
+        if prev is None or prev.get("phase") != N.SUCCEEDED or prev.get("daemoned") or name.endswith(".onExit"):
+            return None
+        by_id = {n["id"]: n for n in self.previous_nodes.values()}
+
+        def copy(d: dict) -> N.Node:
+            node = N.Node.from_argo(d)
+            self.nodes[node.id] = node
+            self.changed(node)
+            for cid in node.children:
+                if cid in by_id and cid not in self.nodes:
+                    copy(by_id[cid])
+            return node
+
+        node = copy(prev)
+        if parent is not None and node.id not in parent.children:
+            parent.children.append(node.id)
         return node
 
     def mark_running(self, node: N.Node) -> None:

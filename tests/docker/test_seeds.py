@@ -24,10 +24,10 @@ TABLE = {
     "exit-handlers.yaml": (1, "Failed", ["intentional failure", "boohoo!", "Failed"]),
     "loops.yaml": (0, "Succeeded", ["hello world", "goodbye world"]),
     "loops-maps.yaml": (0, "Succeeded", ["test-linux(0:image:debian,tag:9.1)"]),
-    "loops-param-arg.yaml": (0, "Succeeded", ["hello world", "goodbye world"]),
-    "loops-param-arg-2.yaml": (0, "Succeeded", ["hello world", "goodbye world"]),
-    "output-parameter.yaml": (0, "Succeeded", ["hello world"]),
-    "output-parameter-2.yaml": (0, "Succeeded", ["hello world"]),
+    "loops-param-arg.yaml": (0, "Succeeded", ["test-linux(3:image:ubuntu,tag:17.10)"]),
+    "loops-param-arg-2.yaml": (0, "Succeeded", ["test-linux(3:image:ubuntu,tag:17.10)"]),
+    "output-parameter.yaml": (0, "Succeeded", ["generate-parameter"]),
+    "output-parameter-2.yaml": (0, "Succeeded", ["generate-parameter"]),
     "retry-backoff.yaml": (None, None, []),  # random: Succeeded or Failed after retries
     "scripts-bash.yaml": (0, "Succeeded", ["result was: "]),
     "scripts-bash-2.yaml": (0, "Succeeded", ["result was: "]),
@@ -79,6 +79,16 @@ def test_seed(name, artifact_env, require_seeds):
 @pytest.mark.parametrize("name", sorted(SLOW))
 def test_slow_seed(name, artifact_env, require_seeds):
     check(name, SLOW[name], artifact_env)
+
+
+def test_output_parameter_value_in_json(require_seeds):
+    import json
+    proc = localflow("submit", "-o", "json", str(SEEDS / "output-parameter.yaml"))
+    assert proc.returncode == 0, proc.stderr
+    wf = json.loads(proc.stdout)
+    assert wf["status"]["phase"] == "Succeeded"
+    step = next(n for n in wf["status"]["nodes"].values() if n["displayName"] == "generate-parameter")
+    assert step["outputs"]["parameters"] == [{"name": "hello-param", "value": "hello world"}]
 
 
 def test_parameter_override(require_seeds):

@@ -191,3 +191,21 @@ def test_daemon_stopped_with_scope_and_ip_visible(h):
     assert nodes["wf[0].server"].phase == "Succeeded"
     assert nodes["wf[1].client"].inputs["parameters"][0]["value"] == "10.0.1.1"
     assert h.runtime.stopped_daemons == [nodes["wf[0].server"].id]
+
+
+def test_retry_of_a_run_reuses_succeeded_nodes(h):
+    from localflow.engine.run import WorkflowRun
+    from localflow.spec.load import load_text
+    import asyncio
+    h.runtime.on("echo", lambda spec, a: Outcome(exit_code=1 if spec.node_name == "wf.C" else 0))
+    first = h.run(DIAMOND)
+    assert first.phase == "Failed"
+    ran_before = list(h.runtime.order)
+    h.runtime.on("echo", Outcome(exit_code=0))
+    h.runtime.order.clear()
+    wf = load_text(DIAMOND, "t.yaml").workflows[0]
+    second = WorkflowRun(wf, runtime=h.runtime, name="wf", clock=h.clock, previous=first.to_argo())
+    asyncio.run(second.execute())
+    assert second.phase == "Succeeded"
+    assert "wf.A" in ran_before and "wf.B" in ran_before
+    assert sorted(h.runtime.order) == ["wf.C", "wf.D"]  # only the failed part runs again

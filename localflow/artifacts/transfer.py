@@ -1,0 +1,159 @@
+"""What the engine calls to move an artifact between a container and the repository.
+
+    # step A finished: its output artifact `name` at `path` (Argo's key layout)
+    chunks, _stat = container_a.get_archive(path)           # the runtime does this
+    saved = save_output(chunks, repo, f"{workflow}/{pod_a}", name, path, archive="tar")
+
+    # step B, before it starts: the input artifact at `dest`
+    with load_input(repo, saved.key, dest, mode=None) as tar:
+        container_b.put_archive(tar.put_path, tar.fileobj)   # the runtime does this
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from localflow.artifacts import archive as arc
+from localflow.artifacts.repository import ArtifactNotFound, S3Repository
+from localflow.errors import ArtifactError
+
+
+@dataclass(frozen=True)
+class SavedArtifact:
+    key: str  # the object's key; for a directory stored with archive none, the key prefix
+    archive: str  # "tar" | "none"
+    kind: str  # "file" | "dir" | "symlink"
+    size: int  # bytes stored (summed over objects for a directory with archive none)
+    objects: int  # objects written
+
+
+def output_key(key_prefix: str, name: str, path: str, archive: str = "tar") -> str:
+    """Argo's key: `<prefix>/<name>.tgz` for tar; `<prefix>/<basename(path)>` for none."""
+    prefix = key_prefix.strip("/")
+    if archive == "tar":
+        leaf = f"{name}.tgz"
+    elif archive == "none":
+        leaf = posixpath.basename(posixpath.normpath(path)) or name
+    else:
+        raise ArtifactError(f"archive strategy {archive!r} is not supported (tar or none)")
+    return f"{prefix}/{leaf}" if prefix else leaf
+
+
+def save_output(
+    tar_stream: BinaryIO | Iterable[bytes],
+    repo: S3Repository,
+    key_prefix: str,
+    name: str,
+    path: str,
+    archive: str = "tar",
+    compression_level: int | None = None,
+    key: str | None = None,
+) -> SavedArtifact:
+    """Store a container's `get_archive(path)` stream; `key` overrides Argo's key layout."""
+    key = key or output_key(key_prefix, name, path, archive)
+    if archive == "tar":
+        with arc.spooled() as tmp:
+            info = arc.docker_tar_to_stored(tar_stream, tmp, "tar", compression_level)
+            size = tmp.tell()
+            tmp.seek(0)
+            stored = repo.put_stream(key, tmp, length=size)
+        return SavedArtifact(key, "tar", info.kind, stored.size, 1)
+    if archive != "none":
+        raise ArtifactError(f"archive strategy {archive!r} is not supported (tar or none)")
+    total = objects = 0
+    kind = "file"
+    stored: dict[str, str] = {}  # tar member name -> object key, for hard links
+    for member in arc.walk_docker_tar(tar_stream):
+        if member.path == "":
+            if member.info.issym():
+                raise ArtifactError(f"output artifact {name!r}: {path} is a symbolic link")
+            kind = "dir" if member.info.isdir() else "file"
+        object_key = key if member.path == "" else f"{key}/{member.path}"
+        if member.fileobj is not None:
+            total += repo.put_stream(object_key, member.fileobj, length=member.info.size).size
+        elif member.info.islnk() and member.info.linkname.rstrip("/") in stored:
+            total += repo.copy(stored[member.info.linkname.rstrip("/")], object_key).size
+        else:  # directories and symbolic links: Argo stores regular files only
+            continue
+        stored[member.info.name.rstrip("/")] = object_key
+        objects += 1
+    return SavedArtifact(key, "none", kind, total, objects)
+
+
+def load_input(
+    repo: S3Repository,
+    key: str,
+    dest_path: str,
+    mode: int | None = None,
+    archive: str | None = None,
+    recurse_mode: bool = False,
+) -> arc.DockerTar:
+    """A tar that puts the artifact stored at `key` exactly at `dest_path` in a container.
+
+    `key` may be a 'directory' (objects under `key/`, as archive none stores directories).
+    Raises ArtifactNotFound when neither exists (optional artifacts are then skipped).
+    `archive` is the input's explicit strategy ("tar" | "none"), None to detect.
+    """
+    if archive not in (None, "tar", "none"):
+        raise ArtifactError(f"archive strategy {archive!r} is not supported (tar or none)")
+    try:
+        with repo.open(key) as stream, arc.spooled() as tmp:
+            arc.copy(stream, tmp)  # type: ignore[arg-type]
+            tmp.seek(0)
+            return arc.stored_to_docker_tar(tmp, dest_path, mode, archive, recurse_mode)  # type: ignore[arg-type]
+    except ArtifactNotFound:
+        if not repo.is_directory(key):
+            raise
+    return directory_to_docker_tar(repo, key, dest_path, mode, recurse_mode)
+
+
+def directory_to_docker_tar(
+    repo: S3Repository, prefix: str, dest_path: str, mode: int | None = None, recurse_mode: bool = False
+) -> arc.DockerTar:
+    """Every object under `prefix/` as files of a directory at dest_path."""
+    dest = arc.dest_name(dest_path)
+    base = prefix.rstrip("/") + "/"
+    out = arc.spooled()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tar.addfile(arc.dir_entry(dest, 0o755 if mode is None else mode))
+        for obj in repo.list_objects(base):
+            rel = posixpath.normpath(obj.key[len(base):])
+            if rel in (".", "") or rel.startswith("../"):
+                continue
+            file_mode = mode if (mode is not None and recurse_mode) else 0o644
+            with repo.open(obj.key) as stream:
+                tar.addfile(arc.file_entry(f"{dest}/{rel}", obj.size, file_mode), stream)  # type: ignore[arg-type]
+    return arc.finish(out, "dir")
+
+
+def save_local_path(
+    repo: S3Repository,
+    key: str,
+    path: str,
+    compression_level: int | None = None,
+) -> SavedArtifact:
+    """Store a local file or folder (`--input-artifact NAME=PATH`) as Argo would (tar)."""
+    with arc.spooled() as tmp:
+        info = arc.local_path_to_stored(path, tmp, compression_level)
+        size = tmp.tell()
+        tmp.seek(0)
+        stored = repo.put_stream(key, tmp, length=size)
+    return SavedArtifact(key, "tar", info.kind, stored.size, 1)
+
+
+def download(repo: S3Repository, key: str, dest_path: str, archive: str | None = None) -> str:
+    """Fetch an artifact to a local path, unpacked as Argo's executor would."""
+    if repo.exists(key):
+        with repo.open(key) as stream, arc.spooled() as tmp:
+            arc.copy(stream, tmp)  # type: ignore[arg-type]
+            tmp.seek(0)
+            return arc.stored_to_local(tmp, dest_path, archive)  # type: ignore[arg-type]
+    from localflow.artifacts.sources import download_prefix
+
+    if download_prefix(repo, key, dest_path) == 0:
+        raise ArtifactNotFound(f"{repo.url(key)}: no such object or prefix")
+    return dest_path
