@@ -171,6 +171,8 @@ class PodExecutor:
         if result.stdout is not None and result.exit_code is not None:
             outputs["result"] = result.stdout
         phase, message = result.phase, result.message
+        if run.stopping and phase in N.BAD_PHASES and message == "Stopped":
+            message = run.stop_message
         try:
             params = self._output_parameters(tmpl, vals, result, outputs)
             if params:

@@ -355,6 +355,8 @@ class WorkflowRun:
                 self.globals["workflow.failures"] = json.dumps(self._failures(), separators=(",", ":"))
                 self.globals["workflow.duration"] = f"{self.clock.now() - self.started_at:.6f}"
                 was_stopping, self.stopping = self.stopping, False
+                if was_stopping:
+                    await self.runtime.resume_run(self.name)
                 exit_node = await self.executor.execute(
                     name=f"{self.name}.onExit", display=f"{self.name}.onExit",
                     holder=M.WorkflowStep(name="onExit", template=self.spec.on_exit), args=None, ctx=ctx,

@@ -134,15 +134,29 @@ class DockerRuntime:
         await self._call(self._stop_pods, run_name)
 
     def _stop_pods(self, run_name: str) -> None:
+        """SIGTERM every container of the run's pods, SIGKILL after the grace period (in parallel)."""
         with self.lock:
             pods = [p for p in self.active.values() if p.spec.run_name == run_name]
+        threads = []
         for p in pods:
             p.stopped = True
             for c in p.containers:
-                try:
-                    c.kill(signal="SIGTERM")
-                except docker.errors.APIError:
-                    pass
+                t = threading.Thread(target=self._stop_container, args=(c, p.spec.termination_grace), daemon=True)
+                t.start()
+                threads.append(t)
+        for t in threads:
+            t.join()
+
+    @staticmethod
+    def _stop_container(c: Any, grace: float) -> None:
+        try:
+            c.stop(timeout=int(grace))
+        except (docker.errors.APIError, requests.RequestException):
+            pass
+
+    async def resume_run(self, run_name: str) -> None:
+        """Pods may start again (the exit handler of a stopped run)."""
+        self.stopping.discard(run_name)
 
     # ---- containers ----
     def _create(self, pod: PodSpec, c: ContainerSpec, role: str, network: str | None,
@@ -298,6 +312,9 @@ class DockerRuntime:
         with self.lock:
             self.active[spec.node_id] = p
         try:
+            if spec.run_name in self.stopping:  # stopped between the engine's check and now
+                return PodResult(exit_code=None, phase="Failed", message="Stopped", started_at=started,
+                                 finished_at=started)
             try:
                 ip = self._start_group(p, sink)
             except (_PodError, RuntimeFailure) as e:

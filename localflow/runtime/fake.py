@@ -137,6 +137,9 @@ class FakeRuntime:
     async def stop_pods(self, run_name: str) -> None:
         self.stop_requested = True
 
+    async def resume_run(self, run_name: str) -> None:
+        self.stop_requested = False
+
     async def end_run(self, run_name: str, keep: bool = False) -> None:
         self.runs_ended.append(run_name)
 

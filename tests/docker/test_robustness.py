@@ -1,0 +1,190 @@
+"""Interruption, crashes and concurrency against the real engine: nothing is left behind or lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import docker
+import pytest
+
+from helpers import REPO, leftovers, localflow
+
+pytestmark = pytest.mark.docker
+
+LONG = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: long-
+spec:
+  entrypoint: main
+  onExit: bye
+  templates:
+  - name: main
+    steps:
+    - - name: quick
+        template: say
+    - - name: sleep
+        template: sleep
+  - name: say
+    container:
+      image: alpine
+      command: [sh, -c, "echo quick done"]
+  - name: sleep
+    container:
+      image: alpine
+      command: [sh, -c, "echo started; sleep 300"]
+  - name: bye
+    container:
+      image: alpine
+      command: [sh, -c, "echo exit handler saw {{workflow.status}}"]
+"""
+
+
+def start(path: str, *args: str) -> subprocess.Popen:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO)
+    return subprocess.Popen([sys.executable, "-m", "localflow", "submit", path, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO))
+
+
+def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 60) -> list[str]:
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if text in line:
+            return seen
+    raise AssertionError(f"{text!r} not seen in {''.join(seen)}")
+
+
+def latest_run() -> dict:
+    out = localflow("get", "@latest", "-o", "json")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.fixture
+def long_file(tmp_path):
+    p = tmp_path / "long.yaml"
+    p.write_text(LONG)
+    return str(p)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_run_runs_exit_handler_and_cleans_up(long_file, sig):
+    proc = start(long_file)
+    wait_for_line(proc, "started")
+    proc.send_signal(sig)
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, rest
+    assert "exit handler saw Failed" in rest
+    assert "Traceback" not in rest
+    wf = latest_run()
+    assert wf["status"]["phase"] == "Failed"
+    assert "Stopped" in wf["status"]["message"]
+    name = wf["metadata"]["name"]
+    quick = next(n for n in wf["status"]["nodes"].values() if n["displayName"] == "quick")
+    assert quick["phase"] == "Succeeded"  # what finished is kept
+    assert leftovers(name) == (0, 0, 0)
+
+
+def test_second_interrupt_terminates_without_exit_handler(long_file):
+    proc = start(long_file)
+    wait_for_line(proc, "started")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, rest
+    assert "exit handler saw" not in rest
+    wf = latest_run()
+    assert wf["status"]["phase"] == "Failed"
+    assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
+
+
+def test_sigkill_leaves_an_orphan_that_the_next_command_reaps(long_file):
+    proc = start(long_file)
+    wait_for_line(proc, "started")
+    wf = latest_run()
+    name = wf["metadata"]["name"]
+    proc.kill()
+    proc.wait(timeout=30)
+    assert leftovers(name)[0] >= 1  # the sleeping container is still there
+    out = localflow("gc")
+    assert out.returncode == 0, out.stderr
+    wf = latest_run()
+    assert wf["status"]["phase"] == "Error"
+    assert leftovers(name) == (0, 0, 0)
+
+
+def test_two_runs_of_the_same_file_at_once_do_not_collide(tmp_path):
+    p = tmp_path / "pair.yaml"
+    p.write_text("""
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: pair-
+spec:
+  entrypoint: main
+  volumeClaimTemplates:
+  - metadata: {name: work}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - {name: write, template: write}
+    - - name: read
+        template: read
+        arguments: {parameters: [{name: ip, value: "{{steps.server.ip}}"}]}
+  - name: server
+    daemon: true
+    container:
+      image: nginx:1.13
+      readinessProbe: {httpGet: {path: /, port: 80}}
+  - name: write
+    container:
+      image: alpine
+      command: [sh, -c, "echo {{workflow.name}} > /work/who"]
+      volumeMounts: [{name: work, mountPath: /work}]
+  - name: read
+    inputs: {parameters: [{name: ip}]}
+    container:
+      image: alpine
+      command: [sh, -c, "cat /work/who; wget -q -O - http://{{inputs.parameters.ip}}/ | head -c 200; wget -q -O - http://server/ >/dev/null && echo by-name-ok"]
+      volumeMounts: [{name: work, mountPath: /work}]
+""")
+    a, b = start(str(p)), start(str(p))
+    out_a, _ = a.communicate(timeout=180)
+    out_b, _ = b.communicate(timeout=180)
+    assert a.returncode == 0, out_a
+    assert b.returncode == 0, out_b
+    for out in (out_a, out_b):
+        name = next(line.split()[-1] for line in out.splitlines() if line.startswith("Name:"))
+        assert f"read: {name}" in out  # each run read its own volume
+        assert "by-name-ok" in out  # the daemon is reachable by its step name
+        assert leftovers(name) == (0, 0, 0)
+
+
+def test_bad_input_starts_no_container(tmp_path):
+    client = docker.from_env()
+    before = len(client.containers.list(all=True, filters={"label": "localflow.run"}))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: x-}\n"
+                   "spec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n"
+                   "    - - {name: a, template: whalesy}\n  - name: whalesay\n    container: {image: alpine}\n")
+    out = localflow("submit", str(bad))
+    assert out.returncode == 2
+    lines = [x for x in out.stderr.splitlines() if x.strip()]
+    assert lines == ['localflow: bad.yaml: spec.templates[0].steps[0][0].template: no template named "whalesy" '
+                     '(did you mean "whalesay"?)']
+    assert len(client.containers.list(all=True, filters={"label": "localflow.run"})) == before
