@@ -91,9 +91,10 @@ def version() -> None:
 
 
 def _register() -> None:
-    from localflow.cli import history, resources_cmd
+    from localflow.cli import artifacts_cmd, history, resources_cmd
     history.register(app)
     resources_cmd.register(app)
+    artifacts_cmd.register(app)
 
 
 _register()

@@ -126,8 +126,24 @@ def plain_tree(wf: dict, now: float | None = None) -> str:
     return "\n".join(lines)
 
 
+def artifacts_table(wf: dict) -> str:
+    rows = []
+    for n in wf.get("status", {}).get("nodes", {}).values():
+        for a in (n.get("outputs") or {}).get("artifacts", []):
+            rows.append((n.get("displayName", n["name"]), a["name"], str(a.get("size", "")),
+                         (a.get("s3") or {}).get("key", "")))
+    if not rows:
+        return ""
+    table = [("NODE", "ARTIFACT", "SIZE", "KEY")] + rows
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    return "\n".join("  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2].rjust(widths[2]), r[3]])
+                     for r in table)
+
+
 def plain_get(wf: dict, now: float | None = None) -> str:
     rows = header(wf, now)
     w = max(len(k) for k, _ in rows) + 2
     head = "\n".join(f"{k + ':':<{w}}{v}" for k, v in rows)
-    return head + "\n\n" + plain_tree(wf, now)
+    text = head + "\n\n" + plain_tree(wf, now)
+    arts = artifacts_table(wf)
+    return text + ("\n\n" + arts if arts else "")

@@ -245,6 +245,11 @@ def preflight(opts: SubmitOptions, wf: Any, runtime: Any) -> None:
                           file=os.path.basename(opts.file), path=wanted[0])
             e.exit_code = 1
             raise e
+    from localflow.engine.preflight import ignored_fields
+    ignored = ignored_fields(wf.spec)
+    if ignored:
+        shown = ", ".join(ignored[:6]) + (f" and {len(ignored) - 6} more" if len(ignored) > 6 else "")
+        O.err(f"localflow: notice: Kubernetes-only fields have no effect on Docker and are ignored: {shown}")
     for image, (policy, where) in static_images(wf.spec, opts.entrypoint).items():
         try:
             runtime.images.ensure(image, policy)  # one clear line for a missing image, before any container

@@ -71,3 +71,38 @@ def privileged_containers(spec: M.WorkflowSpec, entrypoint: str | None) -> list[
             if sc is not None and getattr(sc, "privileged", False):
                 out.append(f"{where}.{field}.securityContext.privileged")
     return out
+
+
+K8S_ONLY_SPEC = ("node_selector", "tolerations", "affinity", "service_account_name", "pod_spec_patch",
+                 "pod_priority_class_name", "priority_class_name", "pod_gc", "ttl_strategy", "pod_metadata",
+                 "image_pull_secrets", "scheduler_name", "dns_config", "dns_policy", "host_network",
+                 "automount_service_account_token", "executor", "pod_disruption_budget", "security_context",
+                 "host_aliases", "volume_claim_gc", "archive_logs", "artifact_gc", "metrics", "synchronization",
+                 "priority", "shutdown", "workflow_metadata")
+K8S_ONLY_TEMPLATE = ("node_selector", "tolerations", "affinity", "service_account_name", "pod_spec_patch",
+                     "priority_class_name", "scheduler_name", "automount_service_account_token", "executor",
+                     "host_aliases", "metadata", "metrics", "synchronization", "memoize", "priority",
+                     "archive_location")
+
+
+def _json_name(cls: type, name: str) -> str:
+    return next((j for p, j, _t, _v in M.json_fields(cls) if p == name), name)
+
+
+def _set(v: object) -> bool:
+    if v is None or v is False:
+        return False
+    if hasattr(v, "__dataclass_fields__"):
+        return any(_set(getattr(v, f)) for f in v.__dataclass_fields__)
+    if isinstance(v, (list, dict, str)):
+        return bool(v)
+    return True
+
+
+def ignored_fields(spec: M.WorkflowSpec) -> list[str]:
+    """Kubernetes-only fields the workflow sets: accepted, and ignored with one notice per run."""
+    out = [f"spec.{_json_name(M.WorkflowSpec, f)}" for f in K8S_ONLY_SPEC if _set(getattr(spec, f, None))]
+    for i, t in enumerate(spec.templates):
+        out += [f"spec.templates[{i}].{_json_name(M.Template, f)}" for f in K8S_ONLY_TEMPLATE
+                if _set(getattr(t, f, None))]
+    return out
