@@ -46,6 +46,9 @@ def submit(
     from_ref: Optional[str] = typer.Option(None, "--from", help="workflowtemplate/NAME from --templates"),
     keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
+    detach: bool = typer.Option(False, "--detach", "-d", help="run in a background process; print its name"),
+    wait: bool = typer.Option(False, "--wait", "-w", help="with --detach: wait for the run to finish"),
+    junit: Optional[str] = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
 ) -> None:
     """Run a workflow in the foreground, streaming logs; print the final tree.
 
@@ -56,7 +59,8 @@ def submit(
     try:
         code = do_submit(SubmitOptions(file=file, parameters=parameter, parameter_file=parameter_file,
                                        entrypoint=entrypoint, name=name, output=output, templates=templates,
-                                       input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref))
+                                       input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
+                                       detach=detach, wait=wait, junit=junit))
     except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
         _fail(e)
     raise typer.Exit(code)

@@ -28,6 +28,9 @@ class SubmitOptions:
     keep: bool = False
     quiet: bool = False
     from_ref: str | None = None
+    detach: bool = False
+    wait: bool = False
+    junit: str | None = None
 
 
 def parse_parameters(pairs: list[str], parameter_file: str | None) -> dict[str, str]:
@@ -184,7 +187,43 @@ def submit(opts: SubmitOptions) -> int:
             raise SpecError(f"--input-artifact {k}: no such file or folder: {v}")
         local_inputs[k] = os.path.abspath(v)
 
+    if opts.detach:
+        return detach(opts, wf)
     return execute(opts, wf, bundle, params, resources, local_inputs)
+
+
+def detach(opts: SubmitOptions, wf: Any) -> int:
+    """Validate here, then run in a background process; print the run's name (and wait with --wait)."""
+    import subprocess
+    import time
+
+    from localflow.engine.run import generate_name
+    from localflow.store.db import Store
+    from localflow.store.paths import home
+    name = opts.name or wf.metadata.name or generate_name(wf.metadata.generate_name or "workflow-")
+    argv = [a for a in sys.argv[1:] if a not in ("--detach", "-d", "--wait", "-w")]
+    if "--name" not in argv:
+        argv += ["--name", name]
+    logdir = home() / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
+    with open(logdir / f"{name}.submit.log", "ab") as log:
+        subprocess.Popen([sys.executable, "-m", "localflow", *argv, "--quiet"], stdin=subprocess.DEVNULL,
+                         stdout=log, stderr=log, start_new_session=True, cwd=os.getcwd())
+    if opts.output != "json":
+        O.out(name)
+    if not opts.wait:
+        return 0
+    store = Store()
+    phase = None
+    while phase not in ("Succeeded", "Failed", "Error"):
+        time.sleep(0.5)
+        try:
+            phase = store.phase(name)
+        except LocalflowError:
+            phase = None
+    if opts.output == "json":
+        O.out(json.dumps(store.get_run(name), indent=2))
+    return 0 if phase == "Succeeded" else 1
 
 
 def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], resources: Any,
@@ -211,14 +250,21 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
                       entrypoint=opts.entrypoint, name=opts.name, events=events, resources=resources,
                       options=RunOptions(keep=opts.keep), control=control, previous=previous)
     run.local_inputs = local_inputs
+    live = None if quiet or not O.is_tty() else LiveView(run)
     try:
         rec.started(run)
+        if live is not None:
+            live.start()
         phase = drive(run, control)
         rec.finished(run)
     finally:
+        if live is not None:
+            live.stop()
         rec.close()
         runtime.close()
     result = run.to_argo()
+    if opts.junit:
+        write_junit(run.name, opts.junit)
     if opts.output == "json":
         O.out(json.dumps(result, indent=2))
     elif opts.output == "yaml":
@@ -231,6 +277,43 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
         O.out("")
         O.out(plain_get(result))
     return 0 if phase == "Succeeded" else 1
+
+
+def write_junit(run_name: str, path: str) -> None:
+    try:
+        from localflow.report.junit import write_junit_for
+    except ImportError:
+        raise LocalflowError("--junit: the report module is not available in this build")
+    write_junit_for(run_name, path)
+
+
+class LiveView:
+    """On a terminal: the node tree, redrawn in place below the streaming logs (like `argo watch`)."""
+
+    def __init__(self, run: Any):
+        self.run = run
+        self.live = None
+        self.last = ""
+
+    def render(self):
+        from rich.text import Text
+
+        from .render import plain_tree
+        try:
+            self.last = plain_tree(self.run.to_argo())
+        except RuntimeError:  # the engine changed the nodes while we read them: show the last tree
+            pass
+        return Text(self.last)
+
+    def start(self) -> None:
+        from rich.live import Live
+        self.live = Live(get_renderable=self.render, refresh_per_second=2, transient=True,
+                         redirect_stdout=True, redirect_stderr=True)
+        self.live.start()
+
+    def stop(self) -> None:
+        if self.live is not None:
+            self.live.stop()
 
 
 def preflight(opts: SubmitOptions, wf: Any, runtime: Any) -> None:
