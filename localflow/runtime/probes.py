@@ -62,13 +62,13 @@ def wait_ready(probe: dict, ip: str, exec_run: Callable[[list[str]], int], alive
 
     Kubernetes keeps probing a readiness probe forever; a pod that never gets ready stays
     unready. We bound it: failureThreshold (default 3) x period after the initial delay,
-    but never less than 60 s of trying, so a slow service still gets its chance.
+    but never less than 30 s of trying, so a slow service still gets its chance.
     """
     delay = float(probe.get("initialDelaySeconds") or 0)
     period = float(probe.get("periodSeconds") or 10)
     threshold = int(probe.get("failureThreshold") or 3)
     start = time.monotonic()
-    budget = max(60.0, delay + period * threshold)
+    budget = max(30.0, delay + period * threshold)
     if delay:
         end = time.monotonic() + delay
         while time.monotonic() < end:
