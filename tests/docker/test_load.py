@@ -1,0 +1,55 @@
+"""Load against the real engine: wide fan-outs complete with every output recorded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import leftovers, localflow
+
+pytestmark = pytest.mark.docker
+
+FAN = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: load-}
+spec:
+  entrypoint: main
+  parallelism: PAR
+  templates:
+  - name: main
+    steps:
+    - - name: item
+        template: echo
+        arguments: {parameters: [{name: num, value: "{{item}}"}]}
+        withSequence: {count: "COUNT"}
+    - - name: gather
+        template: echo
+        arguments: {parameters: [{name: num, value: "{{steps.item.outputs.result}}"}]}
+  - name: echo
+    inputs: {parameters: [{name: num}]}
+    container:
+      image: alpine
+      command: [sh, -c, "echo {{inputs.parameters.num}}"]
+"""
+
+
+@pytest.mark.parametrize("count,par", [(200, 8), (1000, 32)])
+def test_fan_out_records_every_output(tmp_path, count, par):
+    p = tmp_path / "load.yaml"
+    p.write_text(FAN.replace("COUNT", str(count)).replace("PAR", str(par)))
+    proc = localflow("submit", "-q", "-o", "json", str(p), timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    wf = json.loads(proc.stdout)
+    nodes = wf["status"]["nodes"].values()
+    items = [n for n in nodes if n["displayName"].startswith("item(")]
+    assert len(items) == count
+    assert all(n["phase"] == "Succeeded" for n in items)
+    assert sorted(int(n["outputs"]["result"]) for n in items) == list(range(count))
+    gather = next(n for n in nodes if n["displayName"] == "gather")
+    assert json.loads(gather["inputs"]["parameters"][0]["value"]) == list(range(count))
+    # the history has every node too
+    stored = json.loads(localflow("get", wf["metadata"]["name"], "-o", "json").stdout)
+    assert len(stored["status"]["nodes"]) == len(wf["status"]["nodes"])
+    assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
