@@ -8,6 +8,7 @@ lines), Skipped/Omitted -> `<skipped>`, a step still Pending/Running -> `<skippe
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import Any
@@ -117,4 +118,11 @@ def summary(workflow: dict[str, Any]) -> dict[str, int]:
     return {k: int(root.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
 
 
-__all__ = ["build_junit", "render_junit", "summary"]
+def write_junit_for(run_name: str, path: str | os.PathLike[str], store: Any = None) -> dict[str, int]:
+    """Write the JUnit XML of a stored run (`@latest` works; "-" is standard output) atomically;
+    return {tests, failures, errors, skipped}. What `localflow submit --junit FILE` calls."""
+    from .collect import write_junit_for as write
+    return write(run_name, path, store)
+
+
+__all__ = ["build_junit", "render_junit", "summary", "write_junit_for"]
