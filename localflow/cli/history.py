@@ -520,7 +520,15 @@ def register(app: typer.Typer) -> None:
             reaped = reap_orphans(store)
             for r in reaped:
                 O.out(f"Workflow '{r}' marked Error: its localflow process has gone")
-            if not reaped:
+            from localflow.runtime import labels
+            from localflow.store.recorder import connect_docker
+            client = connect_docker()
+            cleaned = labels.leftover_runs(client) if client is not None else []
+            for r in cleaned:
+                counts = labels.remove_run_objects(client, r)
+                O.out(f"removed what run '{r}' left: {counts['containers']} containers, "
+                      f"{counts['networks']} networks, {counts['volumes']} volumes")
+            if not reaped and not cleaned:
                 O.out("nothing to clean")
 
     @app.command("resubmit")

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 SCRIPT_PATH = "/argo/staging/script"
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+ENGINE_LOST = "lost the Docker engine"
 
 
 def tar_of_file(path: str, data: bytes, mode: int = 0o644) -> bytes:
@@ -171,6 +172,8 @@ class PodExecutor:
         if result.stdout is not None and result.exit_code is not None:
             outputs["result"] = result.stdout
         phase, message = result.phase, result.message
+        if message.startswith(ENGINE_LOST) and not run.engine_lost:
+            run.engine_lost = message
         if run.stopping and phase in N.BAD_PHASES and message == "Stopped":
             message = run.stop_message
         try:

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from localflow.errors import LocalflowError
 from localflow.spec import model as M
 from localflow.spec.validate import parse_duration
 
@@ -90,6 +91,7 @@ class WorkflowRun:
         self.template_defaults = M.to_dict(self.spec.template_defaults) if self.spec.template_defaults else None
         self.pod_slots = asyncio.Semaphore(int(self.spec.parallelism or self.options.max_parallel_pods))
         self.stopping = False
+        self.engine_lost = ""  # the runtime lost the container engine: the run is an Error
         self.stop_message = STOP_MESSAGE
         self.deadline: float | None = None
         self.daemon_handles: dict[str, Any] = {}
@@ -350,7 +352,7 @@ class WorkflowRun:
             phase, message = root.phase, root.message
             if self.stopping and phase == N.SUCCEEDED:
                 phase, message = N.FAILED, self.stop_message
-            if self.spec.on_exit and not getattr(self, "terminating", False):
+            if self.spec.on_exit and not getattr(self, "terminating", False) and not self.engine_lost:
                 self.globals["workflow.status"] = phase
                 self.globals["workflow.failures"] = json.dumps(self._failures(), separators=(",", ":"))
                 self.globals["workflow.duration"] = f"{self.clock.now() - self.started_at:.6f}"
@@ -368,8 +370,10 @@ class WorkflowRun:
                     phase, message = exit_node.phase, exit_node.message
             if self.stopping and phase in N.BAD_PHASES:
                 message = self.stop_message
+            if self.engine_lost:
+                phase, message = N.ERROR, self.engine_lost
             self.phase, self.message = phase, message
-        except StepError as e:
+        except LocalflowError as e:
             self.phase, self.message = N.ERROR, str(e)
         finally:
             if watch is not None:
@@ -377,8 +381,8 @@ class WorkflowRun:
             self.finished_at = self.clock.now()
             try:
                 await self.runtime.end_run(self.name, keep=self.options.keep)
-            finally:
-                self.events.notice(self, "")
+            except LocalflowError as e:
+                self.events.notice(self, str(e))
         return self.phase
 
     # ---- Argo's shape ----

@@ -127,7 +127,11 @@ class DockerRuntime:
         self.networks.pop(run_name, None)
         self.stopping.discard(run_name)
         if not keep:
-            L.remove_run_objects(self.client, run_name)
+            try:
+                L.remove_run_objects(self.client, run_name)
+            except (docker.errors.DockerException, requests.RequestException) as e:
+                raise RuntimeFailure(f"could not remove the run's containers ({short(e)}); "
+                                     "`localflow gc` removes them once the engine answers") from e
 
     async def stop_pods(self, run_name: str) -> None:
         self.stopping.add(run_name)
@@ -232,10 +236,8 @@ class DockerRuntime:
         for c in containers:
             try:
                 c.remove(force=True, v=True)
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError:
-                pass
+            except (docker.errors.APIError, requests.RequestException):
+                pass  # gone already, or the engine is gone: `localflow gc` removes leftovers
 
     def _network_for(self, pod: PodSpec) -> str:
         net = self.networks.get(pod.run_name)
@@ -323,7 +325,14 @@ class DockerRuntime:
             except docker.errors.APIError as e:
                 return PodResult(exit_code=None, phase="Error", message=short(e), started_at=started,
                                  finished_at=time.time())
-            code, reason = self._wait(p, spec)
+            except requests.RequestException as e:
+                return PodResult(exit_code=None, phase="Error", message=f"lost the Docker engine: {short(e)}",
+                                 started_at=started, finished_at=time.time())
+            try:
+                code, reason = self._wait(p, spec)
+            except RuntimeFailure as e:
+                return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
+                                 finished_at=time.time())
             finished = time.time()
             self._stop_sidecars(p)
             for t in p.log_threads:
@@ -336,7 +345,10 @@ class DockerRuntime:
                 result.phase, result.message = "Failed", "Stopped"
             elif code != 0:
                 result.message = f"{reason or 'Error'} (exit code {code})"
-            self._collect(p, spec, result, artifacts)
+            try:
+                self._collect(p, spec, result, artifacts)
+            except requests.RequestException as e:
+                result.phase, result.message = "Error", f"lost the Docker engine: {short(e)}"
             return result
         finally:
             with self.lock:
@@ -353,7 +365,9 @@ class DockerRuntime:
                 res = main.wait(timeout=timeout if timeout is not None else None)
                 code = int(res.get("StatusCode", 1))
                 break
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            except requests.RequestException as e:
+                if not self._engine_alive():
+                    raise RuntimeFailure(f"lost the Docker engine while waiting for the container: {short(e)}")
                 if spec.deadline is not None and time.monotonic() >= spec.deadline:
                     try:
                         main.kill()
@@ -371,13 +385,20 @@ class DockerRuntime:
                 pass
         return code, reason
 
+    def _engine_alive(self) -> bool:
+        try:
+            self.client.ping()
+            return True
+        except (docker.errors.DockerException, requests.RequestException):
+            return False
+
     def _stop_sidecars(self, p: _Pod) -> None:
         for c in p.containers:
             if c is p.main or c.labels.get(L.ROLE) != "sidecar":
                 continue
             try:
                 c.stop(timeout=int(p.spec.termination_grace))
-            except docker.errors.APIError:
+            except (docker.errors.APIError, requests.RequestException):
                 pass
 
     def _collect(self, p: _Pod, spec: PodSpec, result: PodResult, artifacts: ArtifactSink | None) -> None:

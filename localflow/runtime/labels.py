@@ -87,3 +87,30 @@ def join_network_if_contained(client: Any, network: Any) -> None:
         network.connect(cid)
     except docker.errors.APIError:
         pass
+
+
+def _pid_alive(pid: str | None) -> bool:
+    try:
+        os.kill(int(pid or "0"), 0)
+        return int(pid or "0") > 0
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+
+
+def leftover_runs(client: Any) -> list[str]:
+    """Runs with Docker objects whose owning localflow process (on this host) is gone."""
+    owners: dict[str, tuple[str | None, str | None]] = {}
+    flt = {"label": RUN}
+    objs = list(client.containers.list(all=True, filters=flt)) + list(client.networks.list(filters=flt))
+    objs += list(client.volumes.list(filters=flt))
+    for o in objs:
+        lab = (o.attrs.get("Labels") if hasattr(o, "attrs") and "Labels" in (o.attrs or {}) else None) or o.labels
+        run = lab.get(RUN)
+        if run and run != "privileged-probe":
+            owners.setdefault(run, (lab.get(OWNER_PID), lab.get(OWNER_HOST)))
+        elif run == "privileged-probe":
+            owners.setdefault(run, (None, socket.gethostname()))
+    host = socket.gethostname()
+    return sorted(r for r, (pid, h) in owners.items() if h == host and not _pid_alive(pid))

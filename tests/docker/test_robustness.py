@@ -188,3 +188,78 @@ def test_bad_input_starts_no_container(tmp_path):
     assert lines == ['localflow: bad.yaml: spec.templates[0].steps[0][0].template: no template named "whalesy" '
                      '(did you mean "whalesay"?)']
     assert len(client.containers.list(all=True, filters={"label": "localflow.run"})) == before
+
+
+class SocketProxy:
+    """A unix-socket proxy in front of the Docker engine, to make the engine 'vanish' mid-run."""
+
+    def __init__(self, path: str, target: str = "/var/run/docker.sock"):
+        import socket
+        import threading
+        self.path, self.target = path, target
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(path)
+        self.server.listen(64)
+        self.conns: list = []
+        self.alive = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while self.alive:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def kill(self):
+        import socket
+        self.alive = False
+        for s in [self.server] + self.conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def test_engine_lost_mid_run_is_one_clear_error(long_file, tmp_path):
+    sock = str(tmp_path / "docker.sock")
+    proxy = SocketProxy(sock)
+    env = dict(os.environ, PYTHONPATH=str(REPO), DOCKER_HOST=f"unix://{sock}")
+    proc = subprocess.Popen([sys.executable, "-m", "localflow", "submit", long_file], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO))
+    wait_for_line(proc, "started")
+    proxy.kill()
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, rest
+    assert "Traceback" not in rest
+    assert "Docker engine" in rest
+    wf = latest_run()
+    assert wf["status"]["phase"] == "Error"
+    # the real engine is still there: gc removes what the lost run left
+    assert localflow("gc").returncode == 0
+    assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
