@@ -235,7 +235,7 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     from localflow.store.recorder import Recorder, StoreControl
 
     quiet = opts.quiet or opts.output in ("json", "yaml", "name")
-    runtime = DockerRuntime(notice=lambda m: O.err(f"localflow: {m}"))
+    runtime = DockerRuntime(notice=lambda m: O.err(f"localflow: {m}"), keep=opts.keep)
     preflight(opts, wf, runtime)
     store = Store()
     rec = Recorder(store, None, opts.file, sys.argv[1:], mask=O.mask, allow_existing=previous is not None)

@@ -57,8 +57,9 @@ class _Pod:
 
 class DockerRuntime:
     def __init__(self, client: docker.DockerClient | None = None, *, workers: int = 96,
-                 notice: Callable[[str], None] | None = None):
+                 notice: Callable[[str], None] | None = None, keep: bool = False):
         self.client = client or connect()
+        self.keep = keep  # keep finished containers (for debugging); `localflow gc` removes them later
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localflow-docker")
         self.images = Images(self.client, notice or (lambda m: None))
         self.networks: dict[str, Any] = {}
@@ -353,7 +354,8 @@ class DockerRuntime:
         finally:
             with self.lock:
                 self.active.pop(spec.node_id, None)
-            self._remove(p.containers)
+            if not self.keep:
+                self._remove(p.containers)
 
     def _wait(self, p: _Pod, spec: PodSpec) -> tuple[int, str | None]:
         main = p.main

@@ -263,3 +263,28 @@ def test_engine_lost_mid_run_is_one_clear_error(long_file, tmp_path):
     # the real engine is still there: gc removes what the lost run left
     assert localflow("gc").returncode == 0
     assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
+
+
+def test_containers_get_only_what_the_workflow_asks_for(tmp_path):
+    from localflow.runtime.labels import remove_run_objects
+    p = tmp_path / "plain.yaml"
+    p.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: plain-}\n"
+                 "spec:\n  entrypoint: main\n  templates:\n  - name: main\n"
+                 "    container: {image: alpine, command: [echo, hi]}\n")
+    out = localflow("submit", "--keep", "-o", "name", str(p))
+    assert out.returncode == 0, out.stderr
+    name = out.stdout.strip().splitlines()[-1]
+    client = docker.from_env()
+    try:
+        (c,) = client.containers.list(all=True, filters={"label": f"localflow.run={name}"})
+        host = c.attrs["HostConfig"]
+        assert host["Privileged"] is False
+        assert not host.get("Binds") and not c.attrs.get("Mounts")
+        assert host["NetworkMode"] == f"localflow-{name}"
+        assert not host.get("CapAdd")
+        assert c.labels["localflow.role"] == "main"
+        secret_files = [os.path.join(dp, f) for dp, _, fs in os.walk(os.environ["LOCALFLOW_HOME"]) for f in fs]
+        for f in secret_files:
+            assert os.stat(f).st_mode & 0o077 == 0 or not f.endswith(".json"), f
+    finally:
+        remove_run_objects(client, name)
