@@ -110,6 +110,12 @@ def _context(tmp: Path, py: tuple[int, int]) -> Path:
 @pytest.fixture(scope="module")
 def ci_image(tmp_path_factory):
     client = _client()
+    given = os.environ.get("LOCALFLOW_CI_IMAGE")
+    if given:  # an image built beforehand (docs/ci.md): test that one instead of building
+        if not _image_exists(client, given):
+            pytest.fail(f"LOCALFLOW_CI_IMAGE={given}: no such image")
+        yield given
+        return
     base, py = _pick_base(client)
     ctx = _context(tmp_path_factory.mktemp("ci-image"), py)
     tag = f"localflow-test/ci-image:{uuid.uuid4().hex[:10]}"
@@ -231,3 +237,135 @@ def test_ci_recipe_reports_come_out_of_the_container(ci_image, tmp_path):
     page = (reports / "report.html").read_text()
     assert run in page and "asked to fail" in page and "integration-tests(1:users)" in page
     _no_leftovers(run)
+
+
+# ---- the recipes of docs/ci.md, read from the page and run as the runners run them ----
+DOC = REPO / "docs" / "ci.md"
+APP_TEST_OK = "import unittest\n\n\nclass AppTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(1 + 1, 2)\n"
+APP_TEST_RED = APP_TEST_OK.replace("self.assertEqual(1 + 1, 2)", "self.assertEqual(1 + 1, 3, 'red on purpose')")
+
+
+def _doc_block(first_line: str) -> str:
+    """The ```yaml block of docs/ci.md that starts with `first_line` (a comment naming the file)."""
+    for body in re.findall(r"```yaml\n(.*?)```", DOC.read_text(), re.DOTALL):
+        if body.startswith(first_line):
+            return body
+    raise AssertionError(f"docs/ci.md has no yaml block starting with {first_line!r}")
+
+
+def _project_tar(root: str, red: bool) -> bytes:
+    """A checkout of the repository the recipes assume: ci/workflow.yaml (from the page) and a test."""
+    files = {"ci/workflow.yaml": _doc_block("# ci/workflow.yaml"), "app.py": "x = 1\n",
+             "tests/test_app.py": APP_TEST_RED if red else APP_TEST_OK}
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for d in ("", "/ci", "/tests"):
+            info = tarfile.TarInfo(root.strip("/") + d)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{root.strip('/')}/{name}")
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def _run_names(output: str) -> list[str]:
+    return re.findall(r"^Name:\s+(\S+)", output, re.MULTILINE)
+
+
+def _require_report_command(image: str) -> None:
+    code, _, container = _run(image, ["report", "--help"])
+    container.remove(force=True)
+    if code != 0:
+        pytest.skip("the recipes call `localflow report`, which this image's localflow does not have "
+                    "(localflow/cli/main.py does not register localflow/cli/report_cmd.py yet)")
+
+
+@pytest.mark.parametrize("red", [False, True], ids=["green", "red"])
+def test_gitlab_recipe(ci_image, tmp_path, red):
+    """.gitlab-ci.yml of docs/ci.md: its script in one shell (set -e, as GitLab runs it) in the image with
+    the entrypoint overridden, the checkout in the job's folder, the socket mounted; then its artifacts."""
+    import yaml
+    _require_report_command(ci_image)
+    job = yaml.safe_load(_doc_block("# .gitlab-ci.yml"))["workflow-tests"]
+    assert job["image"]["entrypoint"] == [""]
+    project = "/builds/group/project"
+    env = {"CI": "true", "CI_PROJECT_DIR": project, **{k: str(v).replace("$CI_PROJECT_DIR", project)
+                                                         for k, v in (job.get("variables") or {}).items()}}
+    client = _client()
+    container = client.containers.create(ci_image, entrypoint=["sh", "-c"], command=["set -e\n" + "\n".join(job["script"])],
+                                         working_dir=project, environment=env,
+                                         volumes={SOCKET: {"bind": SOCKET, "mode": "rw"}},
+                                         labels={"localflow-test": "ci-image"})
+    try:
+        container.put_archive("/", _project_tar(project, red))
+        container.start()
+        code = container.wait(timeout=600)["StatusCode"]
+        out = container.logs().decode(errors="replace")
+        assert code == (1 if red else 0), out[-4000:]
+        got = _copy_out(container, f"{project}/reports", tmp_path)
+    finally:
+        container.remove(force=True)
+    assert job["artifacts"]["when"] == "always" and job["artifacts"]["paths"] == ["reports/"]
+    junit = got / Path(job["artifacts"]["reports"]["junit"]).relative_to("reports")
+    root = ET.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("2", "1" if red else "0")
+    if red:
+        assert "red on purpose" in root.find(".//testcase[@name='unit-tests']/failure").text
+    page = (got / "report.html").read_text()
+    assert "unit-tests" in page and ("red on purpose" in page) == red
+    for run in _run_names(out):
+        _no_leftovers(run)
+
+
+def test_github_recipe(ci_image, tmp_path):
+    """The GitHub Actions job of docs/ci.md as a container job runs: the image started with the job's
+    volumes (the socket), the checkout in the workspace, each `run:` step a `docker exec` with
+    `sh -e`, steps after a failure skipped unless `if: always()`; then the uploaded path."""
+    import yaml
+    _require_report_command(ci_image)
+    job = yaml.safe_load(_doc_block("# .github/workflows/workflows.yml"))["jobs"]["localflow"]
+    volumes = {}
+    for v in job["container"]["volumes"]:
+        src, dst = v.split(":", 1)
+        volumes[src] = {"bind": dst, "mode": "rw"}
+    assert SOCKET in volumes
+    workspace = "/__w/project/project"
+    client = _client()
+    container = client.containers.create(ci_image, entrypoint=["tail"], command=["-f", "/dev/null"],
+                                         working_dir=workspace, volumes=volumes,
+                                         environment={"CI": "true", "GITHUB_ACTIONS": "true"},
+                                         labels={"localflow-test": "ci-image"})
+    failed, outputs, ran, uploaded, junit_paths = False, [], [], None, None
+    try:
+        container.start()
+        for step in job["steps"]:
+            if failed and step.get("if") != "always()":
+                continue
+            uses = step.get("uses", "")
+            if uses.startswith("actions/checkout"):
+                container.put_archive("/", _project_tar(workspace, red=True))
+            elif uses.startswith("actions/upload-artifact"):
+                uploaded = step["with"]["path"]
+            elif "junit" in uses:
+                junit_paths = step["with"]["report_paths"]
+            elif "run" in step:
+                code, out = container.exec_run(["sh", "-e", "-c", step["run"]], workdir=workspace)
+                outputs.append(out.decode(errors="replace"))
+                ran.append((step.get("name"), code))
+                failed = failed or code != 0
+            else:
+                raise AssertionError(f"a step this test does not know how to run: {step}")
+        got = _copy_out(container, f"{workspace}/{uploaded.rstrip('/')}", tmp_path) if uploaded else None
+    finally:
+        container.remove(force=True)
+    output = "\n".join(outputs)
+    assert ran == [("lint", 0), ("run the workflow", 1), ("HTML report", 0)], output[-4000:]
+    assert failed and got is not None and junit_paths == "reports/junit.xml"
+    root = ET.parse(got / "junit.xml").getroot()
+    assert (root.get("tests"), root.get("failures")) == ("2", "1")
+    assert "red on purpose" in (got / "report.html").read_text()
+    for run in _run_names(output):
+        _no_leftovers(run)
