@@ -27,7 +27,7 @@ from .common import (
 )
 from .layout import BOX_H, BOX_W, DOT_R, PER_ROW, layout
 
-LABEL_CHARS = 22
+LABEL_CHARS = 19
 TIMELINE_TYPES = ("Pod", "Suspend")
 PHASE_CLASS = {"Succeeded": "ok", "Failed": "bad", "Error": "bad", "Skipped": "skip", "Omitted": "skip",
                "Running": "run", "Pending": "pend"}
