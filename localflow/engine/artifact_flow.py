@@ -6,13 +6,14 @@ Artifacts are Argo-shaped dicts everywhere in the engine (`{"name": .., "s3": {"
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
 from localflow.spec import model as M
 
 from .interfaces import InputFile
 from .outputs import ART_MARK
-from .scope import StepError, render_string
+from .scope import StepError, render_tree
 
 if TYPE_CHECKING:
     from . import nodes as N
@@ -43,9 +44,10 @@ class ArtifactFlow:
         return self.store
 
     # ---- inputs ----
-    def bind_input(self, decl: M.Artifact, arg: M.Artifact | None, scope: Any) -> dict | None:
+    def bind_input(self, decl: M.Artifact, arg: M.Artifact | None, scope: Any,
+                   local_values: dict | None = None) -> dict | None:
         """The artifact an input gets: from an argument (`from`, a location), or the input's own location."""
-        values = scope.flat()
+        values = ChainMap(local_values or {}, scope.flat(), self.run.globals)
         for src in (arg, decl):
             if src is None:
                 continue
@@ -54,7 +56,10 @@ class ArtifactFlow:
                 inner = ref[2:-2].strip() if ref.startswith("{{") and ref.endswith("}}") else ref
                 found = values.get(inner)
                 if isinstance(found, dict) and ART_MARK in found:
-                    return dict(found[ART_MARK], name=decl.name)
+                    art = dict(found[ART_MARK], name=decl.name)
+                    if src.sub_path:
+                        art["subPath"] = src.sub_path
+                    return art
                 if found is None and inner in values:
                     return None  # an optional artifact that was not produced
                 raise StepError(f"unable to resolve artifact {ref!r} for inputs.artifacts.{decl.name}")
@@ -67,9 +72,8 @@ class ArtifactFlow:
             raw = M.to_dict(src)
             if _located(raw):
                 art = {k: v for k, v in raw.items() if k in SOURCES or k in ("archive", "local")}
+                art = render_tree(art, values)  # keys and URLs may name parameters and globals
                 art["name"] = decl.name
-                if "raw" in art:
-                    art["raw"] = {"data": render_string(art["raw"].get("data", ""), values)}
                 return art
         local = self.run.local_inputs.get(decl.name) if hasattr(self.run, "local_inputs") else None
         if local:
@@ -92,7 +96,7 @@ class ArtifactFlow:
 
         def tar():
             from localflow.artifacts import store as S
-            return S.input_tar(store, src, path, mode, sub_path=decl.sub_path)
+            return S.input_tar(store, src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
 
         return InputFile("/", tar, f"artifact {decl.name}")
 

@@ -87,8 +87,10 @@ class ChildRunner:
                       index: int | None = None) -> N.Node:
         run = self.run
         tname = raw.get("template")
+        values = values.new_child({f"{self.prefix}.name": raw.get("name")})  # Argo's steps.name / tasks.name
         try:
             hooks_raw = {k: raw.pop(k) for k in ("hooks", "onExit") if k in raw}
+            raw = drop_absent_arguments(raw, values)
             rendered = render_tree(raw, values, strict=True)
             when = rendered.pop("when", None)
             entry = M.from_dict(type_of(self.prefix), rendered, name, None)
@@ -147,22 +149,24 @@ class ChildRunner:
                         continue
                 except Exception:  # noqa: BLE001 - an unevaluable hook does not run, as in Argo
                     continue
-            hname_node = f"{node.name}.onExit" if hname == "exit" and exit_name else f"{node.name}.hooks.{hname}"
+            hname_node = f"{node.name}.onExit" if hname == "exit" else f"{node.name}.hooks.{hname}"
             rendered = render_tree({k: v for k, v in hook.items() if k != "expression"}, vals)
             holder = M.from_dict(M.LifecycleHook, rendered, hname_node, None)
-            await self.ex.execute(name=hname_node, display=hname_node.rsplit(".", 1)[-1] if hname == "exit"
+            await self.ex.execute(name=hname_node, display=f"{node.display_name}.onExit" if hname == "exit"
                                   else f"{node.display_name}.hooks.{hname}", holder=holder,
                                   args=holder.arguments, ctx=self.tctx, scope=self.scope,
                                   boundary_id=self.node.id, depth=self.depth + 1, parent=node)
 
     # ---- publishing ----
-    def register(self, name: str, children: list[N.Node]) -> None:
+    def register(self, name: str, children: list[N.Node], entry: Any = None) -> None:
         """Make `steps.NAME.*` / `tasks.NAME.*` visible to later steps (loops aggregated)."""
         prefix = f"{self.prefix}.{name}"
         loop_children = [c for c in children if c.item_index is not None]
         if not loop_children:
             node = children[0]
             self.scope.values.update(node_scope_values(node, prefix))
+            if node.phase in (N.SKIPPED, N.OMITTED) and entry is not None:
+                self.scope.values.update(self._skipped_outputs(entry, prefix))
             return
         agg = aggregate_loop(loop_children)
         grp = children[0] if children[0].item_index is None else None
@@ -181,6 +185,18 @@ class ChildRunner:
         for pname, pval in agg.get("by_name", {}).items():
             self.scope.values[f"{prefix}.outputs.parameters.{pname}"] = pval
 
+    def _skipped_outputs(self, entry: Any, prefix: str) -> dict[str, Any]:
+        """A skipped node's declared output parameters: their `valueFrom.default`, else nil (as Argo)."""
+        try:
+            tmpl, _ = self.ex.resolve(entry, self.tctx, prefix)
+        except StepError:
+            return {}
+        out: dict[str, Any] = {}
+        for p in tmpl.outputs.parameters:
+            vf = p.value_from
+            out[f"{prefix}.outputs.parameters.{p.name}"] = vf.default if vf is not None else None
+        return out
+
     async def finish_outputs(self, tmpl: M.Template) -> None:
         """Outputs of the steps/DAG template itself (valueFrom.parameter/expression, artifacts from)."""
         if tmpl.outputs is None:
@@ -194,6 +210,25 @@ class ChildRunner:
         for d in self.daemons:
             await self.run.stop_daemon(d)
         self.daemons.clear()
+
+
+def drop_absent_arguments(raw: dict, values: Any) -> dict:
+    """An argument that is exactly a reference to a nil output (a skipped node's) is not supplied,
+    so the input's own default applies (Argo's skipped-output-defaults)."""
+    params = (raw.get("arguments") or {}).get("parameters")
+    if not params:
+        return raw
+    kept = []
+    for p in params:
+        v = p.get("value")
+        if isinstance(v, str) and v.startswith("{{") and v.endswith("}}") and v.count("{{") == 1:
+            key = v[2:-2].strip()
+            if key in values and values[key] is None:
+                p = {k: x for k, x in p.items() if k != "value"}
+        kept.append(p)
+    raw = dict(raw)
+    raw["arguments"] = dict(raw["arguments"], parameters=kept)
+    return raw
 
 
 def type_of(prefix: str):

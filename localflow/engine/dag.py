@@ -93,7 +93,7 @@ async def execute_dag(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "Tem
                     wire(name, om)
                     run.finish(om, N.OMITTED, OMITTED_MESSAGE)
                     done[name] = [om]
-                    runner.register(name, [om])
+                    runner.register(name, [om], tasks[name])
                     started = True
                     continue
                 task = asyncio.ensure_future(runner.run_entry(tasks[name], tname, name, _Holder(), group_loops=True))
@@ -109,7 +109,7 @@ async def execute_dag(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "Tem
                 children = t.result()
                 done[name] = children
                 wire(name, children[0])
-                runner.register(name, children)
+                runner.register(name, children, tasks[name])
         phase, msg = assess_phase(node, targets, tasks, done, parents)
         await runner.finish_outputs(tmpl)
         if not node.done:

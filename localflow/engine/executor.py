@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections import ChainMap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from localflow.spec import model as M
 
 from . import nodes as N
-from .scope import Scope, StepError, render_tree
+from .scope import ART_MARK, Scope, StepError, render_string, render_tree
 
 if TYPE_CHECKING:
     from .run import WorkflowRun
@@ -96,12 +97,13 @@ class Executor:
             values["inputs.parameters"] = json.dumps(rec_params, separators=(",", ":"))
             rec_arts = []
             for a in inputs.artifacts:
-                src = self.run.artifacts_flow.bind_input(a, arg_arts.get(a.name), scope)
+                src = self.run.artifacts_flow.bind_input(a, arg_arts.get(a.name), scope, values)
                 if src is None:
                     if a.optional:
                         continue
                     raise StepError(f"inputs.artifacts.{a.name} was not supplied")
                 arts[a.name] = (a, src)
+                values[f"inputs.artifacts.{a.name}"] = {ART_MARK: src}
                 if a.path:
                     values[f"inputs.artifacts.{a.name}.path"] = a.path
                 rec_arts.append(self.run.artifacts_flow.describe(a.name, src))
@@ -162,18 +164,47 @@ class Executor:
             run.finish(node, N.ERROR, str(e))
             return node
         run.mark_running(node)
-        timeout = run.parse_seconds(tmpl.timeout, "timeout") if tmpl.timeout else None
-        coro = self._execute_body(node, tmpl, tctx, values, in_arts, depth)
+        timeout = None
         try:
-            if timeout is not None and kind in ("steps", "dag"):
+            if tmpl.timeout:
+                text = render_string(tmpl.timeout, ChainMap(values, run.globals))
+                timeout = run.parse_seconds(text, "timeout")
+            coro = self._execute_body(node, tmpl, tctx, values, in_arts, depth)
+            if timeout is not None and kind not in ("steps", "dag"):
+                run.node_deadlines[node.id] = run.clock.monotonic() + timeout  # the pod's own deadline
+                await coro
+            elif timeout is not None:
                 await asyncio.wait_for(coro, timeout)
             else:
                 await coro
         except asyncio.TimeoutError:
-            run.finish(node, N.FAILED, f"Step exceeded its deadline of {timeout:g}s")
+            await self._timed_out(node, timeout)
         except StepError as e:
             run.finish(node, N.ERROR, str(e))
         return node
+
+    async def _timed_out(self, node: N.Node, timeout: float) -> None:
+        """Argo's template `timeout`: the node and what still runs under it fail."""
+        run = self.run
+        msg = "Step exceeded its deadline"
+        running = [n for n in list(run.nodes.values()) if not n.done and n.id != node.id and self._under(n, node)]
+        await run.runtime.stop_nodes([n.id for n in running if n.type == N.POD])
+        for n in running:
+            run.finish(n, N.FAILED, msg)
+        run.finish(node, N.FAILED, msg)
+
+    def _under(self, n: N.Node, top: N.Node) -> bool:
+        seen = set()
+        stack = list(top.children)
+        while stack:
+            cid = stack.pop()
+            if cid == n.id:
+                return True
+            if cid in seen or cid not in self.run.nodes:
+                continue
+            seen.add(cid)
+            stack.extend(self.run.nodes[cid].children)
+        return False
 
     async def _execute_body(self, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
                             values: dict[str, Any], in_arts: dict, depth: int) -> None:

@@ -128,6 +128,10 @@ class Runtime(Protocol):
         """Stop every running container of the run (stop/terminate/deadline); waits then return."""
         ...
 
+    async def stop_nodes(self, node_ids: list[str]) -> None:
+        """Stop the pods of these nodes (a steps/DAG `timeout` ran out)."""
+        ...
+
     async def resume_run(self, run_name: str) -> None:
         """After stop_pods: let pods start again (for the exit handler)."""
         ...

@@ -122,8 +122,10 @@ class PodExecutor:
         if tmpl.active_deadline_seconds is not None:
             deadline = run.clock.monotonic() + run.parse_seconds(tmpl.active_deadline_seconds,
                                                                   "activeDeadlineSeconds")
-        if run.deadline is not None:
-            deadline = run.deadline if deadline is None else min(deadline, run.deadline)
+        for limit in (run.deadline, run.node_deadlines.get(node.id),
+                      run.node_deadlines.get(node.id.rsplit("(", 1)[0]) if node.retry_attempt is not None else None):
+            if limit is not None:
+                deadline = limit if deadline is None else min(deadline, limit)
         spec.deadline = deadline
         spec.hostname = None
         spec.aliases = run.host_aliases(node)
@@ -158,6 +160,7 @@ class PodExecutor:
                        result.message or "daemon failed to become ready")
             return
         node.pod_ip = result.ip
+        node.host_node_name = run.host_node_name
         node.daemoned = True
         run.daemon_handles[node.id] = handle
         run.changed(node)
@@ -166,6 +169,7 @@ class PodExecutor:
         run = self.run
         node.started_at = result.started_at or node.started_at
         node.pod_ip = result.ip or node.pod_ip
+        node.host_node_name = run.host_node_name
         outputs: dict[str, Any] = {}
         if result.exit_code is not None:
             outputs["exitCode"] = str(result.exit_code)

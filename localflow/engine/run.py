@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets as _secrets
+import socket
 import string
 import uuid
 from dataclasses import dataclass, field
@@ -91,10 +92,12 @@ class WorkflowRun:
         self.template_defaults = M.to_dict(self.spec.template_defaults) if self.spec.template_defaults else None
         self.pod_slots = asyncio.Semaphore(int(self.spec.parallelism or self.options.max_parallel_pods))
         self.stopping = False
+        self.host_node_name = socket.gethostname()  # Argo's hostNodeName: the machine the pod ran on
         self.engine_lost = ""  # the runtime lost the container engine: the run is an Error
         self.stop_message = STOP_MESSAGE
         self.deadline: float | None = None
         self.daemon_handles: dict[str, Any] = {}
+        self.node_deadlines: dict[str, float] = {}  # template `timeout` of leaf nodes (monotonic)
         self.phase = N.PENDING
         self.message = ""
         self.started_at: float | None = None
@@ -157,6 +160,7 @@ class WorkflowRun:
         for p in params:
             g[f"workflow.parameters.{p['name']}"] = p["value"]
         g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
+        g["workflow.parameters.json"] = g["workflow.parameters"]
 
     def set_global_output(self, kind: str, name: str, value: Any) -> None:
         self.global_outputs[kind][name] = value

@@ -28,7 +28,7 @@ async def execute_steps(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "T
                                             for step in group])
             bad = None
             for step, children in zip(group, results):
-                runner.register(step.name, children)
+                runner.register(step.name, children, step)
                 for child in children:
                     if child.phase in N.BAD_PHASES and not continues_on(step, child.phase) and bad is None:
                         bad = child

@@ -138,10 +138,16 @@ class DockerRuntime:
         self.stopping.add(run_name)
         await self._call(self._stop_pods, run_name)
 
+    async def stop_nodes(self, node_ids: list[str]) -> None:
+        await self._call(self._stop_where, lambda p: p.spec.node_id in set(node_ids))
+
     def _stop_pods(self, run_name: str) -> None:
-        """SIGTERM every container of the run's pods, SIGKILL after the grace period (in parallel)."""
+        self._stop_where(lambda p: p.spec.run_name == run_name)
+
+    def _stop_where(self, match: Callable[[_Pod], bool]) -> None:
+        """SIGTERM the matching pods' containers, SIGKILL after the grace period (in parallel)."""
         with self.lock:
-            pods = [p for p in self.active.values() if p.spec.run_name == run_name]
+            pods = [p for p in self.active.values() if match(p)]
         threads = []
         for p in pods:
             p.stopped = True

@@ -137,6 +137,9 @@ class FakeRuntime:
     async def stop_pods(self, run_name: str) -> None:
         self.stop_requested = True
 
+    async def stop_nodes(self, node_ids: list[str]) -> None:
+        self.stopped_nodes = list(node_ids)
+
     async def resume_run(self, run_name: str) -> None:
         self.stop_requested = False
 
