@@ -45,4 +45,11 @@ else
   echo "setup: pip install -e '.[test]' done in $((SECONDS - t0)) s"
 fi
 
+# headless Chromium for the HTML report's browser test (Debian's package)
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing Debian's chromium (for the report's browser test)"
+  { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+    </dev/null >/dev/null 2>&1 || echo "setup: chromium could not be installed; the browser test will skip"
+fi
+
 bash scripts/images/build.sh

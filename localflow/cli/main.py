@@ -95,10 +95,11 @@ def version() -> None:
 
 
 def _register() -> None:
-    from localflow.cli import artifacts_cmd, history, resources_cmd
+    from localflow.cli import artifacts_cmd, history, report_cmd, resources_cmd
     history.register(app)
     resources_cmd.register(app)
     artifacts_cmd.register(app)
+    report_cmd.register(app)
 
 
 _register()

@@ -75,6 +75,9 @@ class PodSpec:
     pod_name: str
     main: ContainerSpec
     template_name: str | None = None
+    # a containerSet: (container, names it depends on), run in dependency order; `main` is the one named
+    # "main" (or the last), whose stdout is the result and whose files give the outputs
+    container_set: list[tuple[ContainerSpec, list[str]]] = field(default_factory=list)
     sidecars: list[ContainerSpec] = field(default_factory=list)
     init_containers: list[ContainerSpec] = field(default_factory=list)
     # paths in the main container read as text after it exits (output parameters)

@@ -87,10 +87,19 @@ class PodExecutor:
         run = self.run
         pod = node.pod_name
         kind = tmpl.kind
+        cset: list[tuple[ContainerSpec, list[str]]] = []
         if kind == "containerSet":
-            raise StepError("containerSet templates are not supported by localflow yet")
-        c = tmpl.container if kind == "container" else tmpl.script
-        main = self.container_spec(c, "main", tmpl, pod, vals)
+            cs = tmpl.container_set
+            for cn in cs.containers:
+                spec_c = self.container_spec(cn, cn.name, tmpl, pod, vals)
+                shared, files = run.volumes.mounts_for(cs.volume_mounts or [], tmpl, pod)
+                spec_c.mounts = shared + spec_c.mounts
+                spec_c.input_files = files + spec_c.input_files
+                cset.append((spec_c, list(cn.dependencies or [])))
+            main = next((c for c, _ in cset if c.name == "main"), cset[-1][0])
+        else:
+            c = tmpl.container if kind == "container" else tmpl.script
+            main = self.container_spec(c, "main", tmpl, pod, vals)
         if kind == "script":
             main.args = list(main.args or []) + [SCRIPT_PATH]
             main.input_files.append(InputFile("/argo/staging", lambda src=c.source: tar_of_file(
@@ -100,7 +109,7 @@ class PodExecutor:
                 main.input_files.append(run.artifacts_flow.input_file(decl, src, node))
         spec = PodSpec(run_name=run.name, node_id=node.id, node_name=node.name, display_name=node.display_name,
                        pod_name=pod, main=main, template_name=tmpl.name, daemon=bool(tmpl.daemon),
-                       capture_stdout=True)
+                       capture_stdout=True, container_set=cset)
         for sc in tmpl.sidecars or []:
             side = self.container_spec(sc, sc.name, tmpl, pod, vals)
             if getattr(sc, "mirror_volume_mounts", False):

@@ -268,6 +268,46 @@ class DockerRuntime:
             return container.status in ("created", "running")
         return alive
 
+    def _run_container_set(self, p: _Pod, sink: LogSink) -> tuple[str | None, int, str | None]:
+        """A containerSet: its containers in dependency order (independent ones in parallel).
+
+        Returns (ip, exit code, message). A failed container fails the pod; its dependants never start.
+        Each container has its own address on the run network (Argo shares one pod network namespace).
+        """
+        spec = p.spec
+        network = self._network_for(spec)
+        made = {c.name: self._create(spec, c, "main" if c is spec.main else "container", network)
+                for c, _ in spec.container_set}
+        p.containers.extend(made.values())
+        p.main = made[spec.main.name]
+        deps = {c.name: set(d) for c, d in spec.container_set}
+        done: dict[str, int] = {}
+        ip = None
+        while len(done) < len(deps):
+            ready = [n for n in deps if n not in done and deps[n] <= set(done)]
+            if not ready:
+                raise _PodError(f"containerSet: dependencies cannot be met: {sorted(set(deps) - set(done))}")
+            results: dict[str, int] = {}
+
+            def one(name: str) -> None:
+                c = made[name]
+                c.start()
+                self._follow_logs(p, c, name, sink)
+                results[name] = int(c.wait().get("StatusCode", 1))
+
+            threads = [threading.Thread(target=one, args=(n,), daemon=True) for n in ready]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if ip is None:
+                ip = self._ip(made[ready[0]], network)
+            done.update(results)
+            bad = [n for n in ready if results.get(n, 1) != 0]
+            if bad:
+                return ip, results.get(bad[0], 1), f"{bad[0]}: Error (exit code {results.get(bad[0], 1)})"
+        return ip, done.get(spec.main.name, 0), None
+
     def _start_group(self, p: _Pod, sink: LogSink) -> str | None:
         """Create and start init containers, sidecars and main. Returns the pod IP."""
         spec = p.spec
@@ -324,6 +364,16 @@ class DockerRuntime:
             if spec.run_name in self.stopping:  # stopped between the engine's check and now
                 return PodResult(exit_code=None, phase="Failed", message="Stopped", started_at=started,
                                  finished_at=started)
+            if spec.container_set:
+                try:
+                    ip, code, why = self._run_container_set(p, sink)
+                except (_PodError, RuntimeFailure, docker.errors.APIError, requests.RequestException) as e:
+                    return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
+                                     finished_at=time.time())
+                result = PodResult(exit_code=code, phase="Succeeded" if why is None else "Failed",
+                                   message=why or "", ip=ip, started_at=started, finished_at=time.time())
+                self._collect(p, spec, result, artifacts)
+                return result
             try:
                 ip = self._start_group(p, sink)
             except (_PodError, RuntimeFailure) as e:
