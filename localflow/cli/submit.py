@@ -68,7 +68,16 @@ def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[s
         bundle = merge([bundle] + extra)
     wf = pick_workflow(bundle, opts)
     params = parse_parameters(opts.parameters, opts.parameter_file)
-    warnings = validate_workflow(wf, file=os.path.basename(opts.file), templates=bundle,
+    checked = wf
+    local = [pair.split("=", 1)[0] for pair in opts.input_artifacts if "=" in pair]
+    if local:  # --input-artifact NAME=PATH supplies the entrypoint's input artifact NAME
+        import copy
+
+        from localflow.spec import model as M
+        checked = copy.deepcopy(wf)
+        for name in local:
+            checked.spec.arguments.artifacts.append(M.Artifact(name=name, raw=M.RawArtifact(data="")))
+    warnings = validate_workflow(checked, file=os.path.basename(opts.file), templates=bundle,
                                  entrypoint=opts.entrypoint, parameters=params)
     return wf, bundle, params, warnings or []
 

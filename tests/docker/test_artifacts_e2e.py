@@ -1,0 +1,173 @@
+"""Artifacts through whole runs: passing, archives, git/http/s3/raw inputs, credentials from secrets."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import subprocess
+import threading
+
+import pytest
+
+from helpers import leftovers, localflow
+
+pytestmark = pytest.mark.docker
+
+HEAD = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: arts-}\nspec:\n"
+
+
+def run(tmp_path, body: str, env: dict, *args: str):
+    p = tmp_path / "wf.yaml"
+    p.write_text(HEAD + body)
+    proc = localflow("submit", "-o", "json", str(p), *args, env=env)
+    assert proc.returncode in (0, 1), proc.stderr
+    wf = json.loads(proc.stdout)
+    assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
+    return proc, wf
+
+
+def logs(name: str, env: dict) -> str:
+    return localflow("logs", name, env=env).stdout
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "hello.txt").write_text("hello over http\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+@pytest.fixture
+def git_repo(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "README").write_text("from git v1\n")
+    g = ["git", "-C", str(src), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(src)], check=True)
+    subprocess.run(g + ["add", "."], check=True)
+    subprocess.run(g + ["commit", "-qm", "v1"], check=True)
+    subprocess.run(g + ["tag", "v1"], check=True)
+    (src / "README").write_text("from git v2\n")
+    subprocess.run(g + ["commit", "-qam", "v2"], check=True)
+    return f"file://{src}"
+
+
+def test_passing_tar_and_none_archives_and_optional(tmp_path, artifact_env):
+    proc, wf = run(tmp_path, """
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: gen, template: gen}
+    - - name: use
+        template: use
+        arguments:
+          artifacts:
+          - {name: dir, from: "{{steps.gen.outputs.artifacts.dir}}"}
+          - {name: raw, from: "{{steps.gen.outputs.artifacts.raw}}"}
+  - name: gen
+    container:
+      image: alpine
+      command: [sh, -c, "mkdir -p /out/sub && echo one > /out/a && echo two > /out/sub/b && echo plain > /tmp/p"]
+    outputs:
+      artifacts:
+      - {name: dir, path: /out}
+      - {name: raw, path: /tmp/p, archive: {none: {}}}
+      - {name: missing, path: /nope, optional: true}
+  - name: use
+    inputs:
+      artifacts:
+      - {name: dir, path: /in/dir}
+      - {name: raw, path: /in/raw, mode: 0600}
+    container:
+      image: alpine
+      command: [sh, -c, "cat /in/dir/a /in/dir/sub/b /in/raw; stat -c %a /in/raw"]
+""", artifact_env)
+    assert wf["status"]["phase"] == "Succeeded", proc.stderr
+    out = logs(wf["metadata"]["name"], artifact_env)
+    for want in ("one", "two", "plain", "600"):
+        assert want in out
+    gen = next(n for n in wf["status"]["nodes"].values() if n["displayName"] == "gen")
+    keys = {a["name"]: a["s3"]["key"] for a in gen["outputs"]["artifacts"]}
+    assert keys["dir"].endswith("/dir.tgz") and keys["dir"].startswith(wf["metadata"]["name"] + "/")
+    assert keys["raw"].endswith("/p") and "missing" not in keys
+
+
+def test_missing_required_output_errors_the_node(tmp_path, artifact_env):
+    proc, wf = run(tmp_path, """
+  entrypoint: gen
+  templates:
+  - name: gen
+    container: {image: alpine, command: ["true"]}
+    outputs:
+      artifacts: [{name: out, path: /not/there}]
+""", artifact_env)
+    assert wf["status"]["phase"] == "Error"
+    assert "failed to save output artifact 'out'" in proc.stdout
+
+
+def test_http_git_raw_and_s3_inputs_with_secrets(tmp_path, artifact_env, http_server, git_repo, s3_endpoint):
+    from minio import Minio
+    import io
+    client = Minio(s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key, secure=False)
+    if not client.bucket_exists("inputs"):
+        client.make_bucket("inputs")
+    client.put_object("inputs", "data/file.txt", io.BytesIO(b"from s3\n"), 8)
+    assert localflow("secret", "create", "s3-creds", f"--from-literal=ak={s3_endpoint.access_key}",
+                     f"--from-literal=sk={s3_endpoint.secret_key}", env=artifact_env).returncode == 0
+    proc, wf = run(tmp_path, f"""
+  entrypoint: main
+  templates:
+  - name: main
+    inputs:
+      artifacts:
+      - name: web
+        path: /in/web.txt
+        http: {{url: "{http_server}/hello.txt"}}
+      - name: code
+        path: /src
+        git: {{repo: "{git_repo}", revision: v1}}
+      - name: note
+        path: /in/note
+        raw: {{data: "raw text for {{{{workflow.name}}}}"}}
+      - name: obj
+        path: /in/obj.txt
+        s3:
+          endpoint: {s3_endpoint.endpoint}
+          bucket: inputs
+          key: data/file.txt
+          insecure: true
+          accessKeySecret: {{name: s3-creds, key: ak}}
+          secretKeySecret: {{name: s3-creds, key: sk}}
+    container:
+      image: alpine
+      command: [sh, -c, "cat /in/web.txt /src/README /in/note; echo; cat /in/obj.txt"]
+""", artifact_env)
+    assert wf["status"]["phase"] == "Succeeded", proc.stdout
+    out = logs(wf["metadata"]["name"], artifact_env)
+    assert "hello over http" in out
+    assert "from git v1" in out  # the revision, not the branch head
+    assert f"raw text for {wf['metadata']['name']}" in out
+    assert "from s3" in out
+
+
+def test_input_artifact_from_the_local_disk(tmp_path, artifact_env):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "x.txt").write_text("local stub\n")
+    proc, wf = run(tmp_path, """
+  entrypoint: show
+  templates:
+  - name: show
+    inputs:
+      artifacts: [{name: data, path: /in/data}]
+    container: {image: alpine, command: [cat, /in/data/x.txt]}
+""", artifact_env, "--input-artifact", f"data={data}")
+    assert wf["status"]["phase"] == "Succeeded", proc.stderr
+    assert "local stub" in logs(wf["metadata"]["name"], artifact_env)
