@@ -102,9 +102,11 @@ class ArtifactFlow:
 
     # ---- outputs ----
     def sink(self, node: "N.Node", tmpl: M.Template):
-        if tmpl.outputs is None or not any(a.path for a in tmpl.outputs.artifacts):
-            if not getattr(tmpl, "archive_logs", None):
-                return None
+        loc = tmpl.archive_location
+        logs = bool(loc.archive_logs) if loc is not None and loc.archive_logs is not None \
+            else bool(self.run.spec.archive_logs)
+        if not logs and (tmpl.outputs is None or not any(a.path for a in tmpl.outputs.artifacts)):
+            return None
         decls = {a.name: a for a in tmpl.outputs.artifacts} if tmpl.outputs else {}
         run = self.run
 
@@ -112,6 +114,8 @@ class ArtifactFlow:
             store = self.require_store()
             decl = decls.get(name)
             archive = M.to_dict(decl.archive) if decl is not None and decl.archive is not None else None
+            if decl is None and name == "main-logs":
+                archive = {"none": {}}  # Argo keeps logs as `<run>/<pod>/main.log`
             explicit = M.to_dict(decl.s3) if decl is not None and decl.s3 is not None else None
             art = store.save(f"{run.name}/{node.pod_name}", name, path, tar_stream, archive,
                              key=(explicit or {}).get("key"))

@@ -136,6 +136,9 @@ class PodExecutor:
             if limit is not None:
                 deadline = limit if deadline is None else min(deadline, limit)
         spec.deadline = deadline
+        loc = tmpl.archive_location
+        spec.archive_logs = bool(loc.archive_logs) if loc is not None and loc.archive_logs is not None \
+            else bool(run.spec.archive_logs)
         spec.hostname = None
         spec.aliases = run.host_aliases(node)
         return spec
@@ -236,9 +239,7 @@ class PodExecutor:
         return params
 
     def _output_artifacts(self, tmpl: M.Template, result: PodResult) -> list[dict]:
-        if tmpl.outputs is None:
-            return []
-        arts = []
+        arts: list[dict] = []
         for a in tmpl.outputs.artifacts:
             if not a.path:
                 continue
@@ -251,6 +252,9 @@ class PodExecutor:
             arts.append(got)
             if a.global_name:
                 self.run.set_global_output("artifacts", a.global_name, got)
+        logs = result.output_artifacts.get("main-logs")
+        if isinstance(logs, dict):
+            arts.append(logs)
         return arts
 
 

@@ -472,6 +472,13 @@ class DockerRuntime:
             except docker.errors.APIError:
                 text = None
             result.output_parameters[path] = text
+        if spec.archive_logs and artifacts is not None:
+            try:
+                data = main.logs(stdout=True, stderr=True)
+                result.output_artifacts["main-logs"] = artifacts("main-logs", "/main.log",
+                                                                 [files.single_file_tar("main.log", data)])
+            except Exception as e:  # noqa: BLE001 - reported on the node
+                result.output_artifacts["main-logs"] = e
         for name, path in spec.output_artifact_paths:
             if artifacts is None:
                 continue

@@ -142,3 +142,13 @@ def result_text(raw: bytes) -> str:
     if text.endswith("\n"):
         text = text[:-1]
     return text
+
+
+def single_file_tar(name: str, data: bytes, mode: int = 0o644) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mode = mode
+        tf.addfile(info, io.BytesIO(data))
+    return buf.getvalue()

@@ -171,3 +171,22 @@ def test_input_artifact_from_the_local_disk(tmp_path, artifact_env):
 """, artifact_env, "--input-artifact", f"data={data}")
     assert wf["status"]["phase"] == "Succeeded", proc.stderr
     assert "local stub" in logs(wf["metadata"]["name"], artifact_env)
+
+
+def test_archive_logs_stores_main_logs(tmp_path, artifact_env):
+    proc, wf = run(tmp_path, """
+  entrypoint: hello
+  archiveLogs: true
+  templates:
+  - name: hello
+    container: {image: alpine, command: [echo, logged line]}
+""", artifact_env)
+    assert wf["status"]["phase"] == "Succeeded", proc.stderr
+    root = wf["status"]["nodes"][wf["metadata"]["name"]]
+    (art,) = root["outputs"]["artifacts"]
+    assert art["name"] == "main-logs" and art["s3"]["key"].endswith("/main.log")
+    dest = tmp_path / "dl"
+    got = localflow("artifacts", "get", wf["metadata"]["name"], root["displayName"], "main-logs", "-o", str(dest),
+                    env=artifact_env)
+    assert got.returncode == 0, got.stderr
+    assert "logged line" in open(got.stdout.strip()).read()
