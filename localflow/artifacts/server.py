@@ -326,6 +326,11 @@ def _endpoint(client: docker.DockerClient, container: Container, config: ServerC
         raise ArtifactError(f"container {container.name} has no localflow credentials labels")
     network_ip = _network_ip(client, container, config.network)
     host_port = _host_port(container, S3_PORT)
+    deadline = time.monotonic() + 10
+    while host_port is None and time.monotonic() < deadline:  # ports show up a moment after start
+        time.sleep(0.2)
+        container.reload()
+        host_port = _host_port(container, S3_PORT)
     endpoint = f"127.0.0.1:{host_port}" if host_port else network_ip
     own = own_container(client)
     if own is not None and own.attrs["HostConfig"].get("NetworkMode") != "host":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from typing import Any
 
 import docker.errors
@@ -37,17 +38,21 @@ def remove_run_objects(client: Any, run: str) -> dict[str, int]:
         except docker.errors.APIError:
             pass
     for n in client.networks.list(filters=flt):
-        try:
-            n.reload()
-            for cid in list((n.attrs.get("Containers") or {}).keys()):
-                try:
-                    n.disconnect(cid, force=True)
-                except docker.errors.APIError:
-                    pass
-            n.remove()
-            counts["networks"] += 1
-        except docker.errors.APIError:
-            pass
+        for attempt in range(5):  # endpoints of just-removed containers can linger for a moment
+            try:
+                n.reload()
+                for cid in list((n.attrs.get("Containers") or {}).keys()):
+                    try:
+                        n.disconnect(cid, force=True)
+                    except docker.errors.APIError:
+                        pass
+                n.remove()
+                counts["networks"] += 1
+                break
+            except docker.errors.NotFound:
+                break
+            except docker.errors.APIError:
+                time.sleep(0.2 * (attempt + 1))
     for v in client.volumes.list(filters=flt):
         try:
             v.remove(force=True)
