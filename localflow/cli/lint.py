@@ -41,3 +41,26 @@ def lint_files(paths: list[str], templates: list[str]) -> list[str]:
         except LocalflowError as e:
             errors.append(str(e))
     return errors
+
+
+def resource_warnings(paths: list[str]) -> list[str]:
+    """Resource templates run only with kubectl and a current context: say so (a warning, not an error)."""
+    import shutil
+    import subprocess
+
+    from localflow.spec.load import load_documents
+    if shutil.which("kubectl") and subprocess.run(["kubectl", "config", "current-context"], capture_output=True
+                                                  ).returncode == 0:
+        return []
+    out = []
+    for f in expand_paths(paths):
+        try:
+            b = load_documents(f)
+        except LocalflowError:
+            continue
+        for wf in list(b.workflows) + list(b.workflow_templates.values()):
+            for i, t in enumerate(wf.spec.templates):
+                if t.resource is not None:
+                    out.append(f"{os.path.basename(f)}: spec.templates[{i}].resource: warning: resource templates "
+                               "need a Kubernetes cluster (kubectl with a current context); this one will fail here")
+    return out

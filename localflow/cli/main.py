@@ -76,10 +76,13 @@ def lint(
     Example: localflow lint steps.yaml dag.yaml
     """
     from localflow.cli import output as O
-    from localflow.cli.lint import lint_files
+    from localflow.cli.lint import lint_files, resource_warnings
     errors = lint_files(files, templates)
     for line in errors:
         O.err(line)
+    if not errors:
+        for line in resource_warnings(files):
+            O.err(line)
     if not errors:
         O.out(f"no linting errors found in {len(files)} file{'s' if len(files) != 1 else ''}")
     raise typer.Exit(2 if errors else 0)

@@ -242,8 +242,8 @@ class Executor:
         elif kind in ("container", "script", "containerSet"):
             await run.pods.execute(node, tmpl, vals, in_arts)
         elif kind == "resource":
-            run.finish(node, N.ERROR, "resource templates need a Kubernetes cluster (kubectl with a current "
-                                      "context); localflow runs on Docker only")
+            from .resource import execute_resource
+            await execute_resource(run, node, tmpl)
         else:
             run.finish(node, N.ERROR, f"{kind} templates are not supported by localflow yet")
 

@@ -1,0 +1,204 @@
+"""Resource templates: run the action with `kubectl` against the current context, as Argo's executor.
+
+Without kubectl or a current context the node fails with one line saying what is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import tempfile
+from typing import TYPE_CHECKING, Any
+
+from lark import Lark, LarkError, Transformer
+
+from localflow.spec import model as M
+
+from . import nodes as N
+from .scope import StepError
+
+if TYPE_CHECKING:
+    from .run import WorkflowRun
+
+NEEDS_CLUSTER = ("resource templates need a Kubernetes cluster: kubectl on the PATH with a current context "
+                 "({why})")
+
+# successCondition / failureCondition: Kubernetes label-selector requirements over JSON paths
+_GRAMMAR = r"""
+    start: req ("," req)*
+    req: PATH OP VALUE           -> compare
+       | PATH SETOP "(" VALUE ("," VALUE)* ")" -> member
+       | "!" PATH                -> absent
+       | PATH                    -> present
+    OP: "==" | "!=" | ">=" | "<=" | ">" | "<" | "="
+    SETOP: "in" | "notin"
+    PATH: /[A-Za-z0-9_.\[\]\-\/]+/
+    VALUE: /[^,()\s]+/
+    %import common.WS
+    %ignore WS
+"""
+_parser: Lark | None = None
+
+
+def _lark() -> Lark:
+    global _parser
+    if _parser is None:
+        _parser = Lark(_GRAMMAR, parser="earley")
+    return _parser
+
+
+def _lookup(obj: Any, path: str) -> Any:
+    cur = obj
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return None
+    return cur
+
+
+def _text(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "" if v is None else str(v)
+
+
+class _Eval(Transformer):
+    def __init__(self, obj: Any):
+        super().__init__()
+        self.obj = obj
+
+    def compare(self, items):
+        path, op, value = str(items[0]), str(items[1]), str(items[2])
+        got = _lookup(self.obj, path)
+        if op in ("=", "=="):
+            return _text(got) == value
+        if op == "!=":
+            return _text(got) != value
+        try:
+            a, b = float(_text(got)), float(value)
+        except ValueError:
+            return False
+        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+
+    def member(self, items):
+        path, op, values = str(items[0]), str(items[1]), [str(v) for v in items[2:]]
+        inside = _text(_lookup(self.obj, path)) in values
+        return inside if op == "in" else not inside
+
+    def absent(self, items):
+        return _lookup(self.obj, str(items[0])) is None
+
+    def present(self, items):
+        return _lookup(self.obj, str(items[0])) is not None
+
+    def start(self, items):
+        return all(items)
+
+
+def condition_holds(condition: str, obj: Any) -> bool:
+    try:
+        return bool(_Eval(obj).transform(_lark().parse(condition)))
+    except LarkError as e:
+        raise StepError(f"cannot parse condition {condition!r}: {str(e).splitlines()[0]}") from e
+
+
+async def kubectl(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        "kubectl", *args, stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate(stdin.encode() if stdin is not None else None)
+    return proc.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+async def cluster_problem() -> str | None:
+    if shutil.which("kubectl") is None:
+        return "no kubectl found"
+    code, out, err = await kubectl("config", "current-context")
+    if code != 0 or not out.strip():
+        return "kubectl has no current context"
+    return None
+
+
+async def execute_resource(run: "WorkflowRun", node: N.Node, tmpl: M.Template) -> None:
+    why = await cluster_problem()
+    if why is not None:
+        run.finish(node, N.ERROR, NEEDS_CLUSTER.format(why=why))
+        return
+    res = tmpl.resource
+    action = res.action or "create"
+    fd, path = tempfile.mkstemp(prefix="localflow-manifest-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(res.manifest or "")
+        args = [action]
+        if action == "patch":
+            import yaml
+            patch = json.dumps(yaml.safe_load(res.manifest or "{}"))
+            args += ["-f", path, "--type", res.merge_strategy or "strategic", "-p", patch, "-o", "json"]
+        elif action == "delete":
+            args += ["-f", path, "--ignore-not-found", "-o", "name"]
+        else:
+            args += ["-f", path, "-o", "json"]
+        args += list(res.flags or [])
+        code, out, err = await kubectl(*args)
+    finally:
+        os.unlink(path)
+    if code != 0:
+        lines = (err or out).strip().splitlines() or ["(no output)"]
+        run.finish(node, N.FAILED, f"kubectl {action} failed: {lines[-1][:300]}")
+        return
+    if action == "delete":
+        run.finish(node, N.SUCCEEDED)
+        return
+    try:
+        obj = json.loads(out)
+    except ValueError:
+        run.finish(node, N.ERROR, f"kubectl {action} did not print the object as JSON")
+        return
+    ref = f"{obj.get('kind', '')}/{(obj.get('metadata') or {}).get('name', '')}"
+    ns = (obj.get("metadata") or {}).get("namespace")
+    get = ["get", ref] + (["-n", ns] if ns else [])
+    while res.success_condition or res.failure_condition:
+        if res.failure_condition and condition_holds(res.failure_condition, obj):
+            run.finish(node, N.FAILED, f"failure condition '{res.failure_condition}' matched")
+            return
+        if res.success_condition and condition_holds(res.success_condition, obj):
+            break
+        if run.stopping:
+            run.finish(node, N.FAILED, run.stop_message)
+            return
+        await run.clock.sleep(1.0)
+        code, out, err = await kubectl(*get, "-o", "json")
+        if code != 0:
+            run.finish(node, N.ERROR, f"kubectl get {ref} failed: {err.strip()[:300]}")
+            return
+        obj = json.loads(out)
+    params = []
+    for p in tmpl.outputs.parameters:
+        vf = p.value_from
+        if vf is None:
+            continue
+        if vf.json_path:
+            code, out, err = await kubectl(*get, "-o", f"jsonpath={vf.json_path}")
+            value = out if code == 0 else vf.default
+        elif vf.jq_filter and shutil.which("jq"):
+            proc = await asyncio.create_subprocess_exec("jq", "-r", vf.jq_filter, stdin=asyncio.subprocess.PIPE,
+                                                        stdout=asyncio.subprocess.PIPE)
+            data, _ = await proc.communicate(json.dumps(obj).encode())
+            value = data.decode().rstrip("\n")
+        else:
+            value = vf.default
+        if value is None:
+            run.finish(node, N.ERROR, f"unable to read output parameter {p.name!r} of {ref}")
+            return
+        params.append({"name": p.name, "value": value})
+        if p.global_name:
+            run.set_global_output("parameters", p.global_name, value)
+    if params:
+        node.outputs = {"parameters": params}
+    run.finish(node, N.SUCCEEDED)
