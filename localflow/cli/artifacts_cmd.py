@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 server_app = typer.Typer(help="The local artifact server (MinIO, or SeaweedFS with LOCALFLOW_ARTIFACT_SERVER).",
-                         no_args_is_help=True)
-artifacts_app = typer.Typer(help="A run's artifacts.", no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
+artifacts_app = typer.Typer(help="A run's artifacts.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def _client():
@@ -64,7 +62,8 @@ def server_start() -> None:
 
     Example: localflow server start
     """
-    from localflow.artifacts.server import ensure_server, server_status as status
+    from localflow.artifacts.server import ensure_server
+    from localflow.artifacts.server import server_status as status
     client = _client()
     ensure_server(client)
     _print_status(status(client))
@@ -139,7 +138,7 @@ def _repo_for(s3: dict):
 @artifacts_app.command("list")
 @_guard
 def artifacts_list(run: str = typer.Argument(..., help="run name or @latest"),
-                   output: Optional[str] = typer.Option(None, "--output", "-o", help="json")) -> None:
+                   output: str | None = typer.Option(None, "--output", "-o", help="json")) -> None:
     """List every node's output artifacts (name, key, size).
 
     Example: localflow artifacts list @latest

@@ -49,10 +49,7 @@ def resource_warnings(paths: list[str]) -> list[str]:
     import subprocess
 
     from localflow.spec.load import load_documents
-    if shutil.which("kubectl") and subprocess.run(["kubectl", "config", "current-context"], capture_output=True
-                                                  ).returncode == 0:
-        return []
-    out = []
+    out: list[str] = []
     for f in expand_paths(paths):
         try:
             b = load_documents(f)
@@ -63,4 +60,7 @@ def resource_warnings(paths: list[str]) -> list[str]:
                 if t.resource is not None:
                     out.append(f"{os.path.basename(f)}: spec.templates[{i}].resource: warning: resource templates "
                                "need a Kubernetes cluster (kubectl with a current context); this one will fail here")
+    if out and shutil.which("kubectl") and subprocess.run(["kubectl", "config", "current-context"],
+                                                          capture_output=True).returncode == 0:
+        return []
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 import typer
 
@@ -15,6 +14,7 @@ app = typer.Typer(
          "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: fast start-up, and clean in CI logs
 )
 
 
@@ -36,19 +36,19 @@ def _fail(e: Exception) -> None:
 @app.command()
 def submit(
     file: str = typer.Argument(..., help="Workflow YAML (multi-document files too)"),
-    parameter: List[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
-    parameter_file: Optional[str] = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
-    entrypoint: Optional[str] = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
-    name: Optional[str] = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="json | yaml | name"),
-    templates: List[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
-    input_artifact: List[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
-    from_ref: Optional[str] = typer.Option(None, "--from", help="workflowtemplate/NAME from --templates"),
+    parameter: list[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
+    parameter_file: str | None = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
+    entrypoint: str | None = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
+    name: str | None = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
+    output: str | None = typer.Option(None, "--output", "-o", help="json | yaml | name"),
+    templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+    input_artifact: list[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
+    from_ref: str | None = typer.Option(None, "--from", help="workflowtemplate/NAME from --templates"),
     keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
     detach: bool = typer.Option(False, "--detach", "-d", help="run in a background process; print its name"),
     wait: bool = typer.Option(False, "--wait", "-w", help="with --detach: wait for the run to finish"),
-    junit: Optional[str] = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
+    junit: str | None = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
 ) -> None:
     """Run a workflow in the foreground, streaming logs; print the final tree.
 
@@ -68,8 +68,8 @@ def submit(
 
 @app.command()
 def lint(
-    files: List[str] = typer.Argument(..., help="files to check"),
-    templates: List[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+    files: list[str] = typer.Argument(..., help="files to check"),
+    templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
 ) -> None:
     """Check workflows without running anything (no Docker needed).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 MASK = "***"
 _lock = threading.Lock()

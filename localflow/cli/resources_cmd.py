@@ -216,7 +216,7 @@ def _apply(files: list[str]) -> None:
 
 def _group(kind: str) -> typer.Typer:
     word = kind.lower()
-    g = typer.Typer(help=f"Local {kind}s that workflows can reference, as in Kubernetes.", no_args_is_help=True)
+    g = typer.Typer(help=f"Local {kind}s that workflows can reference, as in Kubernetes.", no_args_is_help=True, rich_markup_mode=None)
 
     @g.command("create")
     def create(

@@ -91,10 +91,11 @@ def pick_workflow(bundle: Any, opts: SubmitOptions) -> Any:
         if name not in pool:
             raise SpecError(f"--from {opts.from_ref}: no such template (known: {', '.join(sorted(pool)) or 'none'})",
                             file=fname)
-        wft = pool[name]
+        cluster = kind.lower().startswith("cluster")
         return M.Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow",
                           metadata=M.ObjectMeta(generate_name=f"{name}-"),
-                          spec=M.WorkflowSpec(workflow_template_ref=M.WorkflowTemplateRef(name=name)))
+                          spec=M.WorkflowSpec(workflow_template_ref=M.WorkflowTemplateRef(
+                              name=name, cluster_scope=True if cluster else None)))
     if bundle.workflows:
         return bundle.workflows[0]
     if bundle.cron_workflows:
@@ -391,7 +392,4 @@ def drive(run: Any, control: Any = None) -> str:
             if watch is not None:
                 watch.cancel()
 
-    try:
-        return asyncio.run(main())
-    except LocalflowError:
-        raise
+    return asyncio.run(main())

@@ -7,7 +7,8 @@ Artifacts are Argo-shaped dicts everywhere in the engine (`{"name": .., "s3": {"
 from __future__ import annotations
 
 from collections import ChainMap
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from localflow.spec import model as M
 
@@ -34,7 +35,7 @@ def _located(art: dict) -> bool:
 
 
 class ArtifactFlow:
-    def __init__(self, run: "WorkflowRun", store: ArtifactStore | None):
+    def __init__(self, run: WorkflowRun, store: ArtifactStore | None):
         self.run = run
         self.store = store
 
@@ -87,7 +88,7 @@ class ArtifactFlow:
             d["path"] = src["local"]
         return d
 
-    def input_file(self, decl: M.Artifact, src: dict, node: "N.Node") -> InputFile:
+    def input_file(self, decl: M.Artifact, src: dict, node: N.Node) -> InputFile:
         path = decl.path
         mode = decl.mode
         store = self.store
@@ -101,7 +102,7 @@ class ArtifactFlow:
         return InputFile("/", tar, f"artifact {decl.name}")
 
     # ---- outputs ----
-    def sink(self, node: "N.Node", tmpl: M.Template):
+    def sink(self, node: N.Node, tmpl: M.Template):
         loc = tmpl.archive_location
         logs = bool(loc.archive_logs) if loc is not None and loc.archive_logs is not None \
             else bool(self.run.spec.archive_logs)

@@ -29,7 +29,7 @@ def continues_on(entry: Any, phase: str) -> bool:
 
 
 class ChildRunner:
-    def __init__(self, ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "TemplateCtx", scope: Scope,
+    def __init__(self, ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx, scope: Scope,
                  depth: int, prefix: str):
         self.ex = ex
         self.run = ex.run
@@ -130,7 +130,6 @@ class ChildRunner:
         """Template-level `onExit` and lifecycle `hooks` of a step or task, after it finished."""
         if not hooks_raw:
             return
-        run = self.run
         vals = values.new_child(node_scope_values(node, prefix))
         vals = vals.new_child({"status": node.phase})
         exit_name = hooks_raw.get("onExit")
@@ -144,6 +143,7 @@ class ChildRunner:
                     continue
                 try:
                     from localflow.expr.exprlang import evaluate
+
                     from .scope import expression_env
                     if not evaluate(render_tree(expr, vals), expression_env(vals)):
                         continue

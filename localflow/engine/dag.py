@@ -36,7 +36,7 @@ def task_result(nodes: list[N.Node], kind: str) -> bool:
     return head.phase == phase
 
 
-async def execute_dag(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "TemplateCtx",
+async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
                       vals: dict[str, Any], depth: int) -> None:
     run = ex.run
     dag = tmpl.dag

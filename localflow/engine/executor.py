@@ -41,7 +41,7 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 
 class Executor:
-    def __init__(self, run: "WorkflowRun"):
+    def __init__(self, run: WorkflowRun):
         self.run = run
 
     # ---- template resolution ----

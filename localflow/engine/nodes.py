@@ -113,7 +113,7 @@ class Node:
         return d
 
     @classmethod
-    def from_argo(cls, d: dict[str, Any]) -> "Node":
+    def from_argo(cls, d: dict[str, Any]) -> Node:
         def ts(v):
             if not v:
                 return None

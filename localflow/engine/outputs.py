@@ -83,7 +83,7 @@ def evaluate_expression(expr: str, values: Any) -> Any:
         raise StepError(f"failed to evaluate expression {expr!r}: {e}") from e
 
 
-def resolve_template_outputs(run: "WorkflowRun", tmpl: M.Template, scope: Scope) -> dict | None:
+def resolve_template_outputs(run: WorkflowRun, tmpl: M.Template, scope: Scope) -> dict | None:
     values = scope.flat()
     out: dict[str, Any] = {}
     params = []

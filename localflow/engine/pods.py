@@ -39,7 +39,7 @@ def parent_dir(path: str) -> str:
 
 
 class PodExecutor:
-    def __init__(self, run: "WorkflowRun"):
+    def __init__(self, run: WorkflowRun):
         self.run = run
 
     # ---- building the pod ----
@@ -222,7 +222,7 @@ class PodExecutor:
                             raise StepError(f"failed to read output parameter {p.name!r}: {vf.path}: "
                                             "no such file or directory")
                         value = vf.default
-                    value = value[:-1] if value.endswith("\n") else value  # as Argo: one newline trimmed
+                    value = value.removesuffix("\n")  # as Argo: one newline trimmed
                 elif vf.expression:
                     env = dict(vals)
                     env.update({"outputs.result": outputs.get("result"), "exitCode": outputs.get("exitCode")})
@@ -262,4 +262,4 @@ def is_deadline_result(result: PodResult) -> bool:
     return result.message == DEADLINE_MESSAGE
 
 
-__all__ = ["PodExecutor", "DEADLINE_MESSAGE", "MountSpec"]
+__all__ = ["DEADLINE_MESSAGE", "MountSpec", "PodExecutor"]

@@ -124,7 +124,7 @@ async def cluster_problem() -> str | None:
     return None
 
 
-async def execute_resource(run: "WorkflowRun", node: N.Node, tmpl: M.Template) -> None:
+async def execute_resource(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> None:
     why = await cluster_problem()
     if why is not None:
         run.finish(node, N.ERROR, NEEDS_CLUSTER.format(why=why))

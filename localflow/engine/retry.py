@@ -34,7 +34,7 @@ def should_retry(policy: str, phase: str, message: str) -> bool:
     return phase == N.FAILED  # OnFailure, the default
 
 
-async def execute_with_retries(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "TemplateCtx",
+async def execute_with_retries(ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
                                values: dict, in_arts: dict, depth: int) -> None:
     run = ex.run
     rs = tmpl.retry_strategy
@@ -85,6 +85,7 @@ async def execute_with_retries(ex: "Executor", node: N.Node, tmpl: M.Template, t
             env.update(last)
             try:
                 from localflow.expr.exprlang import evaluate
+
                 from .scope import expression_env
                 ok = evaluate(render_string(rs.expression, env), expression_env(env))
             except LocalflowError as e:

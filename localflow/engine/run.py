@@ -8,8 +8,9 @@ import secrets as _secrets
 import socket
 import string
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from localflow.errors import LocalflowError
 from localflow.spec import model as M
@@ -36,11 +37,11 @@ def generate_name(prefix: str) -> str:
 class Events:
     """What the engine tells the outside world (the CLI, the store). All methods optional."""
 
-    def node_changed(self, run: "WorkflowRun", node: N.Node) -> None: ...
+    def node_changed(self, run: WorkflowRun, node: N.Node) -> None: ...
 
-    def log(self, run: "WorkflowRun", display: str, container: str, line: str) -> None: ...
+    def log(self, run: WorkflowRun, display: str, container: str, line: str) -> None: ...
 
-    def notice(self, run: "WorkflowRun", message: str) -> None: ...
+    def notice(self, run: WorkflowRun, message: str) -> None: ...
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Control:
     resumed: set[str] = field(default_factory=set)
     supplied: dict[str, str] = field(default_factory=dict)
 
-    async def poll(self, run: "WorkflowRun") -> None:
+    async def poll(self, run: WorkflowRun) -> None:
         """Refresh from wherever requests come from (the store overrides this)."""
 
 
@@ -230,7 +231,7 @@ class WorkflowRun:
     def parse_seconds(self, value: Any, what: str) -> float:
         try:
             return float(value) if isinstance(value, (int, float)) else parse_duration(str(value))
-        except Exception as e:  # noqa: BLE001 - the spec layer's own error type varies
+        except Exception as e:
             raise StepError(f"{what}: invalid duration {value!r}") from e
 
     def resolve_template_ref(self, ref: M.TemplateRef, where: str) -> tuple[M.Template, TemplateCtx]:

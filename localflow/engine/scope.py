@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from localflow.errors import ExprError, LocalflowError, UndefinedVariable
 from localflow.expr import template as tmpl_expr
-
 
 
 class StepError(LocalflowError):
@@ -26,7 +26,7 @@ class Scope:
     """A flat map of variables (`steps.gen.outputs.result` → "3"; artifacts as marked dicts)."""
 
     values: dict[str, Any] = field(default_factory=dict)
-    parent: "Scope | None" = None
+    parent: Scope | None = None
 
     def flat(self) -> ChainMap:
         """All variables visible here, without copying (the innermost scope wins)."""

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .executor import Executor, TemplateCtx
 
 
-async def execute_steps(ex: "Executor", node: N.Node, tmpl: M.Template, tctx: "TemplateCtx",
+async def execute_steps(ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
                         vals: dict[str, Any], depth: int) -> None:
     run = ex.run
     scope = Scope(values=dict(vals), parent=None)

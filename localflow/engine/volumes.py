@@ -38,7 +38,7 @@ def files_tar(files: dict[str, bytes], mode: int) -> bytes:
 
 
 class Volumes:
-    def __init__(self, run: "WorkflowRun"):
+    def __init__(self, run: WorkflowRun):
         self.run = run
         spec = run.spec
         self.claims = {c.metadata.name: c for c in (spec.volume_claim_templates or []) if c.metadata}

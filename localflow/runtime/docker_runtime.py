@@ -6,18 +6,26 @@ import asyncio
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import docker
 import docker.errors
 import requests
 
-from localflow.engine.interfaces import ArtifactSink, ContainerSpec, LogSink, PodResult, PodSpec
+from localflow.engine.interfaces import (
+    ArtifactSink,
+    ContainerSpec,
+    LogSink,
+    PodResult,
+    PodSpec,
+)
 from localflow.errors import RuntimeFailure
 
-from . import files, labels as L
+from . import files
+from . import labels as L
 from .images import Images
 from .probes import wait_ready
 
@@ -216,7 +224,7 @@ class DockerRuntime:
         for f in c.input_files:
             try:
                 files.put_files(container, f.parent, f.tar)
-            except Exception as e:  # noqa: BLE001 - any failure to stage inputs errors the node
+            except Exception as e:
                 self._remove([container])
                 raise RuntimeFailure(f"failed to place {f.description or 'input'} at {f.parent}: {short(e)}") from e
         return container

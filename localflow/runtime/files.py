@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import posixpath
 import tarfile
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import docker.errors
 
@@ -139,8 +140,7 @@ def result_text(raw: bytes) -> str:
     if len(raw) > STDOUT_LIMIT:
         raw = raw[-STDOUT_LIMIT:]
     text = raw.decode(errors="replace")
-    if text.endswith("\n"):
-        text = text[:-1]
+    text = text.removesuffix("\n")
     return text
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from localflow.spec.model import to_dict
 from localflow.spec.names import field_name_problem
 from localflow.spec.tags import depends_problem, replace_tags, strings_in, when_problem
@@ -210,6 +208,7 @@ class FlowChecks:
         by_name = {task.name: task for task in dag.tasks}
         for task in dag.tasks:
             scope.nodes[task.name] = None
+        import networkx as nx  # only DAGs need it: keep `lint` start-up fast
         graph = nx.DiGraph()
         graph.add_nodes_from(by_name)
         targets: dict[str, Located | None] = {}

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from localflow.errors import SpecError
 from localflow.spec.model import Template, to_dict
 from localflow.spec.tags import replace_tags, strings_in
@@ -99,6 +97,7 @@ class LeafChecks:
                     raise self.fail(file, _join(path, f"containers[{i}].dependencies"), f"dependency {dep!r} is not a container of this containerSet")
             if _reserved(c.name):
                 raise self.fail(file, _join(path, f"containers[{i}].name"), f"{c.name!r} is a container name Argo reserves")
+        import networkx as nx  # only DAGs need it: keep `lint` start-up fast
         graph = nx.DiGraph()
         graph.add_nodes_from(names)
         graph.add_edges_from((c.name, d) for c in cs.containers for d in c.dependencies)
