@@ -142,3 +142,66 @@ def default_store(client: Any, resolve_secret: SecretResolver | None = None, buc
         repo = endpoint.repository(bucket) if bucket else endpoint.repository()
     repo.ensure_bucket()
     return RunArtifactStore(repo, resolve_secret)
+
+
+def repository_config_file(path: str, resolve_secret: SecretResolver | None) -> S3Repository:
+    """LOCALFLOW_ARTIFACT_REPOSITORY: a file in Argo's format (the controller's `artifactRepository`
+    block, or an ArtifactRepository with `s3:`)."""
+    import yaml
+
+    from .config import parse_artifact_repository
+    try:
+        with open(path) as f:
+            data = yaml.safe_load(f) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ArtifactError(f"LOCALFLOW_ARTIFACT_REPOSITORY={path}: cannot read it: {e}") from e
+    if isinstance(data, dict) and data.get("kind") == "ConfigMap":  # the controller's config map itself
+        inner = (data.get("data") or {}).get("artifactRepository")
+        data = yaml.safe_load(inner) if isinstance(inner, str) else {}
+    return _repo(parse_artifact_repository(data, _need(resolve_secret)))
+
+
+def _need(resolve_secret: SecretResolver | None) -> SecretResolver:
+    def fail(name: str, key: str) -> str:
+        raise ArtifactError(f"secret {name!r} is needed for the artifact repository but no secret store is available")
+    return resolve_secret or fail
+
+
+def _repo(cfg: Any) -> S3Repository:
+    return S3Repository(cfg.endpoint, cfg.access_key, cfg.secret_key, cfg.bucket, secure=cfg.secure,
+                        region=cfg.region)
+
+
+def repository_from_ref(ref: dict, config_maps: dict[str, dict[str, str]],
+                        resolve_secret: SecretResolver | None) -> S3Repository | None:
+    """`artifactRepositoryRef`: the repository in config map `configMap` (default `artifact-repositories`)
+    under `key` (default: its only key, or `default-v1`). None when that config map is not here."""
+    import yaml
+
+    from .config import parse_artifact_repository
+    name = ref.get("configMap") or "artifact-repositories"
+    data = config_maps.get(name)
+    if data is None:
+        return None
+    key = ref.get("key") or ("default-v1" if "default-v1" in data else next(iter(data), None))
+    if key not in data:
+        raise ArtifactError(f"artifactRepositoryRef: config map {name!r} has no key {key!r}")
+    return _repo(parse_artifact_repository(yaml.safe_load(data[key]) or {}, _need(resolve_secret)))
+
+
+def store_for_run(client: Any, spec_ref: dict | None, config_maps: dict[str, dict[str, str]],
+                  resolve_secret: SecretResolver | None, notice: Callable[[str], None]) -> RunArtifactStore:
+    """Where this run's artifacts go: artifactRepositoryRef, LOCALFLOW_ARTIFACT_REPOSITORY,
+    LOCALFLOW_S3_*, or the local artifact server — in that order."""
+    repo = None
+    if spec_ref is not None:
+        repo = repository_from_ref(spec_ref, config_maps, resolve_secret)
+        if repo is None:
+            notice(f"artifactRepositoryRef: config map {spec_ref.get('configMap') or 'artifact-repositories'!r} "
+                   "not found (localflow configmap create ...); using the default artifact repository")
+    if repo is None and os.environ.get("LOCALFLOW_ARTIFACT_REPOSITORY"):
+        repo = repository_config_file(os.environ["LOCALFLOW_ARTIFACT_REPOSITORY"], resolve_secret)
+    if repo is None:
+        return default_store(client, resolve_secret)
+    repo.ensure_bucket()
+    return RunArtifactStore(repo, resolve_secret)

@@ -141,7 +141,7 @@ def resolve_workflow_template_ref(wf: Any, bundle: Any) -> Any:
 def uses_artifacts(wf: Any) -> bool:
     from localflow.spec import model as M
     text = json.dumps(M.to_dict(wf.spec))
-    return '"artifacts"' in text or '"archiveLogs": true' in text
+    return '"artifacts"' in text or '"archiveLogs": true' in text or wf.spec.artifact_repository_ref is not None
 
 
 class ConsoleEvents:
@@ -253,9 +253,13 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     events = ConsoleEvents(quiet, store_events=rec)
     artifact_store = None
     if uses_artifacts(wf):
-        from localflow.artifacts.store import default_store
-        artifact_store = default_store(runtime.client,
-                                       lambda name, key: resources.secret_key(name, key).decode())
+        from localflow.artifacts.store import store_for_run
+        from localflow.spec import model as M
+        ref = wf.spec.artifact_repository_ref
+        artifact_store = store_for_run(runtime.client, M.to_dict(ref) if ref is not None else None,
+                                       resources.config_maps,
+                                       lambda name, key: resources.secret_key(name, key).decode(),
+                                       lambda m: O.err(f"localflow: {m}"))
     run = WorkflowRun(wf, runtime=runtime, artifacts=artifact_store, templates=bundle, parameters=params,
                       entrypoint=opts.entrypoint, name=opts.name, events=events, resources=resources,
                       options=RunOptions(keep=opts.keep), control=control, previous=previous)

@@ -190,3 +190,36 @@ def test_archive_logs_stores_main_logs(tmp_path, artifact_env):
                     env=artifact_env)
     assert got.returncode == 0, got.stderr
     assert "logged line" in open(got.stdout.strip()).read()
+
+
+def test_artifact_repository_ref_and_repository_file(tmp_path, s3_endpoint):
+    env = {"LOCALFLOW_S3_ENDPOINT": ""}  # no LOCALFLOW_S3_*: the ref decides
+    assert localflow("secret", "create", "repo-creds", f"--from-literal=ak={s3_endpoint.access_key}",
+                     f"--from-literal=sk={s3_endpoint.secret_key}", env=env).returncode == 0
+    repo_yaml = (f"s3:\n  endpoint: {s3_endpoint.endpoint}\n  bucket: from-ref\n  insecure: true\n"
+                 "  accessKeySecret: {name: repo-creds, key: ak}\n  secretKeySecret: {name: repo-creds, key: sk}\n")
+    cm = tmp_path / "cm.yaml"
+    cm.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: artifact-repositories}\ndata:\n  my-key: |\n"
+                  + "".join(f"    {line}\n" for line in repo_yaml.splitlines()))
+    assert localflow("apply", "-f", str(cm), env=env).returncode == 0
+    body = """
+  entrypoint: main
+  artifactRepositoryRef: {key: my-key}
+  templates:
+  - name: main
+    container: {image: alpine, command: [sh, -c, "echo hi > /tmp/x"]}
+    outputs: {artifacts: [{name: x, path: /tmp/x}]}
+"""
+    proc, wf = run(tmp_path, body, env)
+    assert wf["status"]["phase"] == "Succeeded", proc.stderr
+    (art,) = wf["status"]["nodes"][wf["metadata"]["name"]]["outputs"]["artifacts"]
+    assert art["s3"]["bucket"] == "from-ref" and art["s3"]["endpoint"] == s3_endpoint.endpoint
+    # the same repository from a file in Argo's format, with LOCALFLOW_ARTIFACT_REPOSITORY
+    f = tmp_path / "repo.yaml"
+    f.write_text("artifactRepository:\n" + "".join(f"  {line}\n" for line in repo_yaml.replace(
+        "from-ref", "from-file").splitlines()))
+    proc, wf = run(tmp_path, body.replace("  artifactRepositoryRef: {key: my-key}\n", ""),
+                   dict(env, LOCALFLOW_ARTIFACT_REPOSITORY=str(f)))
+    assert wf["status"]["phase"] == "Succeeded", proc.stderr
+    (art,) = wf["status"]["nodes"][wf["metadata"]["name"]]["outputs"]["artifacts"]
+    assert art["s3"]["bucket"] == "from-file"
