@@ -68,8 +68,11 @@ class RunArtifactStore:
         elif endpoint == self.repo.endpoint:
             access = getattr(self.repo, "access_key", "")
             secret = getattr(self.repo, "secret_key", "")
-        return S3Repository(endpoint, access, secret, bucket, secure=not s3.get("insecure", False),
-                            region=s3.get("region"))
+        if "insecure" in s3:
+            secure = not s3["insecure"]
+        else:  # our own server unless told otherwise; another endpoint: TLS, as Argo's default
+            secure = self.repo.secure if endpoint == self.repo.endpoint else True
+        return S3Repository(endpoint, access, secret, bucket, secure=secure, region=s3.get("region"))
 
 
 def _secret(store: RunArtifactStore | None, ref: dict | None) -> str | None:

@@ -141,7 +141,8 @@ def resolve_workflow_template_ref(wf: Any, bundle: Any) -> Any:
 def uses_artifacts(wf: Any) -> bool:
     from localflow.spec import model as M
     text = json.dumps(M.to_dict(wf.spec))
-    return '"artifacts"' in text or '"archiveLogs": true' in text or wf.spec.artifact_repository_ref is not None
+    return ('"artifacts"' in text or '"archiveLogs": true' in text or '"artifactPaths"' in text
+            or wf.spec.artifact_repository_ref is not None)
 
 
 class ConsoleEvents:

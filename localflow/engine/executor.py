@@ -241,6 +241,12 @@ class Executor:
             await run.suspend(node, tmpl)
         elif kind in ("container", "script", "containerSet"):
             await run.pods.execute(node, tmpl, vals, in_arts)
+        elif kind == "http":
+            from .http_template import execute_http
+            await execute_http(run, node, tmpl)
+        elif kind == "data":
+            from .http_template import execute_data
+            await execute_data(run, node, tmpl)
         elif kind == "resource":
             from .resource import execute_resource
             await execute_resource(run, node, tmpl)

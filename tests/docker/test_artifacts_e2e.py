@@ -223,3 +223,40 @@ def test_artifact_repository_ref_and_repository_file(tmp_path, s3_endpoint):
     assert wf["status"]["phase"] == "Succeeded", proc.stderr
     (art,) = wf["status"]["nodes"][wf["metadata"]["name"]]["outputs"]["artifacts"]
     assert art["s3"]["bucket"] == "from-file"
+
+
+def test_data_template_lists_and_transforms(tmp_path, artifact_env, s3_endpoint):
+    import io
+
+    from minio import Minio
+    client = Minio(s3_endpoint.endpoint, s3_endpoint.access_key, s3_endpoint.secret_key, secure=False)
+    if not client.bucket_exists("logs-bucket"):
+        client.make_bucket("logs-bucket")
+    for key in ("a/main.log", "b/main.log", "b/other.txt"):
+        client.put_object("logs-bucket", key, io.BytesIO(b"x"), 1)
+    proc, wf = run(tmp_path, """
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: list, template: list}
+    - - name: each
+        template: say
+        withParam: "{{steps.list.outputs.result}}"
+        arguments: {parameters: [{name: f, value: "{{item}}"}]}
+  - name: list
+    data:
+      source:
+        artifactPaths:
+          name: logs
+          s3: {bucket: logs-bucket}
+      transformation:
+      - expression: "filter(data, {# endsWith \\"main.log\\"})"
+  - name: say
+    inputs: {parameters: [{name: f}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.f}}"]}
+""", artifact_env)
+    assert wf["status"]["phase"] == "Succeeded", proc.stderr
+    names = {n["displayName"] for n in wf["status"]["nodes"].values()}
+    assert {"each(0:a/main.log)", "each(1:b/main.log)"} <= names
+    assert not any("other.txt" in n for n in names)
