@@ -13,7 +13,7 @@ from localflow.spec import model as M
 from . import nodes as N
 from .loops import child_name, expand_items
 from .outputs import aggregate_loop, node_scope_values, resolve_template_outputs
-from .scope import Scope, StepError, item_values, render_tree
+from .scope import Scope, StepError, has_tags, item_values, render_tree
 
 if TYPE_CHECKING:
     from .executor import Executor, TemplateCtx
@@ -51,7 +51,7 @@ class ChildRunner:
         try:
             loop = {k: raw.pop(k) for k in LOOP_KEYS if k in raw}
             if not loop:
-                return [await self.run_one(raw, name, display, parent, values)]
+                return [await self.run_one(raw, name, display, parent, values, original=entry)]
             loop = render_tree(loop, values, strict=True)
             items = expand_items(loop.get("withItems"), loop.get("withParam"), loop.get("withSequence"))
         except StepError as e:
@@ -84,16 +84,20 @@ class ChildRunner:
         return children
 
     async def run_one(self, raw: dict, name: str, display: str, parent: N.Node, values: Any,
-                      index: int | None = None) -> N.Node:
+                      index: int | None = None, original: Any = None) -> N.Node:
         run = self.run
         tname = raw.get("template")
         values = values.new_child({f"{self.prefix}.name": raw.get("name")})  # Argo's steps.name / tasks.name
         try:
             hooks_raw = {k: raw.pop(k) for k in ("hooks", "onExit") if k in raw}
             raw = drop_absent_arguments(raw, values)
-            rendered = render_tree(raw, values, strict=True)
-            when = rendered.pop("when", None)
-            entry = M.from_dict(type_of(self.prefix), rendered, name, None)
+            if has_tags(raw):
+                rendered = render_tree(raw, values, strict=True)
+                when = rendered.pop("when", None)
+                entry = M.from_dict(type_of(self.prefix), rendered, name, None)
+            else:  # nothing to substitute: the step as written (Argo's `when` is read from raw)
+                when = raw.get("when")
+                entry = original if original is not None else M.from_dict(type_of(self.prefix), raw, name, None)
             if when is not None:
                 try:
                     ok = evaluate_when(when)

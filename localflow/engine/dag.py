@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from localflow.errors import ExprError
-from localflow.expr.depends import dependencies_to_depends, parse_depends
+from localflow.expr.depends import parse_depends
 from localflow.spec import model as M
 
 from . import nodes as N
@@ -43,22 +44,32 @@ async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: Templa
     tasks = {t.name: t for t in dag.tasks}
     deps: dict[str, Any] = {}
     for t in dag.tasks:
-        text = t.depends if t.depends else (dependencies_to_depends(list(t.dependencies)) if t.dependencies else "")
         try:
-            deps[t.name] = parse_depends(text) if text else None
+            if t.depends:
+                deps[t.name] = parse_depends(t.depends)
+            else:
+                deps[t.name] = AllOf(list(t.dependencies)) if t.dependencies else None
         except ExprError as e:
             run.finish(node, N.ERROR, f"dag.tasks.{t.name}.depends: {e}")
             return
-    parents = {name: (d.tasks if d is not None else set()) for name, d in deps.items()}
-    targets = (dag.target.replace(",", " ").split() if dag.target else
-               [n for n in tasks if not any(n in p for p in parents.values())])
+    parents = {name: (set(d.tasks) if d is not None else set()) for name, d in deps.items()}
+    has_children = {p for ps in parents.values() for p in ps}
+    targets = (dag.target.replace(",", " ").split() if dag.target else [n for n in tasks if n not in has_children])
     needed = _ancestors(targets, parents)
     scope = Scope(values=dict(vals))
     runner = ChildRunner(ex, node, tmpl, tctx, scope, depth, prefix="tasks")
     done: dict[str, list[N.Node]] = {}
-    running: dict[asyncio.Task, str] = {}
     continue_on = {n: (bool(t.continue_on.failed), bool(t.continue_on.error)) if t.continue_on else (False, False)
                    for n, t in tasks.items()}
+    # a ready-set loop: a task is ready when its last dependency finishes (no rescans: 10,000 tasks stay fast)
+    waiting = {n: set(parents[n]) for n in tasks if n in needed}
+    dependents: dict[str, list[str]] = {}
+    for n in waiting:
+        for p in parents[n]:
+            dependents.setdefault(p, []).append(n)
+    ready = deque(n for n in tasks if n in waiting and not waiting[n])
+    finished_q: asyncio.Queue = asyncio.Queue()
+    running = 0
 
     def wire(name: str, child: N.Node) -> None:
         ps = parents[name]
@@ -70,15 +81,24 @@ async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: Templa
             if p in done and child.id not in done[p][0].children:
                 done[p][0].children.append(child.id)
 
+    def release(name: str) -> None:
+        for c in dependents.get(name, ()):
+            w = waiting[c]
+            w.discard(name)
+            if not w:
+                ready.append(c)
+
+    async def run_task(name: str) -> None:
+        try:
+            children = await runner.run_entry(tasks[name], f"{node.name}.{name}", name, _Holder(), group_loops=True)
+            finished_q.put_nowait((name, children, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the loop, which re-raises
+            finished_q.put_nowait((name, None, e))
+
     try:
-        pending = [n for n in tasks if n in needed]
-        while pending or running:
-            started = False
-            for name in list(pending):
-                ps = parents[name]
-                if any(p not in done for p in ps):
-                    continue
-                pending.remove(name)
+        while ready or running:
+            while ready:
+                name = ready.popleft()
                 d = deps[name]
                 ok = True
                 if d is not None:
@@ -87,35 +107,47 @@ async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: Templa
                     except (ExprError, KeyError) as e:
                         run.finish(node, N.ERROR, f"dag.tasks.{name}.depends: {e}")
                         return
-                tname = f"{node.name}.{name}"
                 if not ok:
-                    om = run.new_node(tname, name, N.SKIPPED_T, tasks[name].template, node.id, None)
+                    om = run.new_node(f"{node.name}.{name}", name, N.SKIPPED_T, tasks[name].template, node.id, None)
                     wire(name, om)
                     run.finish(om, N.OMITTED, OMITTED_MESSAGE)
                     done[name] = [om]
                     runner.register(name, [om], tasks[name])
-                    started = True
+                    release(name)
                     continue
-                task = asyncio.ensure_future(runner.run_entry(tasks[name], tname, name, _Holder(), group_loops=True))
-                running[task] = name
-                started = True
-            if started:
-                continue
+                running += 1
+                asyncio.ensure_future(run_task(name))
             if not running:
                 break
-            finished, _ = await asyncio.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
-            for t in finished:
-                name = running.pop(t)
-                children = t.result()
-                done[name] = children
-                wire(name, children[0])
-                runner.register(name, children, tasks[name])
+            name, children, err = await finished_q.get()
+            running -= 1
+            if err is not None:
+                raise err
+            done[name] = children
+            wire(name, children[0])
+            runner.register(name, children, tasks[name])
+            release(name)
         phase, msg = assess_phase(node, targets, tasks, done, parents)
         await runner.finish_outputs(tmpl)
         if not node.done:
             run.finish(node, phase, msg)
     finally:
         await runner.stop_daemons()
+
+
+class AllOf:
+    """`dependencies: [A, B]`: every task by the bare-name rule (what `A && B` means), without a parser."""
+
+    def __init__(self, names: list[str]):
+        self.tasks = frozenset(names)
+
+    def evaluate(self, result: Any, continue_on: Any = None) -> bool:
+        for t in self.tasks:
+            failed, errored = (continue_on or {}).get(t, (False, False))
+            if not (result(t, "Succeeded") or result(t, "Skipped") or result(t, "Daemoned")
+                    or (failed and result(t, "Failed")) or (errored and result(t, "Errored"))):
+                return False
+        return True
 
 
 class _Holder:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from localflow.spec import model as M
 
 from . import nodes as N
-from .scope import ART_MARK, Scope, StepError, render_string, render_tree
+from .scope import ART_MARK, Scope, StepError, has_tags, render_string, render_tree
 
 if TYPE_CHECKING:
     from .run import WorkflowRun
@@ -43,6 +43,8 @@ def deep_merge(base: dict, over: dict) -> dict:
 class Executor:
     def __init__(self, run: WorkflowRun):
         self.run = run
+        self._dicts: dict[int, tuple[Any, dict, bool | None]] = {}
+        self._defaulted: dict[Any, tuple[Any, M.Template]] = {}
 
     # ---- template resolution ----
     def resolve(self, holder: Any, ctx: TemplateCtx, where: str) -> tuple[M.Template, TemplateCtx]:
@@ -123,12 +125,32 @@ class Executor:
                     values[f"outputs.artifacts.{a.name}.path"] = a.path
         return values, arts
 
+    def as_dict(self, tmpl: M.Template) -> dict:
+        """The template as Argo's JSON, computed once per template object."""
+        key = id(tmpl)
+        hit = self._dicts.get(key)
+        if hit is None or hit[0] is not tmpl:
+            hit = self._dicts[key] = (tmpl, template_dict(tmpl), None)
+        return hit[1]
+
+    def tagged(self, tmpl: M.Template, raw: dict) -> bool:
+        key = id(tmpl)
+        t, d, tags = self._dicts[key]
+        if tags is None:
+            tags = has_tags(d)
+            self._dicts[key] = (t, d, tags)
+        return tags
+
     def apply_defaults(self, tmpl: M.Template) -> M.Template:
         defaults = self.run.template_defaults
         if not defaults:
             return tmpl
-        merged = deep_merge(defaults, template_dict(tmpl))
-        return M.from_dict(M.Template, merged, "spec.templateDefaults", None)
+        key = ("defaults", id(tmpl))
+        hit = self._defaulted.get(key)
+        if hit is None or hit[0] is not tmpl:
+            merged = deep_merge(defaults, template_dict(tmpl))
+            hit = self._defaulted[key] = (tmpl, M.from_dict(M.Template, merged, "spec.templateDefaults", None))
+        return hit[1]
 
     # ---- the main entry ----
     async def execute(self, *, name: str, display: str, holder: Any, args: M.Arguments | None,
@@ -229,8 +251,9 @@ class Executor:
             node.pod_name = pod
         # inputs and globals go in now; tags of step and task bodies that name steps, tasks or
         # items stay unresolved until their own scope substitutes them (as Argo's ProcessArgs)
-        raw = render_tree(template_dict(tmpl), vals)
-        tmpl = M.from_dict(M.Template, raw, f"template {tmpl.name}", None)
+        raw = self.as_dict(tmpl)
+        if self.tagged(tmpl, raw):  # a template without `{{...}}` is used as it is (most are)
+            tmpl = M.from_dict(M.Template, render_tree(raw, vals), f"template {tmpl.name}", None)
         if kind == "steps":
             from .steps import execute_steps
             await execute_steps(self, node, tmpl, tctx, vals, depth)
