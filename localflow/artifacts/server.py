@@ -367,12 +367,21 @@ def own_container(client: docker.DockerClient) -> Container | None:
     """
     hostname = socket.gethostname()
     ids: list[str] = []
-    for path in ("/proc/self/cgroup", "/proc/self/mountinfo"):
-        try:
-            with open(path) as f:
-                ids += re.findall(r"(?:docker[-/]|/containers/)([0-9a-f]{64})", f.read())
-        except OSError:
-            pass
+    try:
+        with open("/proc/self/cgroup") as f:
+            ids += re.findall(r"docker[-/]([0-9a-f]{64})", f.read())
+    except OSError:
+        pass
+    try:
+        # only the files Docker bind-mounts into a container: on a host running dockerd, the mount
+        # table lists every running container's own mounts too, and those must not count
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) > 4 and fields[4] in ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf"):
+                    ids += re.findall(r"/containers/([0-9a-f]{64})", fields[3])
+    except OSError:
+        pass
     if not ids and not os.path.exists("/.dockerenv") and not os.path.exists("/run/.containerenv"):
         return None
     for candidate in dict.fromkeys([*ids, hostname]):
