@@ -86,7 +86,8 @@ class PodSpec:
     # (artifact name, path) collected after exit; the sink receives a tar stream
     output_artifact_paths: list[tuple[str, str]] = field(default_factory=list)
     capture_stdout: bool = True
-    archive_logs: bool = False  # also hand main's logs to the artifact sink as `main-logs`
+    archive_logs: bool = False
+    want_ip: bool = True  # read the pod's IP (an inspect call): daemons, and workflows that use `.ip`  # also hand main's logs to the artifact sink as `main-logs`
     daemon: bool = False
     hostname: str | None = None
     aliases: list[str] = field(default_factory=list)

@@ -136,6 +136,7 @@ class PodExecutor:
             if limit is not None:
                 deadline = limit if deadline is None else min(deadline, limit)
         spec.deadline = deadline
+        spec.want_ip = spec.daemon or bool(spec.sidecars) or run.uses_ip
         loc = tmpl.archive_location
         spec.archive_logs = bool(loc.archive_logs) if loc is not None and loc.archive_logs is not None \
             else bool(run.spec.archive_logs)

@@ -93,6 +93,9 @@ class WorkflowRun:
         self.template_defaults = M.to_dict(self.spec.template_defaults) if self.spec.template_defaults else None
         self.pod_slots = asyncio.Semaphore(int(self.spec.parallelism or self.options.max_parallel_pods))
         self.stopping = False
+        # pod IPs cost an inspect per pod: read them only when something can use them
+        self.uses_ip = ".ip" in json.dumps(M.to_dict(self.spec)) or (
+            templates is not None and bool(getattr(templates, "workflow_templates", None)))
         self.host_node_name = socket.gethostname()  # Argo's hostNodeName: the machine the pod ran on
         self.engine_lost = ""  # the runtime lost the container engine: the run is an Error
         self.stop_message = STOP_MESSAGE

@@ -353,7 +353,7 @@ class DockerRuntime:
         self._follow_logs(p, main, "main", sink)
         if p.owner is None:
             p.owner = main
-            ip = self._ip(main, network)
+            ip = self._ip(main, network) if spec.want_ip else None
         return ip
 
     # ---- pods ----
