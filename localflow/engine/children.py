@@ -90,7 +90,10 @@ class ChildRunner:
         values = values.new_child({f"{self.prefix}.name": raw.get("name")})  # Argo's steps.name / tasks.name
         try:
             hooks_raw = {k: raw.pop(k) for k in ("hooks", "onExit") if k in raw}
+            given = raw
             raw = drop_absent_arguments(raw, values)
+            if raw is not given:
+                original = None  # an argument was dropped: the step as written no longer applies
             if has_tags(raw):
                 rendered = render_tree(raw, values, strict=True)
                 when = rendered.pop("when", None)
@@ -156,9 +159,10 @@ class ChildRunner:
             hname_node = f"{node.name}.onExit" if hname == "exit" else f"{node.name}.hooks.{hname}"
             rendered = render_tree({k: v for k, v in hook.items() if k != "expression"}, vals)
             holder = M.from_dict(M.LifecycleHook, rendered, hname_node, None)
+            hook_scope = Scope(values=node_scope_values(node, prefix), parent=self.scope)
             await self.ex.execute(name=hname_node, display=f"{node.display_name}.onExit" if hname == "exit"
                                   else f"{node.display_name}.hooks.{hname}", holder=holder,
-                                  args=holder.arguments, ctx=self.tctx, scope=self.scope,
+                                  args=holder.arguments, ctx=self.tctx, scope=hook_scope,
                                   boundary_id=self.node.id, depth=self.depth + 1, parent=node)
 
     # ---- publishing ----
@@ -223,13 +227,17 @@ def drop_absent_arguments(raw: dict, values: Any) -> dict:
     if not params:
         return raw
     kept = []
+    dropped = False
     for p in params:
         v = p.get("value")
         if isinstance(v, str) and v.startswith("{{") and v.endswith("}}") and v.count("{{") == 1:
             key = v[2:-2].strip()
             if key in values and values[key] is None:
                 p = {k: x for k, x in p.items() if k != "value"}
+                dropped = True
         kept.append(p)
+    if not dropped:
+        return raw
     raw = dict(raw)
     raw["arguments"] = dict(raw["arguments"], parameters=kept)
     return raw

@@ -328,7 +328,7 @@ class DockerRuntime:
             self._follow_logs(p, c, init.name, sink)
             code = c.wait().get("StatusCode", 1)
             if code != 0:
-                raise _PodError(f"init container {init.name!r} failed: Error (exit code {code})")
+                raise _PodError(f"{init.name}: Error (exit code {code})")
         owner_net = network
         ip = None
         for i, side in enumerate(spec.sidecars):
@@ -409,7 +409,7 @@ class DockerRuntime:
             elif p.stopped or spec.run_name in self.stopping:
                 result.phase, result.message = "Failed", "Stopped"
             elif code != 0:
-                result.message = f"{reason or 'Error'} (exit code {code})"
+                result.message = f"main: {reason or 'Error'} (exit code {code})"  # as Argo v4
             try:
                 self._collect(p, spec, result, artifacts)
             except requests.RequestException as e:

@@ -116,7 +116,7 @@ class FakeRuntime:
             if path in out.artifacts and artifacts is not None:
                 arts[name] = artifacts(name, path, [out.artifacts[path]])
         phase = "Succeeded" if out.exit_code == 0 else "Failed"
-        msg = "" if out.exit_code == 0 else f"Error (exit code {out.exit_code})"
+        msg = "" if out.exit_code == 0 else f"main: Error (exit code {out.exit_code})"
         return PodResult(exit_code=out.exit_code, phase=phase, message=msg, stdout=out.stdout or "",
                          output_parameters=params, output_artifacts=arts, ip=out.ip or "10.0.0.1",
                          started_at=started, finished_at=self.clock.now() if self.clock else 0.0)

@@ -50,7 +50,7 @@ def test_failed_step_fails_group_and_workflow_and_stops_later_groups(h):
     nodes = h.by_name(run)
     assert run.phase == "Failed"
     assert nodes["wf[0].hello1"].phase == "Failed"
-    assert nodes["wf[0].hello1"].message == "Error (exit code 1)"
+    assert nodes["wf[0].hello1"].message == "main: Error (exit code 1)"
     assert nodes["wf[0]"].message == f"child '{nodes['wf[0].hello1'].id}' failed"
     assert "wf[1]" not in nodes
 
