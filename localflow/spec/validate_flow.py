@@ -261,7 +261,11 @@ class FlowChecks:
                 scope.names.add(f"tasks.{name}.status")
             task_scope = scope.copy()
             task_scope.here = name
-            ancestors = nx.ancestors(graph, name)
+            strings = list(strings_in(_without_inline(task)))
+            # only a task that names other tasks needs its ancestors (computing them for every task of
+            # a 10,000-task DAG is quadratic)
+            refers = task.hooks or any("tasks." in s for s in strings)
+            ancestors = nx.ancestors(graph, name) if refers else set()
             for ancestor in ancestors:
                 other = by_name[ancestor]
                 aggregate = bool(other.with_items) or bool(other.with_param)
@@ -272,7 +276,7 @@ class FlowChecks:
                 task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
             self.add_loop(task, task_scope, file, tpath)
             self.check_node(task, "task", file, tpath, base)
-            self.check_tags(strings_in(_without_inline(task)), task_scope, file, tpath)
+            self.check_tags(strings, task_scope, file, tpath)
             for j, p in enumerate(task.arguments.parameters):
                 if p.value and p.value.startswith("{{tasks."):
                     dep = p.value.split(".")[1]
