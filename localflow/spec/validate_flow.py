@@ -264,7 +264,7 @@ class FlowChecks:
             strings = list(strings_in(_without_inline(task)))
             # only a task that names other tasks needs its ancestors (computing them for every task of
             # a 10,000-task DAG is quadratic)
-            refers = task.hooks or any("tasks." in s for s in strings)
+            refers = bool(task.hooks) or any("tasks." in text for _path, text in strings)
             ancestors = nx.ancestors(graph, name) if refers else set()
             for ancestor in ancestors:
                 other = by_name[ancestor]
