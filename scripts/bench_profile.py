@@ -1,0 +1,243 @@
+"""Profiling helpers for scripts/bench.py: cProfile over all threads, a Docker API call trace,
+and Python's `-X importtime` summarised by top-level package."""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import threading
+import time
+from collections import defaultdict
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+class Profiler:
+    """cProfile of the calling thread and (threads=True) of every thread started while it runs.
+
+    Threads' profiles are kept when their run() returns: stop() the thread pools first.
+    """
+
+    def __init__(self, threads: bool = True):
+        self.threads = threads
+        self.main = cProfile.Profile()
+        self.finished: list[cProfile.Profile] = []
+        self._orig_run = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        if self.threads:
+            orig = self._orig_run = threading.Thread.run
+            me = self
+
+            def run(thread: threading.Thread) -> None:
+                prof = cProfile.Profile()
+                prof.enable()
+                try:
+                    orig(thread)
+                finally:
+                    prof.disable()
+                    with me._lock:
+                        me.finished.append(prof)
+
+            threading.Thread.run = run  # type: ignore[method-assign]
+        self.main.enable()
+
+    def stop(self, path: str, join: float = 3.0) -> None:
+        self.main.disable()
+        deadline = time.monotonic() + join
+        for t in threading.enumerate():  # let pool workers that are shutting down finish their profiles
+            if t is not threading.current_thread() and not t.daemon:
+                t.join(max(0.0, deadline - time.monotonic()))
+        if self._orig_run is not None:
+            threading.Thread.run = self._orig_run  # type: ignore[method-assign]
+        with self._lock:
+            profs = [self.main, *self.finished]
+        stats = pstats.Stats(profs[0])
+        for p in profs[1:]:
+            stats.add(p)
+        stats.dump_stats(path)
+
+
+class MemorySampler:
+    """tracemalloc, sampled from a thread: the peak of traced memory and where it was allocated then."""
+
+    def __init__(self, interval: float = 0.05, frames: int = 8):
+        self.interval = interval
+        self.frames = frames
+        self.best = 0
+        self.snapshot: Any = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        import tracemalloc
+        tracemalloc.start(self.frames)
+        self._thread = threading.Thread(target=self._loop, name="bench-memory", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        import tracemalloc
+        while not self._stop.wait(self.interval):
+            cur, _peak = tracemalloc.get_traced_memory()
+            if cur > self.best * 1.05:
+                self.best = cur
+                self.snapshot = tracemalloc.take_snapshot()
+
+    def stop(self, path: str) -> None:
+        import tracemalloc
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        _cur, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        top = []
+        if self.snapshot is not None:
+            stats = self.snapshot.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)]).statistics(
+                "traceback")
+            for st in stats[:8]:
+                frames = [f"{_short(f.filename)}:{f.lineno}" for f in st.traceback]
+                top.append({"mb": st.size / 1024 / 1024, "count": st.count, "where": frames})
+        with open(path, "w") as f:
+            json.dump({"peak_mb": peak / 1024 / 1024, "sampled_peak_mb": self.best / 1024 / 1024, "top": top}, f)
+
+
+def _short(file: str) -> str:
+    for marker in ("/localflow/", "/site-packages/", "/lib/python3"):
+        if marker in file:
+            return file[file.index(marker) + 1:]
+    return file
+
+
+class ApiTrace:
+    """Every HTTP request docker-py makes (requests.Session.send), from any thread.
+
+    The time of a streaming request (logs follow, get_archive) is the time to its headers.
+    """
+
+    _ID = re.compile(r"^[0-9a-f]{12,64}$")
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float, float]] = []  # (endpoint, start, seconds)
+        self._orig = None
+        self._t0 = 0.0
+
+    @classmethod
+    def endpoint(cls, method: str, url: str) -> str:
+        u = urlparse(url)
+        parts = [p for p in u.path.split("/") if p]
+        if parts and re.match(r"^v\d+\.\d+$", parts[0]):
+            parts = parts[1:]
+        out = []
+        for i, p in enumerate(parts):
+            if i == 1 and parts[0] in ("containers", "networks", "volumes", "images", "exec") and p not in (
+                    "create", "json", "prune"):
+                out.append("{id}")
+            else:
+                out.append("{id}" if cls._ID.match(p) else p)
+        q = parse_qs(u.query)
+        flags = [k for k in ("follow", "stream") if q.get(k, ["0"])[0] in ("1", "true", "True")]
+        return f"{method} /{'/'.join(out)}" + (f"?{'&'.join(flags)}" if flags else "")
+
+    def start(self) -> None:
+        import requests
+        orig = self._orig = requests.Session.send
+        me = self
+        self._t0 = time.perf_counter()
+
+        def send(session: Any, request: Any, **kw: Any) -> Any:
+            t = time.perf_counter()
+            try:
+                return orig(session, request, **kw)
+            finally:
+                me.calls.append((ApiTrace.endpoint(request.method, request.url), t - me._t0,
+                                 time.perf_counter() - t))
+
+        requests.Session.send = send  # type: ignore[method-assign]
+
+    def stop(self, path: str | None = None) -> dict:
+        import requests
+        if self._orig is not None:
+            requests.Session.send = self._orig  # type: ignore[method-assign]
+        summary = self.summary()
+        if path:
+            with open(path, "w") as f:
+                json.dump(summary, f)
+        return summary
+
+    def summary(self) -> dict:
+        by: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+        for ep, _t, dt in self.calls:
+            by[ep][0] += 1
+            by[ep][1] += dt
+        return {"calls": len(self.calls), "seconds": sum(dt for _e, _t, dt in self.calls),
+                "by_endpoint": {k: v for k, v in sorted(by.items(), key=lambda kv: -kv[1][1])}}
+
+
+WAITS = ("acquire' of '_thread.lock", "get' of '_queue.SimpleQueue", "poll' of 'select.", "time.sleep", "wait' of", "select.select",
+         "_thread.lock' objects>")
+
+
+def top_functions(path: str, n: int = 12, sort: str = "cumulative", only: str | None = None,
+                  no_waits: bool = False) -> list[dict]:
+    """The top `n` entries of a dumped profile, as dicts (file:line function, ncalls, tottime, cumtime).
+
+    no_waits leaves out a thread's idle waits (locks, epoll, sleep), which dominate self time.
+    """
+    st = pstats.Stats(path, stream=io.StringIO())
+    rows = []
+    for (file, line, func), (cc, nc, tt, ct, _callers) in st.stats.items():  # type: ignore[attr-defined]
+        if only and only not in file:
+            continue
+        if no_waits and any(w in func for w in WAITS):
+            continue
+        short = file
+        for marker in ("/localflow/", "/site-packages/", "/lib/python3"):
+            if marker in file:
+                short = file[file.index(marker) + 1:]
+                break
+        rows.append({"where": f"{short}:{line} {func}" if line else func, "ncalls": nc, "tottime": tt,
+                     "cumtime": ct})
+    key = "cumtime" if sort == "cumulative" else "tottime"
+    rows.sort(key=lambda r: -r[key])
+    return rows[:n]
+
+
+def cumulative_of(path: str, wanted: list[tuple[str, str, str]]) -> list[tuple[str, int, float]]:
+    """(label, calls, cumulative s) of named functions: wanted = [(label, file part, function name)]."""
+    st = pstats.Stats(path, stream=io.StringIO())
+    out = []
+    for label, file_part, func_name in wanted:
+        calls, cum = 0, 0.0
+        for (file, _line, func), (_cc, nc, _tt, ct, _callers) in st.stats.items():  # type: ignore[attr-defined]
+            if func == func_name and file_part in file:
+                calls += nc
+                cum += ct
+        out.append((label, calls, cum))
+    return out
+
+
+def importtime(cmd: list[str], env: dict | None = None) -> dict:
+    """Run `cmd` (a python command) with -X importtime; self time by top-level package, total."""
+    import subprocess
+    e = dict(os.environ if env is None else env)
+    e["PYTHONPROFILEIMPORTTIME"] = "1"
+    p = subprocess.run(cmd, env=e, capture_output=True, text=True)
+    by: dict[str, float] = defaultdict(float)
+    total = 0.0
+    top_level: list[tuple[str, float]] = []
+    for line in p.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)", line)
+        if not m:
+            continue
+        self_us, cum_us, indent, name = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
+        by[name.split(".")[0]] += self_us / 1e6
+        total += self_us / 1e6
+        if len(indent) <= 3:
+            top_level.append((name, cum_us / 1e6))
+    return {"total_s": total, "by_package": dict(sorted(by.items(), key=lambda kv: -kv[1])),
+            "top_level": sorted(top_level, key=lambda kv: -kv[1])}

@@ -1,0 +1,150 @@
+"""One measurement of localflow in a fresh process, for scripts/bench.py; prints one JSON line.
+
+    python scripts/bench_worker.py engine dag|items N [--profile OUT] [--validate 1]
+        the engine alone on the fake runtime (FakeRuntime + FakeClock): WorkflowRun + execute();
+        loading (and, with --validate 1, validation) timed apart
+    python scripts/bench_worker.py docker FILE RUN_NAME [--profile OUT] [--trace-api OUT] [--memory OUT]
+        WorkflowRun on the Docker runtime in this process (no CLI, no history): what the engine
+        and runtime cost without Python start-up, loading or the store
+
+Timing excludes Python start-up and imports; `rss_peak_mb` is the process's peak RSS
+(getrusage), `rss_before_mb` its RSS just before the timed part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_profile as P  # noqa: E402
+import bench_workloads as W  # noqa: E402
+
+
+def rss_now_mb() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def rss_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def engine(kind: str, n: int, profile: str | None, validate: bool) -> dict:
+    import yaml
+
+    from localflow.engine.run import WorkflowRun
+    from localflow.runtime.fake import FakeClock, FakeRuntime
+    from localflow.spec.load import load_text
+    from localflow.spec.validate import validate_workflow
+
+    class _Discard(list):
+        def append(self, _x: object) -> None:  # the fake keeps every PodSpec for tests; the bench does not
+            pass
+
+    doc = W.dag_doc(n) if kind == "dag" else W.items_doc(n)
+    text = yaml.safe_dump(doc, sort_keys=False, width=1000)
+    t0 = time.perf_counter()
+    bundle = load_text(text, f"{kind}.yaml")
+    t1 = time.perf_counter()
+    wf = bundle.workflows[0]
+    if validate:
+        validate_workflow(wf, file=f"{kind}.yaml", templates=bundle)
+    t2 = time.perf_counter()
+    del text, doc
+    clock = FakeClock()
+    rt = FakeRuntime(clock)
+    rt.pods, rt.order = _Discard(), _Discard()
+    before = rss_now_mb()
+    prof = P.Profiler(threads=False) if profile else None
+    t3, c3 = time.perf_counter(), time.process_time()
+    if prof:
+        prof.start()
+    run = WorkflowRun(wf, runtime=rt, templates=bundle, clock=clock, name="bench")
+    phase = asyncio.run(run.execute())
+    if prof:
+        prof.stop(profile)
+    t4, c4 = time.perf_counter(), time.process_time()
+    return {"kind": kind, "n": n, "phase": phase, "nodes": len(run.nodes), "load_s": t1 - t0,
+            "validate_s": (t2 - t1) if validate else None, "engine_s": t4 - t3, "engine_cpu_s": c4 - c3, "rss_before_mb": before, "rss_peak_mb": rss_peak_mb()}
+
+
+def docker(file: str, name: str, profile: str | None, trace: str | None, memory: str | None = None) -> dict:
+    from localflow.cli.submit import SubmitOptions, load_workflow, uses_artifacts
+    from localflow.engine.run import RunOptions, WorkflowRun
+    from localflow.runtime.docker_runtime import DockerRuntime, connect
+
+    t0 = time.perf_counter()
+    wf, bundle, params, _ = load_workflow(SubmitOptions(file=file))
+    t1 = time.perf_counter()
+    runtime = DockerRuntime(connect())
+    store = None
+    if uses_artifacts(wf):
+        from localflow.artifacts import store as S
+        if hasattr(S, "store_for_run"):  # as `submit` does
+            store = S.store_for_run(runtime.client, None, {}, None, lambda m: None)
+        else:
+            store = S.default_store(runtime.client)
+    tracer = P.ApiTrace() if trace else None
+    prof = P.Profiler(threads=True) if profile else None
+    mem = P.MemorySampler() if memory else None
+    before = rss_now_mb()
+    t2 = time.perf_counter()
+    if mem:
+        mem.start()
+    if tracer:
+        tracer.start()
+    if prof:
+        prof.start()
+    try:
+        run = WorkflowRun(wf, runtime=runtime, artifacts=store, templates=bundle, parameters=params, name=name,
+                          options=RunOptions())
+        phase = asyncio.run(run.execute())
+    finally:
+        t3 = time.perf_counter()
+        runtime.pool.shutdown(wait=True)
+        if prof:
+            prof.stop(profile)
+        if tracer:
+            tracer.stop(trace)
+        if mem:
+            mem.stop(memory)
+        runtime.close()
+    pods = sum(1 for n in run.nodes.values() if n.type == "Pod")
+    return {"file": file, "phase": phase, "message": run.message, "pods": pods, "load_s": t1 - t0,
+            "run_s": t3 - t2, "rss_before_mb": before, "rss_peak_mb": rss_peak_mb()}
+
+
+def main(argv: list[str]) -> int:
+    opts = {}
+    args = []
+    it = iter(argv)
+    for a in it:
+        if a.startswith("--"):
+            opts[a[2:]] = next(it)
+        else:
+            args.append(a)
+    if args[0] == "engine":
+        out = engine(args[1], int(args[2]), opts.get("profile"), opts.get("validate") == "1")
+    elif args[0] == "docker":
+        out = docker(args[1], args[2], opts.get("profile"), opts.get("trace-api"), opts.get("memory"))
+    else:
+        raise SystemExit(f"unknown mode {args[0]!r}")
+    import localflow
+    out["localflow"] = os.path.dirname(localflow.__file__)
+    print(json.dumps(out), flush=True)
+    return 0 if out.get("phase") == "Succeeded" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
