@@ -178,10 +178,12 @@ class WorkflowRun:
     def new_node(self, name: str, display: str, ntype: str, template: str | None, boundary_id: str | None,
                  parent: N.Node | None) -> N.Node:
         nid = N.node_id(self.name, name)
+        existed = nid in self.nodes
         node = N.Node(id=nid, name=name, display_name=display, type=ntype, template_name=template,
                       boundary_id=boundary_id)
         self.nodes[nid] = node
-        if parent is not None and nid not in parent.children:
+        # a new node is not yet anyone's child: only a re-created one needs the (linear) check
+        if parent is not None and (not existed or nid not in parent.children):
             parent.children.append(nid)
         self.changed(node)
         return node

@@ -174,6 +174,18 @@ class _Ctx:
 
 
 def _strip_optional(tp: Any) -> Any:
+    try:
+        return _strip_cached(tp)
+    except TypeError:  # an unhashable hint: compute it
+        return _strip_uncached(tp)
+
+
+@functools.lru_cache(maxsize=None)
+def _strip_cached(tp: Any) -> Any:
+    return _strip_uncached(tp)
+
+
+def _strip_uncached(tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
