@@ -16,7 +16,8 @@ created first. The result is compared with Argo's:
   parameter `p` resolves to "..."` comments, and the node-level facts of EXPECTATIONS (taken from the
   example's comments, or from Argo's e2e tests of the same behaviour);
 * what Argo does in every example: a failed container's node message names the container
-  (`main: Error (exit code 1)`), and no step ends in phase Error unless the example expects it.
+  (`main: Error (exit code 1)`), no step ends in phase Error unless the example expects it, and no
+  `{{...}}` tag of the example reaches a container's output unsubstituted.
 
 Only what needs a Kubernetes API, a cloud (or in-cluster) bucket, the internet (or an image that is not
 available offline) or Windows is skipped, with the reason. `localflow lint` is also run over the whole
@@ -601,6 +602,32 @@ def generic_failures(plan: Plan, wf: dict | None) -> list[str]:
     return out
 
 
+ALL_LOGS = "\0all"      # key of the run's whole log (every container) in the logs mapping
+TAG = re.compile(r"\{\{\s*(=?[^{}]*?)\s*\}\}")
+# Tags Argo itself may leave as they are: lastRetry.* before the first retry, workflow.failures
+# outside exit handlers.
+LEGIT_UNRESOLVED = ("lastRetry.", "workflow.failures")
+
+
+def unresolved_in_logs(plan: Plan, text: str) -> list[str]:
+    """`{{...}}` tags of the example's own text that reached a container's output unsubstituted.
+    Argo substitutes every variable it knows before a pod starts (unknown ones stay as they are, but
+    the examples use known ones), so such a tag is a variable localflow does not provide."""
+    source = plan.example.text + "\n" + "\n".join(
+        v for _, v in walk(plan.example.doc) if isinstance(v, str))    # the parsed strings: escapes undone
+    tags = []
+    for m in TAG.finditer(text):
+        tag = m.group(0)
+        inner = m.group(1)
+        if inner.startswith(LEGIT_UNRESOLVED) or tag not in source or tag in tags:
+            continue
+        tags.append(tag)
+    if not tags:
+        return []
+    shown = ", ".join(tags[:12]) + (f" (+{len(tags) - 12} more)" if len(tags) > 12 else "")
+    return [f"unresolved in container output: {shown}"]
+
+
 def error_lines(wf: dict | None, stderr: str, limit: int = 5) -> list[str]:
     """The key error lines: the workflow's message, failed/errored nodes' messages, localflow's notices."""
     lines: list[str] = []
@@ -630,6 +657,7 @@ def compare(plan: Plan, phase: str, wf: dict | None, logs: dict[str, str], stder
     if wf is not None:
         failures.extend(evaluate(plan, wf, logs))
         failures.extend(generic_failures(plan, wf))
+        failures.extend(unresolved_in_logs(plan, logs.get(ALL_LOGS, "")))
     errors = error_lines(wf, stderr)
     if failures:
         return Result(plan, "differs", phase, "; ".join(failures), errors=errors)
@@ -772,12 +800,19 @@ class Runner:
             if c.kind == "logs" and wf is not None:
                 r = self.cli("logs", name, c.node, "--no-prefix", timeout=60)
                 logs[c.node] = r.stdout
+        all_logs = ""
+        if wf is not None:
+            try:
+                r = self.cli("logs", name, "--container", "all", timeout=120)
+                all_logs = r.stdout
+            except subprocess.TimeoutExpired:
+                pass
+        logs[ALL_LOGS] = all_logs
         if self.save is not None:
             stem = ex.label.replace("/", "__").replace("#", "-")
             (self.save / f"{stem}.json").write_text(stdout)
             (self.save / f"{stem}.stderr").write_text(stderr)
-            r = self.cli("logs", name, "--container", "all", timeout=60)
-            (self.save / f"{stem}.logs").write_text(r.stdout + r.stderr)
+            (self.save / f"{stem}.logs").write_text(all_logs)
         result = compare(plan, phase, wf, logs, stderr)
         if result.status == "differs" and wf is not None:
             result.errors.extend(self._failed_logs(name, wf))

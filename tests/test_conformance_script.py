@@ -368,3 +368,14 @@ def test_generic_checks_message_format_and_unexpected_errors():
     # an Error the example expects is not reported
     plan = C.Plan(example(HELLO), expect={"Error"})
     assert not [f for f in C.generic_failures(plan, wf_) if "ended Error" in f]
+
+
+def test_unresolved_tags_in_container_output():
+    text = HELLO.replace("[echo, hi]", "[echo, '{{workflow.outputs.parameters.p}} {{lastRetry.status}}']")
+    plan = C.Plan(example(text))
+    out = C.unresolved_in_logs(plan, "main: {{workflow.outputs.parameters.p}} {{lastRetry.status}} {{not.mine}}\n")
+    assert out == ["unresolved in container output: {{workflow.outputs.parameters.p}}"]
+    assert C.unresolved_in_logs(plan, "main: hello world\n") == []
+    wf_ = status("Succeeded", [])
+    r = C.compare(plan, "Succeeded", wf_, {C.ALL_LOGS: "main: {{workflow.outputs.parameters.p}}"}, "")
+    assert r.status == "differs" and "unresolved" in r.detail
