@@ -28,34 +28,41 @@ def labels(run: str, *, role: str, node: str | None = None, pod: str | None = No
 
 
 def remove_run_objects(client: Any, run: str) -> dict[str, int]:
-    """Remove every container, network and volume labelled with this run. Returns counts."""
+    """Remove every container, network and volume labelled with this run. Returns counts.
+
+    Uses the low-level API (lists carry the ids): the high-level one inspects each object and fails
+    when another thread removes one in between.
+    """
+    api = client.api
     flt = {"label": f"{RUN}={run}"}
     counts = {"containers": 0, "networks": 0, "volumes": 0}
-    for c in client.containers.list(all=True, filters=flt):
+    for c in api.containers(all=True, filters=flt):
         try:
-            c.remove(force=True, v=True)
+            api.remove_container(c["Id"], force=True, v=True)
             counts["containers"] += 1
+        except docker.errors.NotFound:
+            pass
         except docker.errors.APIError:
             pass
-    for n in client.networks.list(filters=flt):
-        for attempt in range(5):  # endpoints of just-removed containers can linger for a moment
+    for n in api.networks(filters=flt):
+        for attempt in range(8):  # endpoints of just-removed containers can linger for a moment
             try:
-                n.reload()
-                for cid in list((n.attrs.get("Containers") or {}).keys()):
+                info = api.inspect_network(n["Id"])
+                for cid in list((info.get("Containers") or {}).keys()):
                     try:
-                        n.disconnect(cid, force=True)
+                        api.disconnect_container_from_network(cid, n["Id"], force=True)
                     except docker.errors.APIError:
                         pass
-                n.remove()
+                api.remove_network(n["Id"])
                 counts["networks"] += 1
                 break
             except docker.errors.NotFound:
                 break
             except docker.errors.APIError:
-                time.sleep(0.2 * (attempt + 1))
-    for v in client.volumes.list(filters=flt):
+                time.sleep(0.25 * (attempt + 1))
+    for v in (api.volumes(filters=flt) or {}).get("Volumes") or []:
         try:
-            v.remove(force=True)
+            api.remove_volume(v["Name"], force=True)
             counts["volumes"] += 1
         except docker.errors.APIError:
             pass
@@ -108,10 +115,11 @@ def leftover_runs(client: Any) -> list[str]:
     """Runs with Docker objects whose owning localflow process (on this host) is gone."""
     owners: dict[str, tuple[str | None, str | None]] = {}
     flt = {"label": RUN}
-    objs = list(client.containers.list(all=True, filters=flt)) + list(client.networks.list(filters=flt))
-    objs += list(client.volumes.list(filters=flt))
-    for o in objs:
-        lab = (o.attrs.get("Labels") if hasattr(o, "attrs") and "Labels" in (o.attrs or {}) else None) or o.labels
+    api = client.api
+    labelled = [c.get("Labels") or {} for c in api.containers(all=True, filters=flt)]
+    labelled += [n.get("Labels") or {} for n in api.networks(filters=flt)]
+    labelled += [v.get("Labels") or {} for v in (api.volumes(filters=flt) or {}).get("Volumes") or []]
+    for lab in labelled:
         run = lab.get(RUN)
         if run and run != "privileged-probe":
             owners.setdefault(run, (lab.get(OWNER_PID), lab.get(OWNER_HOST)))

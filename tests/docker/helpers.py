@@ -29,5 +29,5 @@ def leftovers(run: str) -> tuple[int, int, int]:
     import docker
     client = docker.from_env()
     flt = {"label": f"localflow.run={run}"}
-    return (len(client.containers.list(all=True, filters=flt)), len(client.networks.list(filters=flt)),
-            len(client.volumes.list(filters=flt)))
+    return (len(client.api.containers(all=True, filters=flt)), len(client.api.networks(filters=flt)),
+            len((client.api.volumes(filters=flt) or {}).get("Volumes") or []))

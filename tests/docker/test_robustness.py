@@ -177,9 +177,8 @@ spec:
 
 def test_bad_input_starts_no_container(tmp_path):
     client = docker.from_env()
-    before = len(client.containers.list(all=True, filters={"label": "localflow.run"}))
     bad = tmp_path / "bad.yaml"
-    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: x-}\n"
+    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: badinput-}\n"
                    "spec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n"
                    "    - - {name: a, template: whalesy}\n  - name: whalesay\n    container: {image: alpine}\n")
     out = localflow("submit", str(bad))
@@ -187,7 +186,10 @@ def test_bad_input_starts_no_container(tmp_path):
     lines = [x for x in out.stderr.splitlines() if x.strip()]
     assert lines == ['localflow: bad.yaml: spec.templates[0].steps[0][0].template: no template named "whalesy" '
                      '(did you mean "whalesay"?)']
-    assert len(client.containers.list(all=True, filters={"label": "localflow.run"})) == before
+    flt = {"label": "localflow.run"}  # the low-level API: no per-object inspect racing other removals
+    runs = {c["Labels"].get("localflow.run", "") for c in client.api.containers(all=True, filters=flt)}
+    runs |= {n["Labels"].get("localflow.run", "") for n in client.api.networks(filters=flt)}
+    assert not any(r.startswith("badinput-") for r in runs)
 
 
 class SocketProxy:
