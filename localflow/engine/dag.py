@@ -56,7 +56,7 @@ async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: Templa
     has_children = {p for ps in parents.values() for p in ps}
     targets = (dag.target.replace(",", " ").split() if dag.target else [n for n in tasks if n not in has_children])
     needed = _ancestors(targets, parents)
-    scope = Scope(values=dict(vals))
+    scope = Scope(values=dict(vals), parent=Scope(values=run.globals))  # globals stay live (global outputs)
     runner = ChildRunner(ex, node, tmpl, tctx, scope, depth, prefix="tasks")
     done: dict[str, list[N.Node]] = {}
     continue_on = {n: (bool(t.continue_on.failed), bool(t.continue_on.error)) if t.continue_on else (False, False)

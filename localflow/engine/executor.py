@@ -93,6 +93,8 @@ class Executor:
                     raise StepError(f"inputs.parameters.{p.name} was not supplied")
                 if p.enum and value not in p.enum:
                     raise StepError(f"inputs.parameters.{p.name}: value {value!r} is not in enum {p.enum}")
+                if "{{" in value:  # an input's own value may use globals and earlier inputs (ProcessArgs)
+                    value = render_string(value, ChainMap(values, self.run.globals))
                 values[f"inputs.parameters.{p.name}"] = value
                 rec = {"name": p.name, "value": value}
                 rec_params.append(rec)

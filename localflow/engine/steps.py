@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 async def execute_steps(ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
                         vals: dict[str, Any], depth: int) -> None:
     run = ex.run
-    scope = Scope(values=dict(vals), parent=None)
+    scope = Scope(values=dict(vals), parent=Scope(values=run.globals))  # globals stay live (global outputs)
     runner = ChildRunner(ex, node, tmpl, tctx, scope, depth, prefix="steps")
     try:
         for i, group in enumerate(tmpl.steps):

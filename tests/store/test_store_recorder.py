@@ -255,6 +255,21 @@ class FakeDocker:
 
         self.containers = self.networks = self.volumes = Coll()
 
+        class Api:  # the low-level API that cleanup uses
+            def containers(self, all=False, filters=None):
+                outer.filters.append(filters)
+                return []
+
+            def networks(self, filters=None):
+                outer.filters.append(filters)
+                return []
+
+            def volumes(self, filters=None):
+                outer.filters.append(filters)
+                return {"Volumes": []}
+
+        self.api = Api()
+
 
 def test_reap_orphans_marks_error_and_cleans_by_label(store, fake_run):
     p = subprocess.Popen([sys.executable, "-c", "pass"])
