@@ -139,6 +139,31 @@ def raw_container(client: Any, argv: list[str], bench_id: str, before_start: Cal
         c.remove(force=True, v=True)
 
 
+def network_cost(client: Any, bench_id: str, n: int = 10) -> dict[str, float]:
+    """Median seconds of one raw container (create, start, wait, logs, remove) on the default bridge,
+    on a user-defined bridge network like localflow's per-run network, and with no network."""
+    import statistics
+    net = client.networks.create(f"lfb-{bench_id}-net", driver="bridge", labels={BENCH_LABEL: bench_id})
+    variants = {"default bridge": {}, "per-run bridge network": {"network": net.name},
+                "no network": {"network_mode": "none"}}
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    try:
+        for _ in range(n):
+            for k, kw in variants.items():
+                t = time.perf_counter()
+                c = client.containers.create(IMAGE, ["echo", "hi"], labels={BENCH_LABEL: bench_id}, detach=True, **kw)
+                try:
+                    c.start()
+                    c.wait()
+                    c.logs()
+                finally:
+                    c.remove(force=True, v=True)
+                times[k].append(time.perf_counter() - t)
+    finally:
+        net.remove()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def raw_chain(client: Any, bench_id: str, n: int = 30) -> None:
     for i in range(n):
         raw_container(client, ["echo", f"step {i}"], bench_id)
@@ -228,6 +253,12 @@ def cleanup(client: Any, bench_id: str) -> dict[str, int]:
         try:
             api.remove_container(cid, force=True, v=True)
             counts["containers"] += 1
+        except docker.errors.APIError:
+            pass
+    for n in api.networks(filters={"label": f"{BENCH_LABEL}={bench_id}"}):
+        try:
+            api.remove_network(n["Id"])
+            counts["networks"] += 1
         except docker.errors.APIError:
             pass
     for n in api.networks(filters={"label": "localflow.run"}):
