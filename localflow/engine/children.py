@@ -87,7 +87,7 @@ class ChildRunner:
                       index: int | None = None, original: Any = None) -> N.Node:
         run = self.run
         tname = raw.get("template")
-        values = values.new_child({f"{self.prefix}.name": raw.get("name")})  # Argo's steps.name / tasks.name
+        run.refresh_runtime_globals()  # workflow.duration in the step's own fields
         try:
             hooks_raw = {k: raw.pop(k) for k in ("hooks", "onExit") if k in raw}
             given = raw

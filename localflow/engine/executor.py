@@ -40,6 +40,17 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
+def caller_name(holder: Any, display: str, parent: N.Node | None) -> dict[str, str]:
+    """Argo's `steps.name` / `tasks.name` for the template a step or task calls (executeTemplate's
+    localParams): the step's or task's name as expanded for a loop item, which is the node's display
+    name. The entrypoint, the workflow's exit handler and hooks are unnamed steps in Argo ("")."""
+    if isinstance(holder, M.DAGTask):
+        return {"tasks.name": display}
+    if isinstance(holder, M.WorkflowStep) and parent is not None:
+        return {"steps.name": display}
+    return {"steps.name": ""}
+
+
 class Executor:
     def __init__(self, run: WorkflowRun):
         self.run = run
@@ -187,6 +198,7 @@ class Executor:
         except StepError as e:
             run.finish(node, N.ERROR, str(e))
             return node
+        values.update(caller_name(holder, display, parent))
         run.mark_running(node)
         timeout = None
         try:

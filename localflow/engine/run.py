@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localflow.errors import LocalflowError
+from localflow.expr import go_json
 from localflow.spec import model as M
 from localflow.spec.validate import parse_duration
 
@@ -27,6 +28,7 @@ from .volumes import Volumes
 STOP_MESSAGE = "Stopped with strategy 'Stop'"
 TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
 DEADLINE_MESSAGE = "Step exceeded its deadline"
+SCHEDULED_TIME_ANNOTATION = "workflows.argoproj.io/scheduled-time"  # set by the CronWorkflow controller
 
 
 def generate_name(prefix: str) -> str:
@@ -136,10 +138,17 @@ class WorkflowRun:
             g[f"workflow.creationTimestamp.{fmt}"] = d.strftime("%" + fmt)
         g["workflow.creationTimestamp.s"] = str(int(created))
         g["workflow.creationTimestamp.RFC3339"] = ts
-        for k, v in (self.wf.metadata.labels or {}).items():
-            g[f"workflow.labels.{k}"] = v
-        for k, v in (self.wf.metadata.annotations or {}).items():
-            g[f"workflow.annotations.{k}"] = v
+        # Argo's setGlobalParameters: the maps as json.Marshal writes them (a workflow without any is a
+        # nil map, "null"), each entry by name; workflow.scheduledTime only from the annotation a
+        # CronWorkflow puts on the workflows it creates (otherwise the tag stays as it is).
+        for kind in ("labels", "annotations"):
+            entries = dict(getattr(self.wf.metadata, kind) or {})
+            g[f"workflow.{kind}"] = g[f"workflow.{kind}.json"] = go_json(entries) if entries else "null"
+            for k, v in entries.items():
+                g[f"workflow.{kind}.{k}"] = v
+        scheduled = (self.wf.metadata.annotations or {}).get(SCHEDULED_TIME_ANNOTATION)
+        if scheduled is not None:
+            g["workflow.scheduledTime"] = scheduled
         params = []
         args = self.spec.arguments
         declared = list(args.parameters) if args is not None else []
@@ -166,6 +175,12 @@ class WorkflowRun:
         g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
         g["workflow.parameters.json"] = g["workflow.parameters"]
 
+    def refresh_runtime_globals(self) -> None:
+        """workflow.duration as Argo sets it on every pass (seconds so far, `%f`); workflow.status is
+        the run's phase ("Running") until the exit handler, which sees the final one."""
+        if self.started_at is not None:
+            self.globals["workflow.duration"] = f"{self.clock.now() - self.started_at:.6f}"
+
     def set_global_output(self, kind: str, name: str, value: Any) -> None:
         self.global_outputs[kind][name] = value
         if kind == "parameters":
@@ -179,6 +194,7 @@ class WorkflowRun:
                  parent: N.Node | None) -> N.Node:
         nid = N.node_id(self.name, name)
         existed = nid in self.nodes
+        self.refresh_runtime_globals()  # Argo's pass that creates a node sees the duration so far
         node = N.Node(id=nid, name=name, display_name=display, type=ntype, template_name=template,
                       boundary_id=boundary_id)
         self.nodes[nid] = node
@@ -341,6 +357,8 @@ class WorkflowRun:
         self.terminating = False
         self.started_at = self.clock.now()
         self.phase = N.RUNNING
+        self.globals["workflow.status"] = N.RUNNING
+        self.refresh_runtime_globals()
         watch = None
         if self.spec.active_deadline_seconds is not None:
             secs = self.parse_seconds(self.spec.active_deadline_seconds, "spec.activeDeadlineSeconds")
