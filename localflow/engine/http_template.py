@@ -9,6 +9,7 @@ from localflow.errors import LocalflowError
 from localflow.spec import model as M
 
 from . import nodes as N
+from .buckets import ensure_named_bucket
 
 if TYPE_CHECKING:
     from .run import WorkflowRun
@@ -90,6 +91,7 @@ async def execute_data(run: "WorkflowRun", node: N.Node, tmpl: M.Template) -> No
     s3 = M.to_dict(src.s3)
     try:
         repo = store.repo_for(s3)
+        await asyncio.get_running_loop().run_in_executor(None, ensure_named_bucket, store, run.spec, repo)
         prefix = (s3.get("key") or "").strip("/")
         keys = await asyncio.get_running_loop().run_in_executor(
             None, lambda: [o.key for o in repo.list_objects(prefix + "/" if prefix else "")])
