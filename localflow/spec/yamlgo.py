@@ -5,29 +5,32 @@ scalars: `yes`/`no`/`on`/`off`/`y`/`n` are booleans, `0x1f` and `017` are intege
 strings), every duplicate mapping key is an error (also one that a `<<` merge brings in), and
 the result is converted to JSON (non-string keys become strings, NaN and infinities are
 refused). This module does the same on top of PyYAML's parser, so that `value: yes`
-or `017` mean here what they mean to Argo.
+or `017` mean here what they mean to Argo. PyYAML's libyaml parser is used when PyYAML has it
+(ten times faster; go-yaml is a port of libyaml; it takes a few tabs that the pure-Python parser
+refuses, as in `key:<tab>value`); errors are worded by the pure-Python parser, which says more.
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 import struct
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 
 from localflow.errors import SpecError
 
-try:  # libyaml's parser when available (much faster), else the pure-Python one
-    from yaml import CParser as _Parser
+try:  # libyaml's parser (about ten times faster than the pure-Python one), when PyYAML was built with it
+    from yaml._yaml import CParser
 except ImportError:  # pragma: no cover
-    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
-
-    _PURE = True
-else:
-    _PURE = False
+    CParser = None
 
 _PLAIN = "tag:localflow:plain"
 _Y = "tag:yaml.org,2002:"
@@ -57,25 +60,51 @@ class _Resolver(yaml.resolver.BaseResolver):
         return super().resolve(kind, value, implicit)
 
 
-if _PURE:  # pragma: no cover
-    from yaml.composer import Composer
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
+class _Composer(Reader, Scanner, Parser, Composer, _Resolver):
+    """PyYAML's pure-Python parser: the reference, whose error messages localflow reports."""
 
-    class _Composer(Reader, Scanner, _Parser, Composer, _Resolver):  # type: ignore[misc,valid-type]
+    def __init__(self, stream: str):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _Resolver.__init__(self)
+
+
+if CParser is not None:
+
+    class _CComposer(CParser, _Resolver):  # type: ignore[misc,valid-type]
+        """libyaml's parser, which builds the same nodes (PyYAML is a port of libyaml)."""
+
         def __init__(self, stream: str):
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            _Parser.__init__(self)
-            Composer.__init__(self)
+            CParser.__init__(self, stream)
             _Resolver.__init__(self)
 
-else:
+else:  # pragma: no cover
+    _CComposer = None  # type: ignore[assignment,misc]
 
-    class _Composer(_Parser, _Resolver):  # type: ignore[no-redef,misc,valid-type]
-        def __init__(self, stream: str):
-            _Parser.__init__(self, stream)
-            _Resolver.__init__(self)
+# libyaml composes nested collections by C recursion, which overflows the C stack (a crash, not a
+# RecursionError) some 20,000 levels down; such text goes to the pure-Python parser, which refuses
+# it cleanly ("nested too deeply"). Block nesting needs indentation, so only flow brackets can nest
+# that deep in a file of sane size; counting them (quoted ones too) overestimates, which is safe.
+_FLOW_DEPTH_FOR_C = 1000
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+_TEXT_SIZE_FOR_C = 50_000_000
+
+
+def _c_parser_safe(text: str) -> bool:
+    if len(text) > _TEXT_SIZE_FOR_C:
+        return False
+    if text.count("[") + text.count("{") <= _FLOW_DEPTH_FOR_C:
+        return True
+    depth = deepest = 0
+    for match in _FLOW_BRACKET.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif depth:
+            depth -= 1
+    return deepest <= _FLOW_DEPTH_FOR_C
 
 
 def _go_int(text: str) -> int | None:
@@ -276,16 +305,37 @@ def _mark_error(err: yaml.MarkedYAMLError, file: str | None) -> SpecError:
     return SpecError(f"invalid YAML: {problem}", file=file)
 
 
-def load_all(text: str, file: str | None = None, *, strict: bool = True) -> list[Any]:
-    """Every document of a YAML stream as JSON-like values (an empty document gives None).
-    `strict=False` lets a later duplicate key win instead of failing (yaml.Unmarshal's behaviour)."""
+def _documents(composer_cls: Any, text: str, file: str | None, strict: bool) -> list[Any]:
     composer = None
     docs: list[Any] = []
     try:
-        composer = _Composer(text)
+        composer = composer_cls(text)
         while composer.check_node():
             node = composer.get_node()
             docs.append(None if node is None else _Builder(file, strict).build(node))
+    finally:
+        dispose = getattr(composer, "dispose", None) if composer is not None else None
+        if dispose is not None:
+            dispose()
+    return docs
+
+
+def load_all(text: str, file: str | None = None, *, strict: bool = True) -> list[Any]:
+    """Every document of a YAML stream as JSON-like values (an empty document gives None).
+    `strict=False` lets a later duplicate key win instead of failing (yaml.Unmarshal's behaviour)."""
+    gc_was_enabled = gc.isenabled()
+    # Parsing makes a great many objects and frees none: the cyclic collector would run over and
+    # over on a growing heap for nothing (a third of the time of a 10,000-task file).
+    gc.disable()
+    try:
+        if _CComposer is not None and _c_parser_safe(text):
+            try:
+                return _documents(_CComposer, text, file, strict)
+            except SpecError:
+                raise  # the builder's own checks: the same on either parser's nodes
+            except (yaml.YAMLError, UnicodeError, RecursionError):
+                pass  # reported below in PyYAML's words (libyaml's messages say less)
+        return _documents(_Composer, text, file, strict)
     except yaml.MarkedYAMLError as err:
         raise _mark_error(err, file) from None
     except yaml.reader.ReaderError as err:
@@ -295,7 +345,5 @@ def load_all(text: str, file: str | None = None, *, strict: bool = True) -> list
     except RecursionError:
         raise SpecError("invalid YAML: the document is nested too deeply", file=file) from None
     finally:
-        dispose = getattr(composer, "dispose", None) if composer is not None else None
-        if dispose is not None:
-            dispose()
-    return docs
+        if gc_was_enabled:
+            gc.enable()

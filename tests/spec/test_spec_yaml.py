@@ -87,3 +87,59 @@ def test_non_strict_lets_the_last_key_win():
 
 def test_float_keys_like_go():
     assert load_all("1.5: a\n0.1: b\n") == [{"1.5": "a", "0.1": "b"}]
+
+
+def test_libyaml_parser_is_used_when_pyyaml_has_it():
+    import yaml
+
+    from localflow.spec import yamlgo
+
+    assert (yamlgo._CComposer is not None) == bool(yaml.__with_libyaml__)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: *y\n", "line 1, column 4: found undefined alias 'y'"),
+        ("a: @b\n", "found character '@' that cannot start any token"),
+        ("a: \x01\n", "invalid YAML at character 4: special characters are not allowed (#x0001)"),
+        ("a: \ud800\n", "special characters are not allowed (#xd800)"),
+    ],
+)
+def test_parse_errors_in_pyyaml_words(text, message):
+    # libyaml finds the same errors but says less; the pure-Python parser words them.
+    with pytest.raises(SpecError) as info:
+        load_all(text, "f.yaml")
+    assert message in str(info.value)
+
+
+def test_deep_flow_nesting_is_refused_without_a_crash():
+    # libyaml composes by C recursion and overflows the C stack some 20,000 levels down.
+    import subprocess
+    import sys
+
+    code = ("from localflow.spec.yamlgo import load_all\n"
+            "from localflow.errors import SpecError\n"
+            "try:\n    load_all('[' * 100000 + ']' * 100000)\n"
+            "except SpecError as e:\n    print(e)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "nested too deeply" in p.stdout
+
+
+def test_the_collector_is_left_as_it_was():
+    import gc
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        load_all("a: 1\n")
+        assert gc.isenabled()
+        with pytest.raises(SpecError):
+            load_all("a: [\n")
+        assert gc.isenabled()
+        gc.disable()
+        load_all("a: 1\n")
+        assert not gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
