@@ -8,6 +8,48 @@ import typer
 
 from localflow import __version__
 
+
+def _plain_coercion() -> None:
+    """Recent typer coerces every parameter's value through a pydantic TypeAdapter, and importing
+    pydantic takes longer than all the rest of a `localflow lint`. For `str`, `list[str]` and
+    `bool` parameters (all of ours but one) a value that already has the type is what those
+    adapters give back, so it is kept as it is; anything else still goes through typer's own
+    coercion. Nothing changes on a typer without that machinery (older versions use click's)."""
+    try:
+        from typer import core as typer_core
+        from typer._coercion import RuntimeParam, build_runtime_param
+    except ImportError:  # pragma: no cover - another typer
+        return
+    base = getattr(typer_core, "_TyperParameter", None)
+    original = getattr(base, "get_runtime_param", None)
+    if original is None or getattr(original, "localflow_plain", False):  # pragma: no cover
+        return
+
+    class Plain(RuntimeParam):
+        def _coerce_value(self, value, param, ctx):  # type: ignore[no-untyped-def]
+            if self.annotation is str or self.annotation is bool:
+                if type(value) is self.annotation:
+                    return value
+            elif type(value) is str:
+                return [value]
+            elif isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                return list(value)
+            typed = build_runtime_param(param.type_descriptor)  # e.g. bytes, or `--flag=yes`
+            return typed._coerce_value(value, param=param, ctx=ctx)
+
+    def get_runtime_param(self):  # type: ignore[no-untyped-def]
+        desc = getattr(self, "type_descriptor", None)
+        if (getattr(self, "_runtime_param", True) is None and desc is not None and desc.parameter_info.parser is None
+                and desc.file_annotation is None and (desc.annotation in (str, bool) or desc.annotation == list[str])):
+            self._runtime_param = Plain(parameter_info=desc.parameter_info, annotation=desc.annotation)
+        return original(self)
+
+    get_runtime_param.localflow_plain = True  # type: ignore[attr-defined]
+    base.get_runtime_param = get_runtime_param
+
+
+_plain_coercion()
+
 app = typer.Typer(
     name="localflow", no_args_is_help=True, add_completion=True,
     help="Run Argo Workflow YAML on one machine with Docker.\n\n"

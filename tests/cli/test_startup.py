@@ -1,0 +1,50 @@
+"""Start-up stays light: `localflow --help` and `localflow lint` import only what they use."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from localflow.cli.main import app
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HELLO = os.path.join(ROOT, "examples", "hello-world.yaml")
+# Heavy packages that neither command needs (pydantic comes in through typer's coercion).
+HEAVY = ("pydantic", "networkx", "rich", "lark", "docker", "requests", "jinja2", "minio", "git", "asyncio")
+
+
+def _modules_after(argv: list[str]) -> tuple[int, set[str], str]:
+    code = (
+        "import json, sys\n"
+        f"sys.argv = ['localflow'] + {argv!r}\n"
+        "from localflow.cli.main import main\n"
+        "try:\n    main()\n    code = 0\n"
+        "except SystemExit as e:\n    code = e.code or 0\n"
+        "sys.stdout.flush()\n"
+        "sys.stderr.write('\\n' + json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    code_, modules = json.loads(p.stderr.rsplit("\n", 1)[1])
+    return code_, {m.split(".")[0] for m in modules}, p.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["lint", HELLO]], ids=["help", "lint"])
+def test_no_heavy_imports(argv):
+    code, packages, _out = _modules_after(argv)
+    assert code == 0
+    assert sorted(packages & set(HEAVY)) == []
+
+
+def test_lint_arguments_still_coerced(tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(app, ["lint", HELLO, HELLO, "--templates", HELLO])
+    assert r.exit_code == 0, r.output
+    assert "no linting errors found in 2 files" in r.output
+    r = runner.invoke(app, ["lint", str(tmp_path / "missing.yaml")])
+    assert r.exit_code == 2
+    assert "missing.yaml" in r.output
