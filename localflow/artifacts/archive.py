@@ -27,11 +27,13 @@ import tarfile
 import tempfile
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from localflow.errors import ArtifactError
+
+from . import streams as S
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -57,10 +59,19 @@ class DockerTar:
 
     put_path: str
     fileobj: BinaryIO
-    size: int
-    kind: str  # "file" | "dir"
+    size: int  # -1 when streamed
+    kind: str  # "file" | "dir" ("" while a streamed tar has not shown its first entry)
+    chunks: Iterator[bytes] | None = None  # streamed: the same bytes as fileobj, in large pieces
+
+    def body(self) -> Iterable[bytes]:
+        """What to give put_archive: large pieces (requests sends a file in 16 KiB writes)."""
+        return self.chunks if self.chunks is not None else S.ReaderChunks(self.fileobj)
 
     def close(self) -> None:
+        if self.chunks is not None:
+            close = getattr(self.chunks, "close", None)
+            if close is not None:
+                close()
         self.fileobj.close()
 
     def __enter__(self) -> Self:
@@ -79,34 +90,6 @@ class TarMember:
     fileobj: BinaryIO | None  # content of a regular file, readable once, before the next member
 
 
-class IterStream(io.RawIOBase):
-    """A readable stream over an iterable of byte chunks (what docker-py's get_archive gives)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        while not self._buffer:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._buffer = bytes(chunk)
-        n = min(len(buffer), len(self._buffer))
-        buffer[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
-
-
-def as_stream(source: BinaryIO | Iterable[bytes]) -> BinaryIO:
-    if hasattr(source, "read"):
-        return source  # type: ignore[return-value]
-    return io.BufferedReader(IterStream(source), buffer_size=COPY_CHUNK)  # type: ignore[arg-type]
-
-
 def spooled() -> BinaryIO:
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX)  # type: ignore[return-value]
 
@@ -119,43 +102,61 @@ def copy(src: BinaryIO, dst: BinaryIO) -> int:
     return total
 
 
-class _Tee(io.RawIOBase):
-    def __init__(self, src: BinaryIO, sink: BinaryIO) -> None:
-        self._src, self._sink = src, sink
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        data = self._src.read(len(buffer))
-        if not data:
-            return 0
-        self._sink.write(data)
-        buffer[: len(data)] = data
-        return len(data)
-
-
 # -- from a container ------------------------------------------------------------------------
-def walk_docker_tar(tar_stream: BinaryIO | Iterable[bytes]) -> Iterator[TarMember]:
-    """The entries of a Docker archive, checked to share one top entry."""
+def docker_entries(src: S.ChunkSource) -> Iterator[tuple[str, S.TarEntry]]:
+    """(path relative to the top entry, entry) of a Docker archive, checked to share one top."""
     top: str | None = None
-    try:
-        with tarfile.open(fileobj=as_stream(tar_stream), mode="r|") as tar:
-            for info in tar:
-                name = info.name.rstrip("/")
-                if top is None:
-                    top, rel = name, ""
-                    if "/" in name or name in ("", ".", ".."):
-                        raise ArtifactError(f"unexpected top entry {info.name!r} in container archive")
-                elif name.startswith(top + "/"):
-                    rel = name[len(top) + 1:]
-                else:
-                    raise ArtifactError(f"container archive has a second top entry {info.name!r}")
-                yield TarMember(rel, info, tar.extractfile(info) if info.isreg() else None)
-    except (tarfile.TarError, EOFError, zlib.error) as exc:
-        raise ArtifactError(f"bad container archive: {exc}") from exc
+    for entry in _checked(S.iter_tar(src), "bad container archive"):
+        info = entry.info
+        name = info.name.rstrip("/")
+        if top is None:
+            top, rel = name, ""
+            if "/" in name or name in ("", ".", ".."):
+                raise ArtifactError(f"unexpected top entry {info.name!r} in container archive")
+        elif name.startswith(top + "/"):
+            rel = name[len(top) + 1:]
+        else:
+            raise ArtifactError(f"container archive has a second top entry {info.name!r}")
+        yield rel, entry
     if top is None:
         raise ArtifactError("container archive is empty")
+
+
+def _checked(entries: Iterator[S.TarEntry], what: str) -> Iterator[S.TarEntry]:
+    """The walker's own errors prefixed with `what` (errors of the loop body pass unchanged)."""
+    while True:
+        try:
+            entry = next(entries)
+        except StopIteration:
+            return
+        except ArtifactError as exc:
+            raise ArtifactError(f"{what}: {exc}") from exc
+        yield entry
+
+
+def chunks_of(source: BinaryIO | Iterable[bytes]) -> Iterable[bytes]:
+    return S.ReaderChunks(source) if hasattr(source, "read") else source  # type: ignore[arg-type]
+
+
+def walk_docker_tar(tar_stream: BinaryIO | Iterable[bytes]) -> Iterator[TarMember]:
+    """The entries of a Docker archive, checked to share one top entry."""
+    src = S.ChunkSource(chunks_of(tar_stream))
+    for rel, entry in docker_entries(src):
+        reader = S.ChunkReader(entry.pieces()) if entry.info.isreg() else None
+        yield TarMember(rel, entry.info, reader)  # type: ignore[arg-type]
+
+
+def summarise_docker_tar(src: S.ChunkSource) -> tuple[str, str, int]:
+    """(kind of the top entry, its name, entries) of a Docker archive; reads it to the end."""
+    kind, name, entries = "file", "", 0
+    for rel, entry in docker_entries(src):
+        entries += 1
+        if rel == "":
+            info = entry.info
+            name = info.name.rstrip("/")
+            kind = "dir" if info.isdir() else "symlink" if info.issym() else "file"
+    src.drain()  # the end-of-archive padding
+    return kind, name, entries
 
 
 def docker_tar_to_stored(
@@ -171,13 +172,10 @@ def docker_tar_to_stored(
     stored as one object per file: use `walk_docker_tar` (transfer.save_output does).
     """
     if archive == "tar":
-        level = _level(compression_level)
+        level = gzip_level(compression_level)
         start = _position(out_fileobj)
         with gzip.GzipFile(fileobj=out_fileobj, mode="wb", compresslevel=level, mtime=0) as gz:
-            tee = io.BufferedReader(_Tee(as_stream(tar_stream), gz), buffer_size=COPY_CHUNK)  # type: ignore[arg-type]
-            kind, name, entries = _summarise(walk_docker_tar(tee))
-            while tee.read(COPY_CHUNK):  # the end-of-archive padding goes into the gzip too
-                pass
+            kind, name, entries = summarise_docker_tar(S.ChunkSource(chunks_of(tar_stream), tap=gz.write))
         end = _position(out_fileobj)
         return StoredInfo("tar", kind, name, end - start if start >= 0 <= end else -1, entries)
     if archive != "none":
@@ -196,17 +194,7 @@ def docker_tar_to_stored(
     return StoredInfo("none", "file", first.info.name, size, 1)
 
 
-def _summarise(members: Iterator[TarMember]) -> tuple[str, str, int]:
-    kind, name, entries = "file", "", 0
-    for member in members:
-        entries += 1
-        if member.path == "":
-            name = member.info.name.rstrip("/")
-            kind = "dir" if member.info.isdir() else "symlink" if member.info.issym() else "file"
-    return kind, name, entries
-
-
-def _level(compression_level: int | None) -> int:
+def gzip_level(compression_level: int | None) -> int:
     if compression_level is None or compression_level == -1:
         return DEFAULT_COMPRESSION
     if not 0 <= compression_level <= 9:
@@ -249,68 +237,170 @@ def stored_to_docker_tar(
     `archive` is the input artifact's explicit strategy; None detects as Argo does.
     `mode` applies to the artifact itself (and everything below it with recurse_mode).
     """
-    dest = dest_name(dest_path)
     src = _seekable(stored_fileobj)
-    as_tar = is_gzipped_tar(src) if archive is None else archive == "tar"
+    size = src.seek(0, os.SEEK_END)
+
+    def open_chunks() -> Iterator[bytes]:
+        src.seek(0)
+        return iter(S.ReaderChunks(src))
+
+    streamed = streamed_docker_tar(open_chunks, size, dest_path, mode, archive, recurse_mode)
+    out = spooled()
+    for chunk in streamed.body():
+        out.write(chunk)
+    return finish(out, streamed.kind)
+
+
+def streamed_docker_tar(
+    open_chunks: Callable[[], Iterator[bytes]],
+    size: int,
+    dest_path: str,
+    mode: int | None = None,
+    archive: Archive | None = None,
+    recurse_mode: bool = False,
+) -> DockerTar:
+    """As stored_to_docker_tar, streamed: `open_chunks()` gives the stored bytes (`size` of them).
+
+    Nothing is spooled: the tar for put_archive is made while the stored artifact is read (and
+    gunzipped). A gzipped tar is assumed to have one top entry, as Argo and localflow store
+    them; when a second one shows up, the tar goes on with entries that reset `dest_path` to an
+    empty directory, and the artifact is read again, every top entry becoming its child.
+    """
     if archive not in (None, "tar", "none"):
         raise ArtifactError(f"archive strategy {archive!r} is not supported (tar or none)")
-    if not as_tar:
-        size = src.seek(0, os.SEEK_END)
-        src.seek(0)
-        return _single_file_tar(src, size, dest, 0o644 if mode is None else mode)
-    return _retarget(src, dest, mode, recurse_mode)
+    dest = dest_name(dest_path)
+    out = DockerTar("/", None, -1, "")  # type: ignore[arg-type]
+    gen = _stream_tar(out, open_chunks, size, dest, mode, archive, recurse_mode)
+    out.chunks = gen
+    out.fileobj = S.ChunkReader(gen)  # type: ignore[assignment]
+    return out
 
 
-def _retarget(src: BinaryIO, dest: str, mode: int | None, recurse: bool) -> DockerTar:
-    tops = _top_entries(src)
-    single = len(tops) == 1
-    top = next(iter(tops), "")
-    out = spooled()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        if not single:  # zero or several top entries: they become the children of dest
-            tar.addfile(dir_entry(dest, 0o755 if mode is None else mode))
-        try:
-            with tarfile.open(fileobj=src, mode="r|gz") as stored:
-                for info in stored:
-                    name = _clean_member_name(info.name)
-                    if name is None:
-                        continue
-                    new = copy_module.copy(info)
-                    new.name = _rebase(name, dest, single)
-                    # a pax "path"/"linkpath" would override the new names
-                    new.pax_headers = {
-                        k: v for k, v in info.pax_headers.items() if k not in ("path", "linkpath")
-                    }
-                    if info.islnk():
-                        linked = _clean_member_name(info.linkname)
-                        if linked is None:
-                            raise ArtifactError(f"artifact tar has a bad hard link {info.linkname!r}")
-                        new.linkname = _rebase(linked, dest, single)
-                    is_top = single and name == top
-                    if mode is not None and (is_top or recurse) and not info.issym():
-                        new.mode = mode
-                    tar.addfile(new, stored.extractfile(info) if info.isreg() else None)
-        except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-            raise ArtifactError(f"artifact is not a valid gzipped tar: {exc}") from exc
-    return finish(out, "file" if single and not tops[top] else "dir")
+class _SecondTop(Exception):
+    pass
 
 
-def _top_entries(src: BinaryIO) -> dict[str, bool]:
-    """The top-level names of a gzipped tar, each with whether it is a directory."""
-    tops: dict[str, bool] = {}
+def _stream_tar(out: DockerTar, open_chunks: Callable[[], Iterator[bytes]], size: int, dest: str,
+                mode: int | None, archive: Archive | None, recurse: bool) -> Iterator[bytes]:
+    chunks = open_chunks()
     try:
-        with tarfile.open(fileobj=src, mode="r|gz") as tar:
-            for info in tar:
-                name = _clean_member_name(info.name)
-                if name is None:
-                    continue
-                top, _, rest = name.partition("/")
-                tops[top] = tops.get(top, False) or bool(rest) or info.isdir()
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise ArtifactError(f"artifact is not a valid gzipped tar: {exc}") from exc
+        as_tar, chunks = _detect(chunks) if archive is None else (archive == "tar", chunks)
+        if not as_tar:
+            out.kind = "file"
+            yield S.tar_header(file_entry(dest, size, 0o644 if mode is None else mode))
+            sent = 0
+            for chunk in chunks:
+                sent += len(chunk)
+                if sent > size:
+                    break
+                yield chunk
+            if sent != size:
+                raise ArtifactError(f"artifact gave {sent} bytes, expected {size}")
+            yield S.tar_padding(size) + S.TAR_END
+            return
+        try:
+            yield from _rebased(out, chunks, dest, mode, recurse, single=True)
+            return
+        except _SecondTop:
+            pass
+        _close(chunks)
+        chunks = open_chunks()
+        out.kind = "dir"
+        # the entries already extracted go: a file replaces them, an empty directory the file
+        yield S.tar_header(file_entry(dest, 0, 0o644))
+        yield from _rebased(out, chunks, dest, mode, recurse, single=False)
     finally:
-        src.seek(0)
-    return tops
+        _close(chunks)
+
+
+def _close(chunks: object) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
+def _rebased(out: DockerTar, chunks: Iterator[bytes], dest: str, mode: int | None, recurse: bool,
+             single: bool) -> Iterator[bytes]:
+    """The gzipped tar's entries under dest (its single top entry at dest, or every top entry in
+    a directory at dest); raises _SecondTop when `single` turns out wrong (before sending it)."""
+    src = S.ChunkSource(S.gunzip(chunks))
+    top: str | None = None
+    if not single:
+        yield S.tar_header(dir_entry(dest, 0o755 if mode is None else mode))
+    for entry in _checked(S.iter_tar(src), "artifact is not a valid gzipped tar"):
+        info = entry.info
+        name = _clean_member_name(info.name)
+        if name is None:
+            continue
+        first, _, rest = name.partition("/")
+        if single:
+            if top is None:
+                top = first
+                out.kind = "dir" if rest or info.isdir() else "file"
+            elif first != top:
+                raise _SecondTop(name)
+        new = copy_module.copy(info)
+        new.name = _rebase(name, dest, single)
+        # a pax "path"/"linkpath" would override the new names
+        new.pax_headers = {k: v for k, v in info.pax_headers.items() if k not in ("path", "linkpath")}
+        if info.islnk():
+            linked = _clean_member_name(info.linkname)
+            if linked is None:
+                raise ArtifactError(f"artifact tar has a bad hard link {info.linkname!r}")
+            new.linkname = _rebase(linked, dest, single)
+        if mode is not None and ((single and name == top) or recurse) and not info.issym():
+            new.mode = mode
+        if not info.isreg():
+            new.size = 0
+        yield S.tar_header(new)
+        if info.isreg():
+            yield from entry.pieces()
+            yield S.tar_padding(info.size)
+    if single and top is None:  # an empty archive: an empty directory at dest, as before
+        out.kind = "dir"
+        yield S.tar_header(dir_entry(dest, 0o755 if mode is None else mode))
+    src.drain()  # to the end of the stored object: its checksum is verified there
+    yield S.TAR_END
+
+
+def _detect(chunks: Iterator[bytes]) -> tuple[bool, Iterator[bytes]]:
+    """Argo's isTarball on the first bytes of a stream: gzip whose content starts with a tar
+    entry. Returns the answer and the whole stream again."""
+    head: list[bytes] = []
+    it = iter(chunks)
+    d = zlib.decompressobj(31)
+    seen = b""  # the first two bytes
+    plain = b""
+    for chunk in it:
+        head.append(chunk)
+        if len(seen) < 2:
+            seen = (seen + chunk)[:2]
+            if len(seen) < 2:
+                continue
+            if seen != b"\x1f\x8b":
+                break
+        try:
+            plain += d.decompress(d.unconsumed_tail + chunk, S.BLOCK)
+        except zlib.error:
+            break
+        if len(plain) >= S.BLOCK or d.eof:
+            break
+    answer = False
+    if len(plain) >= S.BLOCK and plain[: S.BLOCK] != b"\0" * S.BLOCK:
+        try:
+            tarfile.TarInfo.frombuf(plain[: S.BLOCK], "utf-8", "surrogateescape")
+            answer = True
+        except tarfile.HeaderError:
+            pass
+
+    def again() -> Iterator[bytes]:
+        try:
+            yield from head
+            yield from it
+        finally:
+            _close(chunks)
+
+    return answer, again()
 
 
 def _clean_member_name(name: str) -> str | None:
@@ -417,7 +507,7 @@ def local_path_to_stored(
     if not os.path.exists(src):
         raise ArtifactError(f"{src}: no such file or directory")
     name = os.path.basename(src.rstrip("/")) or "root"
-    level = _level(compression_level)
+    level = gzip_level(compression_level)
     with (
         gzip.GzipFile(fileobj=out_fileobj, mode="wb", compresslevel=level, mtime=0) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,

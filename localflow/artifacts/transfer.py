@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 import posixpath
-import tarfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from localflow.artifacts import archive as arc
+from localflow.artifacts import streams as S
 from localflow.artifacts.repository import ArtifactNotFound, S3Repository
 from localflow.errors import ArtifactError
 
@@ -56,32 +57,59 @@ def save_output(
     """Store a container's `get_archive(path)` stream; `key` overrides Argo's key layout."""
     key = key or output_key(key_prefix, name, path, archive)
     if archive == "tar":
-        with arc.spooled() as tmp:
-            info = arc.docker_tar_to_stored(tar_stream, tmp, "tar", compression_level)
-            size = tmp.tell()
-            tmp.seek(0)
-            stored = repo.put_stream(key, tmp, length=size)
-        return SavedArtifact(key, "tar", info.kind, stored.size, 1)
+        return _save_tar(tar_stream, repo, key, compression_level)
     if archive != "none":
         raise ArtifactError(f"archive strategy {archive!r} is not supported (tar or none)")
     total = objects = 0
     kind = "file"
     stored: dict[str, str] = {}  # tar member name -> object key, for hard links
-    for member in arc.walk_docker_tar(tar_stream):
-        if member.path == "":
-            if member.info.issym():
-                raise ArtifactError(f"output artifact {name!r}: {path} is a symbolic link")
-            kind = "dir" if member.info.isdir() else "file"
-        object_key = key if member.path == "" else f"{key}/{member.path}"
-        if member.fileobj is not None:
-            total += repo.put_stream(object_key, member.fileobj, length=member.info.size).size
-        elif member.info.islnk() and member.info.linkname.rstrip("/") in stored:
-            total += repo.copy(stored[member.info.linkname.rstrip("/")], object_key).size
-        else:  # directories and symbolic links: Argo stores regular files only
-            continue
-        stored[member.info.name.rstrip("/")] = object_key
-        objects += 1
+    # a thread reads the container's archive while this one uploads
+    chunks = S.prefetch(arc.chunks_of(tar_stream), max_items=8, name="localflow-archive-read")
+    try:
+        for rel, entry in arc.docker_entries(S.ChunkSource(chunks)):
+            info = entry.info
+            if rel == "":
+                if info.issym():
+                    raise ArtifactError(f"output artifact {name!r}: {path} is a symbolic link")
+                kind = "dir" if info.isdir() else "file"
+            object_key = key if rel == "" else f"{key}/{rel}"
+            if info.isreg():
+                total += repo.put_stream(object_key, S.ChunkReader(entry.pieces()), length=info.size).size
+            elif info.islnk() and info.linkname.rstrip("/") in stored:
+                total += repo.copy(stored[info.linkname.rstrip("/")], object_key).size
+            else:  # directories and symbolic links: Argo stores regular files only
+                continue
+            stored[info.name.rstrip("/")] = object_key
+            objects += 1
+    finally:
+        chunks.close()
     return SavedArtifact(key, "none", kind, total, objects)
+
+
+def _save_tar(tar_stream: BinaryIO | Iterable[bytes], repo: S3Repository, key: str,
+              compression_level: int | None) -> SavedArtifact:
+    """The Docker tar gzipped on its way to S3: a thread reads it, checks its entries and cuts it
+    into segments; a pool compresses them; this thread uploads the result as it comes (multipart).
+    At most a few segments and one part are in memory; nothing goes to disk."""
+    level = arc.gzip_level(compression_level)
+    n = S.workers()
+    pool = ThreadPoolExecutor(n, thread_name_prefix="localflow-gzip")
+    summary: list[tuple[str, str, int]] = []
+
+    def produce(pipe: S.Pipe) -> None:
+        gz = S.GzipWriter(level, pool, pipe.put)
+        summary.append(arc.summarise_docker_tar(S.ChunkSource(arc.chunks_of(tar_stream), tap=gz.write)))
+        gz.close()
+
+    pipe, thread = S.run_producer(produce, 2 * n + 2, "localflow-archive-gzip")
+    try:
+        stored = repo.put_stream(key, S.ChunkReader(pipe.items()), length=-1)
+    finally:
+        pipe.cancel()
+        thread.join(timeout=60)
+        pool.shutdown(wait=True, cancel_futures=True)
+    kind = summary[0][0] if summary else "file"
+    return SavedArtifact(key, "tar", kind, stored.size, 1)
 
 
 def load_input(
@@ -101,33 +129,49 @@ def load_input(
     if archive not in (None, "tar", "none"):
         raise ArtifactError(f"archive strategy {archive!r} is not supported (tar or none)")
     try:
-        with repo.open(key) as stream, arc.spooled() as tmp:
-            arc.copy(stream, tmp)  # type: ignore[arg-type]
-            tmp.seek(0)
-            return arc.stored_to_docker_tar(tmp, dest_path, mode, archive, recurse_mode)  # type: ignore[arg-type]
+        size = repo.stat_info(key).size
     except ArtifactNotFound:
         if not repo.is_directory(key):
             raise
-    return directory_to_docker_tar(repo, key, dest_path, mode, recurse_mode)
+        return directory_to_docker_tar(repo, key, dest_path, mode, recurse_mode)
+
+    def open_chunks() -> Iterator[bytes]:  # read (and verified) by a thread, a few MiB ahead
+        return S.prefetch(_object_chunks(repo, key), max_items=4, name="localflow-artifact-read")
+
+    return arc.streamed_docker_tar(open_chunks, size, dest_path, mode, archive, recurse_mode)  # type: ignore[arg-type]
+
+
+def _object_chunks(repo: S3Repository, key: str) -> Iterator[bytes]:
+    with repo.open(key) as stream:
+        yield from S.ReaderChunks(stream)
 
 
 def directory_to_docker_tar(
     repo: S3Repository, prefix: str, dest_path: str, mode: int | None = None, recurse_mode: bool = False
 ) -> arc.DockerTar:
-    """Every object under `prefix/` as files of a directory at dest_path."""
+    """Every object under `prefix/` as files of a directory at dest_path (streamed)."""
     dest = arc.dest_name(dest_path)
     base = prefix.rstrip("/") + "/"
-    out = arc.spooled()
-    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        tar.addfile(arc.dir_entry(dest, 0o755 if mode is None else mode))
+
+    def chunks() -> Iterator[bytes]:
+        yield S.tar_header(arc.dir_entry(dest, 0o755 if mode is None else mode))
         for obj in repo.list_objects(base):
             rel = posixpath.normpath(obj.key[len(base):])
             if rel in (".", "") or rel.startswith("../"):
                 continue
             file_mode = mode if (mode is not None and recurse_mode) else 0o644
-            with repo.open(obj.key) as stream:
-                tar.addfile(arc.file_entry(f"{dest}/{rel}", obj.size, file_mode), stream)  # type: ignore[arg-type]
-    return arc.finish(out, "dir")
+            yield S.tar_header(arc.file_entry(f"{dest}/{rel}", obj.size, file_mode))
+            sent = 0
+            for chunk in _object_chunks(repo, obj.key):
+                sent += len(chunk)
+                yield chunk
+            if sent != obj.size:
+                raise ArtifactError(f"{repo.url(obj.key)}: got {sent} bytes, listed with {obj.size}")
+            yield S.tar_padding(obj.size)
+        yield S.TAR_END
+
+    gen = chunks()
+    return arc.DockerTar("/", S.ChunkReader(gen), -1, "dir", chunks=gen)  # type: ignore[arg-type]
 
 
 def save_local_path(

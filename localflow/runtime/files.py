@@ -68,16 +68,16 @@ def _prefixed(data: bytes, prefix: str) -> bytes:
 def put_files(container: Any, parent: str, data: Any) -> None:
     """put_archive into `parent`, creating it (and its missing ancestors) when it does not exist.
 
-    `data` is bytes, or a factory of bytes or of an object with `put_path` and `fileobj`
-    (a spooled tar from the artifacts package, streamed rather than read into memory).
+    `data` is bytes, or a factory of bytes or of an artifacts.archive.DockerTar (a tar made while
+    it is sent: `body()` gives it in large pieces, never all in memory).
     """
     if callable(data):
         data = data()
-    if hasattr(data, "put_path") and hasattr(data, "fileobj"):
+    if hasattr(data, "put_path") and hasattr(data, "body"):
         try:
-            container.put_archive(data.put_path, data.fileobj)
+            container.put_archive(data.put_path, data.body())
         finally:
-            data.fileobj.close()
+            data.close()
         return
     payload = _as_bytes_or_iter(data)
     if not isinstance(payload, (bytes, bytearray)):
