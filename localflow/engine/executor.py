@@ -188,7 +188,7 @@ class Executor:
             run.finish(node, N.ERROR, str(e))
             return node
         kind = tmpl.kind
-        ntype = {"steps": N.STEPS, "dag": N.DAG, "suspend": N.SUSPEND}.get(kind, N.POD)
+        ntype = {"steps": N.STEPS, "dag": N.DAG, "suspend": N.SUSPEND, "plugin": N.PLUGIN}.get(kind, N.POD)
         if tmpl.retry_strategy is not None and kind not in ("suspend",):
             ntype = N.RETRY
         node = run.new_node(name, display, ntype, tmpl.name, boundary_id, parent)
@@ -287,6 +287,9 @@ class Executor:
         elif kind == "resource":
             from .resource import execute_resource
             await execute_resource(run, node, tmpl)
+        elif kind == "plugin":
+            from .plugins import execute_plugin
+            await execute_plugin(run, node, tmpl)
         else:
             run.finish(node, N.ERROR, f"{kind} templates are not supported by localflow yet")
 

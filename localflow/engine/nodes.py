@@ -12,8 +12,8 @@ DONE_PHASES = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED})
 BAD_PHASES = frozenset({FAILED, ERROR})
 
 # Argo node types
-POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_T, SUSPEND = (
-    "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend")
+POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_T, SUSPEND, PLUGIN = (
+    "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend", "Plugin")
 
 
 def fnv32a(text: str) -> int:

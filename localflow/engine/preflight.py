@@ -55,6 +55,12 @@ def static_images(spec: M.WorkflowSpec, entrypoint: str | None) -> dict[str, tup
             if c is None or not c.image or "{{" in c.image:
                 continue
             images.setdefault(c.image, (c.image_pull_policy, f"{where}.{field}.image"))
+    if any(t.plugin is not None for t in reachable_templates(spec, entrypoint)):
+        for i, plugin in enumerate(spec.executor_plugins):  # the agent's sidecars (engine/plugins.py)
+            c = ((plugin.get("spec") or {}).get("sidecar") or {}).get("container") or {}
+            image = c.get("image")
+            if isinstance(image, str) and image and "{{" not in image:
+                images.setdefault(image, (c.get("imagePullPolicy"), f"spec.executorPlugins[{i}].spec.sidecar.container.image"))
     return images
 
 

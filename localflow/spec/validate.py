@@ -284,6 +284,26 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
         self.check_pod_resources(spec.pod_resources, file, join(path, "podResources"))
         if spec.retry_strategy is not None:
             self.check_retry(spec.retry_strategy, file, join(path, "retryStrategy"))
+        if not self.lint:
+            self.check_executor_plugins(spec, file, path)
+
+    def check_executor_plugins(self, spec: WorkflowSpec, file: str | None, path: str) -> None:
+        """What a run needs to reach executor plugins (localflow runs those of spec.executorPlugins only;
+        Argo's controller may also have plugins installed as ConfigMaps, so `lint` accepts their absence)."""
+        for i, plugin in enumerate(spec.executor_plugins):
+            container = ((plugin.get("spec") or {}).get("sidecar") or {}).get("container") or {}
+            if not any(isinstance(p, dict) and p.get("containerPort") for p in container.get("ports") or []):
+                raise self.fail(file, join(path, f"executorPlugins[{i}].spec.sidecar.container.ports"),
+                                "an executor plugin needs a containerPort (the agent calls the plugin there)")
+        if spec.executor_plugins:
+            return
+        for i, t in enumerate(spec.templates):
+            if t.plugin is not None:
+                name = next(iter(t.plugin), "")
+                raise self.fail(file, join(path, f"templates[{i}].plugin"),
+                                f"no executor plugin can run plugin {name!r}: localflow runs the plugins of "
+                                "spec.executorPlugins, and this workflow defines none (plugins installed in a "
+                                "cluster as ConfigMaps are not available)")
 
     def check_spec(
         self,
