@@ -162,3 +162,34 @@ def test_dag_task_fields():
     task = from_dict(DAGTask, {"name": "a", "depends": "b && c", "dependencies": ["x"], "onExit": "e", "hooks": {"exit": {"template": "h"}}})
     assert task.depends == "b && c" and task.dependencies == ["x"] and task.on_exit == "e"
     assert task.hooks["exit"].template == "h"
+
+
+def test_model_classes_behave_as_dataclasses():
+    import dataclasses
+    import pickle
+
+    from localflow.spec.model.convert import model, opt
+
+    @model
+    class Thing:
+        name: str | None = opt()
+        items: list[str] = dataclasses.field(default_factory=list)
+
+    @model
+    class Named(Thing):
+        size: int | None = opt()
+
+        def __repr__(self) -> str:
+            return f"<{self.name}>"
+
+    a = Thing(name="a")
+    assert dataclasses.is_dataclass(Thing) and [f.name for f in dataclasses.fields(Named)] == ["name", "items", "size"]
+    assert repr(a).endswith(".Thing(name='a', items=[])") and a == Thing("a") and a != Thing("b") and a != Named("a")
+    assert Thing().items is not Thing().items
+    assert Named("n", ["x"], 3).size == 3 and repr(Named("n")) == "<n>"
+    assert Thing.__hash__ is None and Named.__hash__ is None
+    assert dataclasses.replace(a, name="c") == Thing("c")
+    c = Container(name="c", args=["x"])
+    assert pickle.loads(pickle.dumps(c)) == c
+    with pytest.raises(TypeError):
+        Thing(nope=1)

@@ -5,41 +5,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from localflow.spec.model.convert import lst, mp, opt
+from localflow.spec.model.convert import lst, model, mp, opt
 from localflow.spec.model.k8s import ConfigMapKeySelector, SecretKeySelector
 
 
-@dataclass
+@model
 class NoneStrategy:
     """`archive: {none: {}}`: store the file or directory as it is."""
 
 
-@dataclass
+@model
 class ZipStrategy:
     """`archive: {zip: {}}`."""
 
 
-@dataclass
+@model
 class TarStrategy:
     compression_level: int | None = opt()
 
 
-@dataclass
+@model
 class ArchiveStrategy:
     none: NoneStrategy | None = opt()
     tar: TarStrategy | None = opt()
     zip: ZipStrategy | None = opt()
 
 
-@dataclass
+@model
 class RawArtifact:
     data: str | None = opt()
 
 
-@dataclass
+@model
 class S3EncryptionOptions:
     enable_encryption: bool | None = opt()
     kms_encryption_context: str | None = opt()
@@ -47,12 +46,12 @@ class S3EncryptionOptions:
     server_side_customer_key_secret: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class CreateS3BucketOptions:
     object_locking: bool | None = opt()
 
 
-@dataclass
+@model
 class S3Artifact:
     access_key_secret: SecretKeySelector | None = opt()
     addressing_style: str | None = opt()
@@ -70,25 +69,25 @@ class S3Artifact:
     use_sdk_creds: bool | None = opt("useSDKCreds")
 
 
-@dataclass
+@model
 class BasicAuth:
     password_secret: SecretKeySelector | None = opt()
     username_secret: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class ClientCertAuth:
     client_cert_secret: SecretKeySelector | None = opt()
     client_key_secret: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class OAuth2EndpointParam:
     key: str | None = opt()
     value: str | None = opt()
 
 
-@dataclass
+@model
 class OAuth2Auth:
     client_id_secret: SecretKeySelector | None = opt("clientIDSecret")
     client_secret_secret: SecretKeySelector | None = opt()
@@ -97,20 +96,20 @@ class OAuth2Auth:
     token_url_secret: SecretKeySelector | None = opt("tokenURLSecret")
 
 
-@dataclass
+@model
 class HTTPAuth:
     basic_auth: BasicAuth | None = opt()
     client_cert: ClientCertAuth | None = opt()
     oauth2: OAuth2Auth | None = opt()
 
 
-@dataclass
+@model
 class Header:
     name: str | None = opt()
     value: str | None = opt()
 
 
-@dataclass
+@model
 class HTTPArtifact:
     auth: HTTPAuth | None = opt()
     headers: list[Header] = lst()
@@ -118,7 +117,7 @@ class HTTPArtifact:
     url: str | None = opt()
 
 
-@dataclass
+@model
 class GitArtifact:
     branch: str | None = opt()
     depth: int | None = opt()
@@ -134,20 +133,20 @@ class GitArtifact:
     username_secret: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class GCSArtifact:
     bucket: str | None = opt()
     key: str | None = opt()
     service_account_key_secret: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class OSSLifecycleRule:
     mark_deletion_after_days: int | None = opt()
     mark_infrequent_access_after_days: int | None = opt()
 
 
-@dataclass
+@model
 class OSSArtifact:
     access_key_secret: SecretKeySelector | None = opt()
     bucket: str | None = opt()
@@ -160,7 +159,7 @@ class OSSArtifact:
     use_sdk_creds: bool | None = opt("useSDKCreds")
 
 
-@dataclass
+@model
 class AzureArtifact:
     account_key_secret: SecretKeySelector | None = opt()
     blob: str | None = opt()
@@ -169,7 +168,7 @@ class AzureArtifact:
     use_sdk_creds: bool | None = opt("useSDKCreds")
 
 
-@dataclass
+@model
 class HDFSArtifact:
     addresses: list[str] = lst()
     data_transfer_protection: str | None = opt()
@@ -184,14 +183,14 @@ class HDFSArtifact:
     path: str | None = opt()
 
 
-@dataclass
+@model
 class ArtifactoryArtifact:
     password_secret: SecretKeySelector | None = opt()
     url: str | None = opt()
     username_secret: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class PluginArtifact:
     name: str | None = opt()
     configuration: str | None = opt()
@@ -199,13 +198,13 @@ class PluginArtifact:
     key: str | None = opt()
 
 
-@dataclass
+@model
 class Metadata:
     annotations: dict[str, str] = mp()
     labels: dict[str, str] = mp()
 
 
-@dataclass
+@model
 class ArtifactGC:
     pod_metadata: Metadata | None = opt()
     service_account_name: str | None = opt()
@@ -215,7 +214,7 @@ class ArtifactGC:
 LOCATION_KINDS = ("s3", "git", "http", "artifactory", "hdfs", "raw", "oss", "gcs", "azure", "plugin")
 
 
-@dataclass
+@model
 class ArtifactLocation:
     """Where an artifact lives; Artifact embeds these fields (Go's inline ArtifactLocation)."""
 
@@ -246,7 +245,7 @@ class ArtifactLocation:
         return getattr(self, kind) if kind else None
 
 
-@dataclass
+@model
 class Artifact(ArtifactLocation):
     name: str | None = opt()
     path: str | None = opt()
@@ -262,12 +261,12 @@ class Artifact(ArtifactLocation):
     deleted: bool | None = opt()
 
 
-@dataclass
+@model
 class ArtifactPaths(Artifact):
     """The artifact a data template lists paths from (same fields as Artifact)."""
 
 
-@dataclass
+@model
 class ArtifactRepositoryRef:
     config_map: str | None = opt()
     key: str | None = opt()

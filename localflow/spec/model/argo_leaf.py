@@ -6,10 +6,9 @@ small objects templates carry (memoize, synchronization, metrics, executor)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from localflow.spec.model.argo_artifacts import Artifact, ArtifactPaths
-from localflow.spec.model.convert import IntOrString, lst, opt
+from localflow.spec.model.convert import IntOrString, lst, model, opt
 from localflow.spec.model.k8s import (
     ConfigMapKeySelector,
     Container,
@@ -19,34 +18,34 @@ from localflow.spec.model.k8s import (
 )
 
 
-@dataclass
+@model
 class UserContainer(Container):
     """A sidecar or init container: a Container plus `mirrorVolumeMounts`."""
 
     mirror_volume_mounts: bool | None = opt()
 
 
-@dataclass
+@model
 class ScriptTemplate(Container):
     """A container whose `source` is written to a file and run."""
 
     source: str | None = opt()
 
 
-@dataclass
+@model
 class ContainerNode(Container):
     """A container of a containerSet template, ordered by `dependencies`."""
 
     dependencies: list[str] = lst()
 
 
-@dataclass
+@model
 class ContainerSetRetryStrategy:
     duration: str | None = opt()
     retries: IntOrString | None = opt()
 
 
-@dataclass
+@model
 class ContainerSetTemplate:
     containers: list[ContainerNode] = lst()
     volume_mounts: list[VolumeMount] = lst()
@@ -56,17 +55,17 @@ class ContainerSetTemplate:
         return next((c for c in self.containers if c.name == name), None)
 
 
-@dataclass
+@model
 class SuspendTemplate:
     duration: str | None = opt()
 
 
-@dataclass
+@model
 class ManifestFrom:
     artifact: Artifact | None = opt()
 
 
-@dataclass
+@model
 class ResourceTemplate:
     action: str | None = opt()
     manifest: str | None = opt()
@@ -78,12 +77,12 @@ class ResourceTemplate:
     flags: list[str] = lst()
 
 
-@dataclass
+@model
 class HTTPHeaderSource:
     secret_key_ref: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class HTTPHeader:
     """A header of an HTTP template (Argo's type, not core/v1's)."""
 
@@ -92,12 +91,12 @@ class HTTPHeader:
     value_from: HTTPHeaderSource | None = opt()
 
 
-@dataclass
+@model
 class HTTPBodySource:
     bytes: str | None = opt()
 
 
-@dataclass
+@model
 class HTTP:
     url: str | None = opt()
     method: str | None = opt()
@@ -109,84 +108,84 @@ class HTTP:
     insecure_skip_verify: bool | None = opt()
 
 
-@dataclass
+@model
 class DataSource:
     artifact_paths: ArtifactPaths | None = opt()
 
 
-@dataclass
+@model
 class TransformationStep:
     expression: str | None = opt()
 
 
-@dataclass
+@model
 class Data:
     source: DataSource | None = opt()
     transformation: list[TransformationStep] = lst()
 
 
-@dataclass
+@model
 class Cache:
     config_map: LocalObjectReference | None = opt()
 
 
-@dataclass
+@model
 class Memoize:
     key: str | None = opt()
     cache: Cache | None = opt()
     max_age: str | None = opt()
 
 
-@dataclass
+@model
 class Mutex:
     name: str | None = opt()
     namespace: str | None = opt()
     database: bool | None = opt()
 
 
-@dataclass
+@model
 class SyncDatabaseRef:
     key: str | None = opt()
 
 
-@dataclass
+@model
 class SemaphoreRef:
     config_map_key_ref: ConfigMapKeySelector | None = opt()
     database: SyncDatabaseRef | None = opt()
     namespace: str | None = opt()
 
 
-@dataclass
+@model
 class Synchronization:
     mutexes: list[Mutex] = lst()
     semaphores: list[SemaphoreRef] = lst()
 
 
-@dataclass
+@model
 class MetricLabel:
     key: str | None = opt()
     value: str | None = opt()
 
 
-@dataclass
+@model
 class Gauge:
     value: str | None = opt()
     realtime: bool | None = opt()
     operation: str | None = opt()
 
 
-@dataclass
+@model
 class Histogram:
     value: str | None = opt()
     buckets: list[float] = lst()
 
 
-@dataclass
+@model
 class Counter:
     value: str | None = opt()
 
 
-@dataclass
+@model
 class Prometheus:
     name: str | None = opt()
     help: str | None = opt()
@@ -197,11 +196,11 @@ class Prometheus:
     counter: Counter | None = opt()
 
 
-@dataclass
+@model
 class Metrics:
     prometheus: list[Prometheus] = lst()
 
 
-@dataclass
+@model
 class ExecutorConfig:
     service_account_name: str | None = opt()

@@ -6,7 +6,6 @@ tasks, retry strategies and lifecycle hooks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from localflow.spec.model.argo_artifacts import Artifact, ArtifactLocation, Metadata
@@ -23,7 +22,7 @@ from localflow.spec.model.argo_leaf import (
     Synchronization,
     UserContainer,
 )
-from localflow.spec.model.convert import AnyString, IntOrString, lst, mp, opt, sub
+from localflow.spec.model.convert import AnyString, IntOrString, lst, model, mp, opt, sub
 from localflow.spec.model.k8s import (
     ConfigMapKeySelector,
     Container,
@@ -36,12 +35,12 @@ from localflow.spec.model.k8s import (
 from localflow.spec.model.k8s_volumes import Volume
 
 
-@dataclass
+@model
 class SuppliedValueFrom:
     """`valueFrom: {supplied: {}}`: the value is supplied later (by resuming a suspend node)."""
 
 
-@dataclass
+@model
 class ValueFrom:
     path: str | None = opt()
     jq_filter: str | None = opt()
@@ -54,7 +53,7 @@ class ValueFrom:
     event: str | None = opt()
 
 
-@dataclass
+@model
 class Parameter:
     name: str | None = opt()
     value: AnyString | None = opt()
@@ -65,7 +64,7 @@ class Parameter:
     global_name: str | None = opt()
 
 
-@dataclass
+@model
 class Inputs:
     parameters: list[Parameter] = lst()
     artifacts: list[Artifact] = lst()
@@ -77,7 +76,7 @@ class Inputs:
         return next((a for a in self.artifacts if a.name == name), None)
 
 
-@dataclass
+@model
 class Outputs:
     parameters: list[Parameter] = lst()
     artifacts: list[Artifact] = lst()
@@ -91,7 +90,7 @@ class Outputs:
         return next((a for a in self.artifacts if a.name == name), None)
 
 
-@dataclass
+@model
 class Arguments:
     parameters: list[Parameter] = lst()
     artifacts: list[Artifact] = lst()
@@ -103,14 +102,14 @@ class Arguments:
         return next((a for a in self.artifacts if a.name == name), None)
 
 
-@dataclass
+@model
 class TemplateRef:
     name: str | None = opt()
     template: str | None = opt()
     cluster_scope: bool | None = opt()
 
 
-@dataclass
+@model
 class Sequence:
     count: IntOrString | None = opt()
     start: IntOrString | None = opt()
@@ -118,13 +117,13 @@ class Sequence:
     format: str | None = opt()
 
 
-@dataclass
+@model
 class ContinueOn:
     error: bool | None = opt()
     failed: bool | None = opt()
 
 
-@dataclass
+@model
 class Backoff:
     duration: str | None = opt()
     factor: IntOrString | None = opt()
@@ -132,17 +131,17 @@ class Backoff:
     cap: str | None = opt()
 
 
-@dataclass
+@model
 class RetryNodeAntiAffinity:
     """`affinity: {nodeAntiAffinity: {}}`: retry on another node."""
 
 
-@dataclass
+@model
 class RetryAffinity:
     node_anti_affinity: RetryNodeAntiAffinity | None = opt()
 
 
-@dataclass
+@model
 class RetryStrategy:
     limit: IntOrString | None = opt()
     retry_policy: str | None = opt()
@@ -151,7 +150,7 @@ class RetryStrategy:
     affinity: RetryAffinity | None = opt()
 
 
-@dataclass
+@model
 class LifecycleHook:
     template: str | None = opt()
     template_ref: TemplateRef | None = opt()
@@ -159,7 +158,7 @@ class LifecycleHook:
     expression: str | None = opt()
 
 
-@dataclass
+@model
 class WorkflowStep:
     name: str | None = opt()
     template: str | None = opt()
@@ -175,7 +174,7 @@ class WorkflowStep:
     hooks: dict[str, LifecycleHook] = mp()
 
 
-@dataclass
+@model
 class DAGTask:
     name: str | None = opt()
     template: str | None = opt()
@@ -193,7 +192,7 @@ class DAGTask:
     hooks: dict[str, LifecycleHook] = mp()
 
 
-@dataclass
+@model
 class DAGTemplate:
     tasks: list[DAGTask] = lst()
     target: str | None = opt()
@@ -218,7 +217,7 @@ TEMPLATE_KINDS = (
 )
 
 
-@dataclass
+@model
 class Template:
     name: str | None = opt()
     inputs: Inputs = sub(Inputs)

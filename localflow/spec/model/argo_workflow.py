@@ -6,7 +6,6 @@ the WorkflowSpec they share."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from localflow.spec.model.argo_artifacts import ArtifactRepositoryRef, Metadata
@@ -17,7 +16,7 @@ from localflow.spec.model.argo_templates import (
     RetryStrategy,
     Template,
 )
-from localflow.spec.model.convert import lst, mp, opt, sub
+from localflow.spec.model.convert import lst, model, mp, opt, sub
 from localflow.spec.model.k8s import (
     HostAlias,
     LabelSelector,
@@ -34,38 +33,38 @@ from localflow.spec.model.k8s_volumes import PersistentVolumeClaim, Volume
 API_VERSION = "argoproj.io/v1alpha1"
 
 
-@dataclass
+@model
 class PodGC:
     strategy: str | None = opt()
     label_selector: LabelSelector | None = opt()
     delete_delay_duration: str | None = opt()
 
 
-@dataclass
+@model
 class TTLStrategy:
     seconds_after_completion: int | None = opt()
     seconds_after_success: int | None = opt()
     seconds_after_failure: int | None = opt()
 
 
-@dataclass
+@model
 class VolumeClaimGC:
     strategy: str | None = opt()
 
 
-@dataclass
+@model
 class LabelValueFrom:
     expression: str | None = opt()
 
 
-@dataclass
+@model
 class WorkflowMetadata:
     labels: dict[str, str] = mp()
     annotations: dict[str, str] = mp()
     labels_from: dict[str, LabelValueFrom] = mp()
 
 
-@dataclass
+@model
 class WorkflowLevelArtifactGC:
     strategy: str | None = opt()
     pod_metadata: Metadata | None = opt()
@@ -74,13 +73,13 @@ class WorkflowLevelArtifactGC:
     pod_spec_patch: str | None = opt()
 
 
-@dataclass
+@model
 class WorkflowTemplateRef:
     name: str | None = opt()
     cluster_scope: bool | None = opt()
 
 
-@dataclass
+@model
 class WorkflowSpec:
     entrypoint: str | None = opt()
     templates: list[Template] = lst()
@@ -147,7 +146,7 @@ class _HasSpec:
         return self.metadata.name or self.metadata.generate_name
 
 
-@dataclass
+@model
 class Workflow(_HasSpec):
     api_version: str | None = opt()
     kind: str | None = opt()
@@ -156,7 +155,7 @@ class Workflow(_HasSpec):
     status: dict[str, Any] = mp()
 
 
-@dataclass
+@model
 class WorkflowTemplate(_HasSpec):
     api_version: str | None = opt()
     kind: str | None = opt()
@@ -164,7 +163,7 @@ class WorkflowTemplate(_HasSpec):
     spec: WorkflowSpec = sub(WorkflowSpec)
 
 
-@dataclass
+@model
 class ClusterWorkflowTemplate(_HasSpec):
     api_version: str | None = opt()
     kind: str | None = opt()
@@ -172,12 +171,12 @@ class ClusterWorkflowTemplate(_HasSpec):
     spec: WorkflowSpec = sub(WorkflowSpec)
 
 
-@dataclass
+@model
 class StopStrategy:
     expression: str | None = opt()
 
 
-@dataclass
+@model
 class CronWorkflowSpec:
     workflow_spec: WorkflowSpec = sub(WorkflowSpec)
     schedules: list[str] = lst()
@@ -192,7 +191,7 @@ class CronWorkflowSpec:
     when: str | None = opt()
 
 
-@dataclass
+@model
 class CronWorkflow:
     api_version: str | None = opt()
     kind: str | None = opt()

@@ -35,6 +35,7 @@ __all__ = [
     "from_dict",
     "json_fields",
     "lst",
+    "model",
     "mp",
     "opt",
     "present_fields",
@@ -58,6 +59,65 @@ _QUANTITY = _Marker("Quantity")
 AnyString = Annotated[str, _ANYSTRING]
 IntOrString = Annotated[int | str, _INTORSTRING]
 Quantity = Annotated[int | float | str, _QUANTITY]
+
+# --- the model's classes ---------------------------------------------------------------------
+
+_WRITTEN_LATER = ("__init__", "__repr__", "__eq__")
+
+
+def model(cls: type) -> type:
+    """`@dataclass`, but `__init__`, `__repr__` and `__eq__` are written when first called.
+
+    `dataclasses` writes those methods as source text and compiles it for every class, which made
+    importing the model (some 160 classes, of which a run uses a few dozen) a large part of the
+    start-up of `localflow lint`. The methods written later are dataclasses' own, made from the
+    same fields, so instances behave exactly as with `@dataclass`."""
+    own = [name for name in _WRITTEN_LATER if name in cls.__dict__]
+    if "__doc__" not in cls.__dict__ or not cls.__doc__:
+        cls.__doc__ = cls.__name__  # dataclasses would compute a signature for it; see below
+    has_explicit_hash = "__hash__" in cls.__dict__ and not (cls.__dict__["__hash__"] is None and "__eq__" in own)
+    dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+    for name in _WRITTEN_LATER:
+        if name not in own:
+            setattr(cls, name, _write_later(cls, name))
+    if not has_explicit_hash:
+        cls.__hash__ = None  # type: ignore[assignment]  # as @dataclass does for a mutable class with __eq__
+    if cls.__doc__ == cls.__name__:
+        cls.__doc__ = f"{cls.__name__}({', '.join(f.name for f in dataclasses.fields(cls))})"
+    return cls
+
+
+def _write_later(owner: type, name: str) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return _write_methods(owner)[name](self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"{owner.__qualname__}.{name}"
+    method._lf_later = True  # type: ignore[attr-defined]
+    return method
+
+
+def _write_methods(owner: type) -> dict[str, Any]:
+    """dataclasses' methods for `owner`: made on a stand-in dataclass with the same fields."""
+    written = owner.__dict__.get("_lf_methods")
+    if written is None:
+        namespace: dict[str, Any] = {"__annotations__": {}, "__module__": owner.__module__,
+                                     "__qualname__": owner.__qualname__}
+        for f in dataclasses.fields(owner):
+            namespace["__annotations__"][f.name] = f.type
+            namespace[f.name] = dataclasses.field(default=f.default, default_factory=f.default_factory,
+                                                  init=f.init, repr=f.repr, hash=f.hash, compare=f.compare,
+                                                  metadata=f.metadata, kw_only=f.kw_only)
+        if hasattr(owner, "__post_init__"):
+            namespace["__post_init__"] = owner.__post_init__
+        stand_in = dataclasses.dataclass(type(owner.__name__, (), namespace))
+        written = {name: stand_in.__dict__[name] for name in _WRITTEN_LATER}
+        for name, function in written.items():
+            if getattr(owner.__dict__.get(name), "_lf_later", False):
+                setattr(owner, name, function)
+        owner._lf_methods = written  # type: ignore[attr-defined]
+    return written
+
 
 def opt(json: str | None = None) -> Any:
     """An optional scalar or sub-object field (default None). `json` overrides the camelCase name."""

@@ -8,13 +8,12 @@ rarely used objects (affinity, lifecycle hooks of other kinds, ...) are plain di
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from localflow.spec.model.convert import IntOrString, Quantity, lst, mp, opt
+from localflow.spec.model.convert import IntOrString, Quantity, lst, model, mp, opt
 
 
-@dataclass
+@model
 class ObjectMeta:
     name: str | None = opt()
     annotations: dict[str, str] = mp()
@@ -33,39 +32,39 @@ class ObjectMeta:
     uid: str | None = opt()
 
 
-@dataclass
+@model
 class LocalObjectReference:
     name: str | None = opt()
 
 
-@dataclass
+@model
 class ConfigMapKeySelector:
     name: str | None = opt()
     key: str | None = opt()
     optional: bool | None = opt()
 
 
-@dataclass
+@model
 class SecretKeySelector:
     name: str | None = opt()
     key: str | None = opt()
     optional: bool | None = opt()
 
 
-@dataclass
+@model
 class ObjectFieldSelector:
     api_version: str | None = opt()
     field_path: str | None = opt()
 
 
-@dataclass
+@model
 class ResourceFieldSelector:
     container_name: str | None = opt()
     divisor: Quantity | None = opt()
     resource: str | None = opt()
 
 
-@dataclass
+@model
 class FileKeySelector:
     key: str | None = opt()
     optional: bool | None = opt()
@@ -73,7 +72,7 @@ class FileKeySelector:
     volume_name: str | None = opt()
 
 
-@dataclass
+@model
 class EnvVarSource:
     config_map_key_ref: ConfigMapKeySelector | None = opt()
     field_ref: ObjectFieldSelector | None = opt()
@@ -82,33 +81,33 @@ class EnvVarSource:
     secret_key_ref: SecretKeySelector | None = opt()
 
 
-@dataclass
+@model
 class EnvVar:
     name: str | None = opt()
     value: str | None = opt()
     value_from: EnvVarSource | None = opt()
 
 
-@dataclass
+@model
 class ConfigMapEnvSource:
     name: str | None = opt()
     optional: bool | None = opt()
 
 
-@dataclass
+@model
 class SecretEnvSource:
     name: str | None = opt()
     optional: bool | None = opt()
 
 
-@dataclass
+@model
 class EnvFromSource:
     config_map_ref: ConfigMapEnvSource | None = opt()
     prefix: str | None = opt()
     secret_ref: SecretEnvSource | None = opt()
 
 
-@dataclass
+@model
 class ContainerPort:
     name: str | None = opt()
     container_port: int | None = opt()
@@ -117,20 +116,20 @@ class ContainerPort:
     protocol: str | None = opt()
 
 
-@dataclass
+@model
 class ResourceClaim:
     name: str | None = opt()
     request: str | None = opt()
 
 
-@dataclass
+@model
 class ResourceRequirements:
     claims: list[ResourceClaim] = lst()
     limits: dict[str, Quantity] = mp()
     requests: dict[str, Quantity] = mp()
 
 
-@dataclass
+@model
 class VolumeMount:
     name: str | None = opt()
     mount_path: str | None = opt()
@@ -141,18 +140,18 @@ class VolumeMount:
     sub_path_expr: str | None = opt()
 
 
-@dataclass
+@model
 class VolumeDevice:
     name: str | None = opt()
     device_path: str | None = opt()
 
 
-@dataclass
+@model
 class ExecAction:
     command: list[str] = lst()
 
 
-@dataclass
+@model
 class ProbeHTTPHeader:
     """core/v1 HTTPHeader (for probes); Argo's HTTP template has its own HTTPHeader."""
 
@@ -160,7 +159,7 @@ class ProbeHTTPHeader:
     value: str | None = opt()
 
 
-@dataclass
+@model
 class HTTPGetAction:
     host: str | None = opt()
     http_headers: list[ProbeHTTPHeader] = lst()
@@ -169,19 +168,19 @@ class HTTPGetAction:
     scheme: str | None = opt()
 
 
-@dataclass
+@model
 class TCPSocketAction:
     host: str | None = opt()
     port: IntOrString | None = opt()
 
 
-@dataclass
+@model
 class GRPCAction:
     port: int | None = opt()
     service: str | None = opt()
 
 
-@dataclass
+@model
 class Probe:
     exec_: ExecAction | None = opt()
     failure_threshold: int | None = opt()
@@ -195,13 +194,13 @@ class Probe:
     timeout_seconds: int | None = opt()
 
 
-@dataclass
+@model
 class Capabilities:
     add: list[str] = lst()
     drop: list[str] = lst()
 
 
-@dataclass
+@model
 class SELinuxOptions:
     level: str | None = opt()
     role: str | None = opt()
@@ -209,19 +208,19 @@ class SELinuxOptions:
     user: str | None = opt()
 
 
-@dataclass
+@model
 class SeccompProfile:
     localhost_profile: str | None = opt()
     type: str | None = opt()
 
 
-@dataclass
+@model
 class AppArmorProfile:
     localhost_profile: str | None = opt()
     type: str | None = opt()
 
 
-@dataclass
+@model
 class WindowsSecurityContextOptions:
     gmsa_credential_spec: str | None = opt()
     gmsa_credential_spec_name: str | None = opt()
@@ -229,7 +228,7 @@ class WindowsSecurityContextOptions:
     run_as_user_name: str | None = opt()
 
 
-@dataclass
+@model
 class SecurityContext:
     allow_privilege_escalation: bool | None = opt()
     app_armor_profile: AppArmorProfile | None = opt()
@@ -245,30 +244,30 @@ class SecurityContext:
     windows_options: WindowsSecurityContextOptions | None = opt()
 
 
-@dataclass
+@model
 class ContainerResizePolicy:
     resource_name: str | None = opt()
     restart_policy: str | None = opt()
 
 
-@dataclass
+@model
 class ContainerRestartRuleOnExitCodes:
     operator: str | None = opt()
     values: list[int] = lst()
 
 
-@dataclass
+@model
 class ContainerRestartRule:
     action: str | None = opt()
     exit_codes: ContainerRestartRuleOnExitCodes | None = opt()
 
 
-@dataclass
+@model
 class SleepAction:
     seconds: int | None = opt()
 
 
-@dataclass
+@model
 class LifecycleHandler:
     exec_: ExecAction | None = opt()
     http_get: HTTPGetAction | None = opt()
@@ -276,14 +275,14 @@ class LifecycleHandler:
     tcp_socket: TCPSocketAction | None = opt()
 
 
-@dataclass
+@model
 class Lifecycle:
     post_start: LifecycleHandler | None = opt()
     pre_stop: LifecycleHandler | None = opt()
     stop_signal: str | None = opt()
 
 
-@dataclass
+@model
 class Container:
     name: str | None = opt()
     image: str | None = opt()
@@ -312,13 +311,13 @@ class Container:
     working_dir: str | None = opt()
 
 
-@dataclass
+@model
 class Sysctl:
     name: str | None = opt()
     value: str | None = opt()
 
 
-@dataclass
+@model
 class PodSecurityContext:
     app_armor_profile: AppArmorProfile | None = opt()
     fs_group: int | None = opt()
@@ -335,7 +334,7 @@ class PodSecurityContext:
     windows_options: WindowsSecurityContextOptions | None = opt()
 
 
-@dataclass
+@model
 class Toleration:
     effect: str | None = opt()
     key: str | None = opt()
@@ -344,40 +343,40 @@ class Toleration:
     value: str | None = opt()
 
 
-@dataclass
+@model
 class HostAlias:
     hostnames: list[str] = lst()
     ip: str | None = opt()
 
 
-@dataclass
+@model
 class PodDNSConfigOption:
     name: str | None = opt()
     value: str | None = opt()
 
 
-@dataclass
+@model
 class PodDNSConfig:
     nameservers: list[str] = lst()
     options: list[PodDNSConfigOption] = lst()
     searches: list[str] = lst()
 
 
-@dataclass
+@model
 class PodResourceClaim:
     name: str | None = opt()
     resource_claim_name: str | None = opt()
     resource_claim_template_name: str | None = opt()
 
 
-@dataclass
+@model
 class LabelSelectorRequirement:
     key: str | None = opt()
     operator: str | None = opt()
     values: list[str] = lst()
 
 
-@dataclass
+@model
 class LabelSelector:
     match_expressions: list[LabelSelectorRequirement] = lst()
     match_labels: dict[str, str] = mp()

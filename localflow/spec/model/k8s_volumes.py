@@ -7,10 +7,9 @@ the Volume level, so a misspelt source is an error)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from localflow.spec.model.convert import Quantity, lst, mp, opt
+from localflow.spec.model.convert import Quantity, lst, model, mp, opt
 from localflow.spec.model.k8s import (
     LabelSelector,
     LocalObjectReference,
@@ -20,32 +19,32 @@ from localflow.spec.model.k8s import (
 )
 
 
-@dataclass
+@model
 class KeyToPath:
     key: str | None = opt()
     mode: int | None = opt()
     path: str | None = opt()
 
 
-@dataclass
+@model
 class EmptyDirVolumeSource:
     medium: str | None = opt()
     size_limit: Quantity | None = opt()
 
 
-@dataclass
+@model
 class HostPathVolumeSource:
     path: str | None = opt()
     type: str | None = opt()
 
 
-@dataclass
+@model
 class PersistentVolumeClaimVolumeSource:
     claim_name: str | None = opt()
     read_only: bool | None = opt()
 
 
-@dataclass
+@model
 class ConfigMapVolumeSource:
     name: str | None = opt()
     default_mode: int | None = opt()
@@ -53,7 +52,7 @@ class ConfigMapVolumeSource:
     optional: bool | None = opt()
 
 
-@dataclass
+@model
 class SecretVolumeSource:
     default_mode: int | None = opt()
     items: list[KeyToPath] = lst()
@@ -61,7 +60,7 @@ class SecretVolumeSource:
     secret_name: str | None = opt()
 
 
-@dataclass
+@model
 class DownwardAPIVolumeFile:
     field_ref: ObjectFieldSelector | None = opt()
     mode: int | None = opt()
@@ -69,39 +68,39 @@ class DownwardAPIVolumeFile:
     resource_field_ref: ResourceFieldSelector | None = opt()
 
 
-@dataclass
+@model
 class DownwardAPIVolumeSource:
     default_mode: int | None = opt()
     items: list[DownwardAPIVolumeFile] = lst()
 
 
-@dataclass
+@model
 class ConfigMapProjection:
     name: str | None = opt()
     items: list[KeyToPath] = lst()
     optional: bool | None = opt()
 
 
-@dataclass
+@model
 class SecretProjection:
     name: str | None = opt()
     items: list[KeyToPath] = lst()
     optional: bool | None = opt()
 
 
-@dataclass
+@model
 class DownwardAPIProjection:
     items: list[DownwardAPIVolumeFile] = lst()
 
 
-@dataclass
+@model
 class ServiceAccountTokenProjection:
     audience: str | None = opt()
     expiration_seconds: int | None = opt()
     path: str | None = opt()
 
 
-@dataclass
+@model
 class VolumeProjection:
     cluster_trust_bundle: dict[str, Any] | None = opt()
     config_map: ConfigMapProjection | None = opt()
@@ -111,20 +110,20 @@ class VolumeProjection:
     service_account_token: ServiceAccountTokenProjection | None = opt()
 
 
-@dataclass
+@model
 class ProjectedVolumeSource:
     default_mode: int | None = opt()
     sources: list[VolumeProjection] = lst()
 
 
-@dataclass
+@model
 class NFSVolumeSource:
     path: str | None = opt()
     read_only: bool | None = opt()
     server: str | None = opt()
 
 
-@dataclass
+@model
 class CSIVolumeSource:
     driver: str | None = opt()
     fs_type: str | None = opt()
@@ -133,20 +132,20 @@ class CSIVolumeSource:
     volume_attributes: dict[str, str] = mp()
 
 
-@dataclass
+@model
 class ImageVolumeSource:
     pull_policy: str | None = opt()
     reference: str | None = opt()
 
 
-@dataclass
+@model
 class TypedLocalObjectReference:
     name: str | None = opt()
     api_group: str | None = opt()
     kind: str | None = opt()
 
 
-@dataclass
+@model
 class TypedObjectReference:
     name: str | None = opt()
     api_group: str | None = opt()
@@ -154,13 +153,13 @@ class TypedObjectReference:
     namespace: str | None = opt()
 
 
-@dataclass
+@model
 class VolumeResourceRequirements:
     limits: dict[str, Quantity] = mp()
     requests: dict[str, Quantity] = mp()
 
 
-@dataclass
+@model
 class PersistentVolumeClaimSpec:
     access_modes: list[str] = lst()
     data_source: TypedLocalObjectReference | None = opt()
@@ -173,18 +172,18 @@ class PersistentVolumeClaimSpec:
     volume_name: str | None = opt()
 
 
-@dataclass
+@model
 class PersistentVolumeClaimTemplate:
     metadata: ObjectMeta | None = opt()
     spec: PersistentVolumeClaimSpec | None = opt()
 
 
-@dataclass
+@model
 class EphemeralVolumeSource:
     volume_claim_template: PersistentVolumeClaimTemplate | None = opt()
 
 
-@dataclass
+@model
 class Volume:
     name: str | None = opt()
     image: ImageVolumeSource | None = opt()
@@ -219,7 +218,7 @@ class Volume:
     vsphere_volume: dict[str, Any] | None = opt()
 
 
-@dataclass
+@model
 class PersistentVolumeClaim:
     api_version: str | None = opt()
     kind: str | None = opt()
