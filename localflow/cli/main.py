@@ -50,7 +50,9 @@ def _plain_coercion() -> None:
 
 _plain_coercion()
 
-app = typer.Typer(
+# `app` (the whole command) is made on first use (see __getattr__ below): `_app` has only the
+# commands of this module until _register() adds the others.
+_app = typer.Typer(
     name="localflow", no_args_is_help=True, add_completion=True,
     help="Run Argo Workflow YAML on one machine with Docker.\n\n"
          "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
@@ -75,7 +77,7 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(1)
 
 
-@app.command()
+@_app.command()
 def submit(
     file: str = typer.Argument(..., help="Workflow YAML (multi-document files too)"),
     parameter: list[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
@@ -108,7 +110,7 @@ def submit(
     raise typer.Exit(code)
 
 
-@app.command()
+@_app.command()
 def lint(
     files: list[str] = typer.Argument(..., help="files to check"),
     templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
@@ -130,7 +132,7 @@ def lint(
     raise typer.Exit(2 if errors else 0)
 
 
-@app.command()
+@_app.command()
 def version() -> None:
     """Print localflow's version.
 
@@ -139,20 +141,36 @@ def version() -> None:
     typer.echo(f"localflow {__version__}")
 
 
-def _register() -> None:
-    from localflow.cli import artifacts_cmd, history, report_cmd, resources_cmd
-    history.register(app)
-    resources_cmd.register(app)
-    artifacts_cmd.register(app)
-    report_cmd.register(app)
+_OWN_COMMANDS = ("submit", "lint", "version")
+_registered = False
 
 
-_register()
+def _register() -> typer.Typer:
+    """The other commands (history, secrets and config maps, artifacts, report) on `_app`."""
+    global _registered
+    if not _registered:
+        from localflow.cli import artifacts_cmd, history, report_cmd, resources_cmd
+        history.register(_app)
+        resources_cmd.register(_app)
+        artifacts_cmd.register(_app)
+        report_cmd.register(_app)
+        _registered = True
+    return _app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        return _register()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
+    # `localflow submit|lint|version ...` needs none of the other commands: importing their modules
+    # and building their click commands would be a tenth of the start-up of `localflow lint`.
+    args = sys.argv[1:]
+    command = _app if args and args[0] in _OWN_COMMANDS else _register()
     try:
-        app()
+        command()
     except KeyboardInterrupt:
         sys.stderr.write("localflow: interrupted\n")
         sys.exit(130)

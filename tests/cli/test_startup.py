@@ -18,7 +18,7 @@ HELLO = os.path.join(ROOT, "examples", "hello-world.yaml")
 HEAVY = ("pydantic", "networkx", "rich", "lark", "docker", "requests", "jinja2", "minio", "git", "asyncio")
 
 
-def _modules_after(argv: list[str]) -> tuple[int, set[str], str]:
+def _modules_after(argv: list[str]) -> tuple[int, set[str], set[str]]:
     code = (
         "import json, sys\n"
         f"sys.argv = ['localflow'] + {argv!r}\n"
@@ -30,14 +30,20 @@ def _modules_after(argv: list[str]) -> tuple[int, set[str], str]:
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     code_, modules = json.loads(p.stderr.rsplit("\n", 1)[1])
-    return code_, {m.split(".")[0] for m in modules}, p.stdout
+    return code_, {m.split(".")[0] for m in modules}, set(modules)
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["lint", HELLO]], ids=["help", "lint"])
 def test_no_heavy_imports(argv):
-    code, packages, _out = _modules_after(argv)
+    code, packages, _modules = _modules_after(argv)
     assert code == 0
     assert sorted(packages & set(HEAVY)) == []
+
+
+def test_lint_leaves_the_other_commands_alone():
+    code, _packages, modules = _modules_after(["lint", HELLO])
+    assert code == 0
+    assert "localflow.cli.history" not in modules and "localflow.cli.artifacts_cmd" not in modules
 
 
 def test_lint_arguments_still_coerced(tmp_path):
