@@ -96,8 +96,13 @@ class WorkflowRun:
         self.pod_slots = asyncio.Semaphore(int(self.spec.parallelism or self.options.max_parallel_pods))
         self.stopping = False
         # pod IPs cost an inspect per pod: read them only when something can use them
-        self.uses_ip = ".ip" in json.dumps(M.to_dict(self.spec)) or (
-            templates is not None and bool(getattr(templates, "workflow_templates", None)))
+        text = json.dumps(M.to_dict(self.spec))
+        external = templates is not None and bool(getattr(templates, "workflow_templates", None))
+        self.uses_ip = ".ip" in text or external
+        # a network of its own costs ~90 ms per container start (Docker's embedded DNS); a run needs one only
+        # when pods are reached by address: daemons, IPs in use, probes localflow sends, executor plugins
+        self.own_network = (self.uses_ip or external or bool(self.spec.executor_plugins)
+                            or any(k in text for k in ('"daemon": true', "Probe")))
         self.host_node_name = socket.gethostname()  # Argo's hostNodeName: the machine the pod ran on
         self.engine_lost = ""  # the runtime lost the container engine: the run is an Error
         self.stop_message = STOP_MESSAGE
@@ -367,7 +372,7 @@ class WorkflowRun:
         scope = Scope(values={})
         ctx = TemplateCtx({t.name: t for t in self.spec.templates})
         try:
-            await self.runtime.start_run(self.name, self.volumes.run_volume_names())
+            await self.runtime.start_run(self.name, self.volumes.run_volume_names(), network=self.own_network)
             self.volumes.prepare()
             holder = M.WorkflowStep(name=self.name, template=self.entrypoint)
             args = M.Arguments(parameters=[M.Parameter(name=p["name"], value=p["value"]) for p in self.parameters],

@@ -24,7 +24,7 @@ from localflow.engine.interfaces import (
 )
 from localflow.errors import RuntimeFailure
 
-from . import files
+from . import calls, files
 from . import labels as L
 from .images import Images
 from .probes import wait_ready
@@ -36,6 +36,8 @@ def connect(timeout: int = 300) -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
     try:
         client = docker.from_env(timeout=timeout, max_pool_size=128)
+        if client.api.base_url.startswith("http+docker://"):  # a local socket: no proxy settings to read
+            client.api.trust_env = False  # (requests scans the environment on every call otherwise)
         client.ping()
         return client
     except (docker.errors.DockerException, requests.RequestException) as e:
@@ -102,17 +104,20 @@ class DockerRuntime:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
 
     # ---- run lifecycle ----
-    async def start_run(self, run_name: str, volumes: list[str]) -> None:
-        await self._call(self._start_run, run_name, volumes)
+    async def start_run(self, run_name: str, volumes: list[str], network: bool = True) -> None:
+        await self._call(self._start_run, run_name, volumes, network)
 
-    def _start_run(self, run_name: str, volumes: list[str]) -> None:
-        try:
-            net = self.client.networks.create(f"localflow-{run_name}", driver="bridge",
-                                              labels=L.labels(run_name, role="network"))
-        except docker.errors.APIError as e:
-            raise RuntimeFailure(f"cannot create the run's network: {short(e)}") from e
-        self.networks[run_name] = net
-        L.join_network_if_contained(self.client, net)
+    def _start_run(self, run_name: str, volumes: list[str], network: bool = True) -> None:
+        """Volumes, and the run's own bridge network when pods are reached by address (daemons, IPs, probes);
+        other runs' pods use Docker's default bridge (a user-defined network slows every container start)."""
+        if network:
+            try:
+                net = self.client.networks.create(f"localflow-{run_name}", driver="bridge",
+                                                  labels=L.labels(run_name, role="network"))
+            except docker.errors.APIError as e:
+                raise RuntimeFailure(f"cannot create the run's network: {short(e)}") from e
+            self.networks[run_name] = net
+            L.join_network_if_contained(self.client, net)
         for v in volumes:
             self._volume(v, run_name, "run")
 
@@ -205,10 +210,11 @@ class DockerRuntime:
         elif network.startswith("container:"):
             kwargs["network_mode"] = network
         else:
-            kwargs["network"] = network
+            if network != "bridge":  # Docker's default network needs no endpoint config
+                kwargs["network"] = network
             kwargs["hostname"] = dns_label(pod.pod_name)
         try:
-            container = self.client.containers.create(**kwargs)
+            container = calls.create(self.client, kwargs)
         except docker.errors.ImageNotFound as e:
             raise RuntimeFailure(f"image {c.image!r} not found") from e
         except docker.errors.APIError as e:
@@ -233,7 +239,7 @@ class DockerRuntime:
         def run() -> None:
             buf = b""
             try:
-                for chunk in container.logs(stream=True, follow=True):
+                for chunk in calls.logs(container, stream=True, follow=True):
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
@@ -471,7 +477,7 @@ class DockerRuntime:
         main = p.main
         if spec.capture_stdout:
             try:
-                result.stdout = files.result_text(main.logs(stdout=True, stderr=False))
+                result.stdout = files.result_text(calls.logs(main, stdout=True, stderr=False))
             except docker.errors.APIError:
                 result.stdout = ""
         for path in spec.output_parameter_paths:
@@ -482,7 +488,7 @@ class DockerRuntime:
             result.output_parameters[path] = text
         if spec.archive_logs and artifacts is not None:
             try:
-                data = main.logs(stdout=True, stderr=True)
+                data = calls.logs(main)
                 result.output_artifacts["main-logs"] = artifacts("main-logs", "/main.log",
                                                                  [files.single_file_tar("main.log", data)])
             except Exception as e:  # noqa: BLE001 - reported on the node

@@ -59,6 +59,7 @@ class FakeRuntime:
         self.daemons: dict[str, PodSpec] = {}
         self.stopped_daemons: list[str] = []
         self.runs_started: list[str] = []
+        self.run_networks: dict[str, bool] = {}  # run name -> whether it asked for a network of its own
         self.runs_ended: list[str] = []
         self.stop_requested = False
         self.order: list[str] = []
@@ -85,8 +86,9 @@ class FakeRuntime:
             out.stdout = echo_stdout(spec)
         return out
 
-    async def start_run(self, run_name: str, volumes: list[str]) -> None:
+    async def start_run(self, run_name: str, volumes: list[str], network: bool = True) -> None:
         self.runs_started.append(run_name)
+        self.run_networks[run_name] = network
 
     async def run_pod(self, pod: PodSpec, logs: LogSink, artifacts: ArtifactSink | None) -> PodResult:
         self.pods.append(pod)

@@ -282,7 +282,9 @@ def test_containers_get_only_what_the_workflow_asks_for(tmp_path):
         host = c.attrs["HostConfig"]
         assert host["Privileged"] is False
         assert not host.get("Binds") and not c.attrs.get("Mounts")
-        assert host["NetworkMode"] == f"localflow-{name}"
+        # no daemon, IP or probe: Docker's default bridge (a run network of its own slows every start)
+        assert host["NetworkMode"] in ("default", "bridge")
+        assert not client.networks.list(filters={"label": f"localflow.run={name}"})
         assert not host.get("CapAdd")
         assert c.labels["localflow.role"] == "main"
         secret_files = [os.path.join(dp, f) for dp, _, fs in os.walk(os.environ["LOCALFLOW_HOME"]) for f in fs]
