@@ -89,7 +89,7 @@ def model(cls: type) -> type:
 
 def _write_later(owner: type, name: str) -> Any:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return _write_methods(owner)[name](self, *args, **kwargs)
+        return _write(owner, name)(self, *args, **kwargs)
 
     method.__name__ = name
     method.__qualname__ = f"{owner.__qualname__}.{name}"
@@ -97,26 +97,24 @@ def _write_later(owner: type, name: str) -> Any:
     return method
 
 
-def _write_methods(owner: type) -> dict[str, Any]:
-    """dataclasses' methods for `owner`: made on a stand-in dataclass with the same fields."""
-    written = owner.__dict__.get("_lf_methods")
-    if written is None:
-        namespace: dict[str, Any] = {"__annotations__": {}, "__module__": owner.__module__,
-                                     "__qualname__": owner.__qualname__}
-        for f in dataclasses.fields(owner):
-            namespace["__annotations__"][f.name] = f.type
-            namespace[f.name] = dataclasses.field(default=f.default, default_factory=f.default_factory,
-                                                  init=f.init, repr=f.repr, hash=f.hash, compare=f.compare,
-                                                  metadata=f.metadata, kw_only=f.kw_only)
-        if hasattr(owner, "__post_init__"):
-            namespace["__post_init__"] = owner.__post_init__
-        stand_in = dataclasses.dataclass(type(owner.__name__, (), namespace))
-        written = {name: stand_in.__dict__[name] for name in _WRITTEN_LATER}
-        for name, function in written.items():
-            if getattr(owner.__dict__.get(name), "_lf_later", False):
-                setattr(owner, name, function)
-        owner._lf_methods = written  # type: ignore[attr-defined]
-    return written
+def _write(owner: type, name: str) -> Any:
+    """dataclasses' method `name` for `owner`, made on a stand-in dataclass with the same fields;
+    it replaces the placeholder that _write_later put on `owner`."""
+    namespace: dict[str, Any] = {"__annotations__": {}, "__module__": owner.__module__,
+                                 "__qualname__": owner.__qualname__, "__doc__": owner.__doc__}
+    for f in dataclasses.fields(owner):
+        namespace["__annotations__"][f.name] = f.type
+        namespace[f.name] = dataclasses.field(default=f.default, default_factory=f.default_factory,
+                                              init=f.init, repr=f.repr, hash=f.hash, compare=f.compare,
+                                              metadata=f.metadata, kw_only=f.kw_only)
+    if hasattr(owner, "__post_init__"):
+        namespace["__post_init__"] = owner.__post_init__
+    stand_in = dataclasses.dataclass(type(owner.__name__, (), namespace), init=name == "__init__",
+                                     repr=name == "__repr__", eq=name == "__eq__", match_args=False)
+    function = stand_in.__dict__[name]
+    if getattr(owner.__dict__.get(name), "_lf_later", False):
+        setattr(owner, name, function)
+    return function
 
 
 def opt(json: str | None = None) -> Any:
