@@ -99,11 +99,7 @@ def pick_workflow(bundle: Any, opts: SubmitOptions) -> Any:
     if bundle.workflows:
         return bundle.workflows[0]
     if bundle.cron_workflows:
-        cron = bundle.cron_workflows[0]
-        meta = cron.metadata
-        return M.Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow",
-                          metadata=M.ObjectMeta(generate_name=f"{meta.name or 'cron'}-", labels=meta.labels),
-                          spec=cron.spec.workflow_spec)
+        return cron_to_workflow(bundle.cron_workflows[0])
     raise SpecError("no Workflow or CronWorkflow in the file (WorkflowTemplates run with --from "
                     "workflowtemplate/NAME)", file=fname)
 
@@ -171,6 +167,32 @@ class ConsoleEvents:
             self.store_events.notice(run, message)
         if message and not self.quiet:
             O.err(f"localflow: {message}")
+
+
+CRON_PROPAGATED_LABELS = ("workflows.argoproj.io/creator", "workflows.argoproj.io/creator-email",
+                          "workflows.argoproj.io/creator-preferred-username")
+
+
+def cron_to_workflow(cron: Any) -> Any:
+    """The Workflow Argo's cron controller makes from a CronWorkflow now (workflow/common/convert.go): its
+    creator labels, `workflows.argoproj.io/cron-workflow`, the `scheduled-time` annotation (read by
+    `{{workflow.scheduledTime}}`) and `spec.workflowMetadata`'s labels and annotations."""
+    import datetime
+
+    from localflow.spec import model as M
+    meta = cron.metadata
+    labels = {k: v for k, v in (meta.labels or {}).items() if k in CRON_PROPAGATED_LABELS}
+    labels["workflows.argoproj.io/cron-workflow"] = meta.name or "cron"
+    now = datetime.datetime.now().astimezone().replace(microsecond=0).isoformat()
+    annotations = {"workflows.argoproj.io/scheduled-time": now.replace("+00:00", "Z")}
+    extra = cron.spec.workflow_metadata
+    if extra is not None:
+        labels.update(extra.labels or {})
+        annotations.update(extra.annotations or {})
+    return M.Workflow(api_version="argoproj.io/v1alpha1", kind="Workflow",
+                      metadata=M.ObjectMeta(generate_name=f"{meta.name or 'cron'}-", labels=labels,
+                                            annotations=annotations),
+                      spec=cron.spec.workflow_spec)
 
 
 def build_resources(bundle: Any) -> Any:

@@ -151,6 +151,14 @@ class WorkflowRun:
             g[f"workflow.{kind}"] = g[f"workflow.{kind}.json"] = go_json(entries) if entries else "null"
             for k, v in entries.items():
                 g[f"workflow.{kind}.{k}"] = v
+        md = self.spec.workflow_metadata  # its labels and annotations join the workflow's (not the json forms)
+        labels_from = dict(md.labels_from or {}) if md is not None else {}
+        if md is not None:
+            for k, v in (md.labels or {}).items():
+                if k not in labels_from:
+                    g[f"workflow.labels.{k}"] = v
+            for k, v in (md.annotations or {}).items():
+                g[f"workflow.annotations.{k}"] = v
         scheduled = (self.wf.metadata.annotations or {}).get(SCHEDULED_TIME_ANNOTATION)
         if scheduled is not None:
             g["workflow.scheduledTime"] = scheduled
@@ -179,6 +187,25 @@ class WorkflowRun:
             g[f"workflow.parameters.{p['name']}"] = p["value"]
         g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
         g["workflow.parameters.json"] = g["workflow.parameters"]
+        self._labels_from(labels_from)
+
+    def _labels_from(self, labels_from: dict[str, Any]) -> None:
+        """`workflowMetadata.labelsFrom`: expressions over the globals, as Argo's updateWorkflowMetadata."""
+        if not labels_from:
+            return
+        from localflow.expr.exprlang import evaluate
+
+        from .scope import expression_env
+        env = expression_env(self.globals)
+        for k, src in labels_from.items():
+            where = f"spec.workflowMetadata.labelsFrom.{k}.expression"
+            try:
+                value = evaluate(src.expression or "", env)
+            except LocalflowError as e:
+                raise StepError(f"{where}: {e}") from None
+            if not isinstance(value, str):
+                raise StepError(f"{where}: expected a string, got {value!r}")
+            self.globals[f"workflow.labels.{k}"] = value
 
     def refresh_runtime_globals(self) -> None:
         """workflow.duration as Argo sets it on every pass (seconds so far, `%f`); workflow.status is

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from localflow.errors import SpecError
 from localflow.spec.cron import schedule_problem, timezone_problem
+from localflow.spec.tags import expression_problem
 from localflow.spec.model import (
     Arguments,
     ClusterWorkflowTemplate,
@@ -284,6 +285,11 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
         self.check_pod_resources(spec.pod_resources, file, join(path, "podResources"))
         if spec.retry_strategy is not None:
             self.check_retry(spec.retry_strategy, file, join(path, "retryStrategy"))
+        md = spec.workflow_metadata
+        for name, src in ((md.labels_from or {}) if md is not None else {}).items():
+            problem = expression_problem(src.expression or "")
+            if problem:
+                raise self.fail(file, join(path, f"workflowMetadata.labelsFrom.{name}.expression"), problem)
         if not self.lint:
             self.check_executor_plugins(spec, file, path)
 
