@@ -1,8 +1,5 @@
 """Argo artifacts and the places they can live (S3, git, HTTP, ...), with their secret selectors."""
 
-# opt(), lst(), mp() and sub() return dataclasses.field(...) objects, so these defaults are safe.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
 
 from typing import Any

@@ -1,11 +1,7 @@
 """The bodies of Argo's leaf templates (script, resource, HTTP, data, containerSet, suspend) and the
 small objects templates carry (memoize, synchronization, metrics, executor)."""
 
-# opt(), lst(), mp() and sub() return dataclasses.field(...) objects, so these defaults are safe.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
-
 
 from localflow.spec.model.argo_artifacts import Artifact, ArtifactPaths
 from localflow.spec.model.convert import IntOrString, lst, model, opt

@@ -1,9 +1,6 @@
 """Argo's Template and what steps and DAG templates are made of: parameters, arguments, steps,
 tasks, retry strategies and lifecycle hooks."""
 
-# opt(), lst(), mp() and sub() return dataclasses.field(...) objects, so these defaults are safe.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
 
 from typing import Any
@@ -22,7 +19,15 @@ from localflow.spec.model.argo_leaf import (
     Synchronization,
     UserContainer,
 )
-from localflow.spec.model.convert import AnyString, IntOrString, lst, model, mp, opt, sub
+from localflow.spec.model.convert import (
+    AnyString,
+    IntOrString,
+    lst,
+    model,
+    mp,
+    opt,
+    sub,
+)
 from localflow.spec.model.k8s import (
     ConfigMapKeySelector,
     Container,

@@ -1,9 +1,6 @@
 """Argo's top-level objects: Workflow, WorkflowTemplate, ClusterWorkflowTemplate, CronWorkflow and
 the WorkflowSpec they share."""
 
-# opt(), lst(), mp() and sub() return dataclasses.field(...) objects, so these defaults are safe.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
 
 from typing import Any

@@ -3,9 +3,6 @@ pod-level settings). Field names follow the Kubernetes JSON names in snake_case.
 rarely used objects (affinity, lifecycle hooks of other kinds, ...) are plain dicts.
 """
 
-# opt(), lst(), mp() and sub() return dataclasses.field(...) objects, so these defaults are safe.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
 
 from typing import Any

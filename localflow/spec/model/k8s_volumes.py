@@ -2,9 +2,6 @@
 cloud- and vendor-specific ones are kept as plain dicts (their field names are still checked at
 the Volume level, so a misspelt source is an error)."""
 
-# opt(), lst(), mp() and sub() return dataclasses.field(...) objects, so these defaults are safe.
-# ruff: noqa: RUF009
-
 from __future__ import annotations
 
 from typing import Any
