@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from localflow.errors import LocalflowError
 
@@ -19,6 +20,12 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 
 def lint_files(paths: list[str], templates: list[str]) -> list[str]:
+    return lint_report(paths, templates)[0]
+
+
+def lint_report(paths: list[str], templates: list[str]) -> tuple[list[str], list[str]]:
+    """The errors of `paths` (with `templates` for templateRefs), and when there are none, the
+    warnings (resource_warnings) about the same files, each loaded once."""
     from localflow.spec.load import load_documents, load_templates, merge
     from localflow.spec.validate import validate_bundle
 
@@ -33,28 +40,37 @@ def lint_files(paths: list[str], templates: list[str]) -> list[str]:
     try:
         extra = [load_templates(t) for t in templates]
     except LocalflowError as e:
-        return errors + [str(e)]
+        return errors + [str(e)], []
     pool = merge(list(bundles.values()) + extra) if (bundles or extra) else None
     for f, b in bundles.items():
         try:
             validate_bundle(b, file=os.path.basename(f), templates=pool)
         except LocalflowError as e:
             errors.append(str(e))
-    return errors
+    if errors:
+        return errors, []
+    return errors, _resource_warnings(bundles)
 
 
 def resource_warnings(paths: list[str]) -> list[str]:
     """Resource templates run only with kubectl and a current context: say so (a warning, not an error)."""
+    from localflow.spec.load import load_documents
+
+    bundles = {}
+    for f in expand_paths(paths):
+        try:
+            bundles[f] = load_documents(f)
+        except LocalflowError:
+            continue
+    return _resource_warnings(bundles)
+
+
+def _resource_warnings(bundles: dict[str, Any]) -> list[str]:
     import shutil
     import subprocess
 
-    from localflow.spec.load import load_documents
     out: list[str] = []
-    for f in expand_paths(paths):
-        try:
-            b = load_documents(f)
-        except LocalflowError:
-            continue
+    for f, b in bundles.items():
         for wf in list(b.workflows) + list(b.workflow_templates.values()):
             for i, t in enumerate(wf.spec.templates):
                 if t.resource is not None:

@@ -1,13 +1,24 @@
-"""The `localflow` command. Exit codes: 0 Succeeded, 1 Failed/Error, 2 usage or validation error."""
+"""The `localflow` command. Exit codes: 0 Succeeded, 1 Failed/Error, 2 usage or validation error.
+
+Start-up time matters most for `localflow lint` (CI runs it on every change), so this module
+imports little: the typer app is made on first use, with only this module's commands for
+`submit`, `lint` and `version`, and `localflow lint FILE... [--templates T]` with plain arguments
+runs without typer at all (importing typer is a sixth of such a run).
+"""
 
 from __future__ import annotations
 
 import sys
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from localflow import __version__
 
+if TYPE_CHECKING:
+    import typer
+
+_OWN_COMMANDS = ("submit", "lint", "version")
+_app: typer.Typer | None = None
+_registered = False
 
 def _plain_coercion() -> None:
     """Recent typer coerces every parameter's value through a pydantic TypeAdapter, and importing
@@ -48,21 +59,9 @@ def _plain_coercion() -> None:
     base.get_runtime_param = get_runtime_param
 
 
-_plain_coercion()
-
-# `app` (the whole command) is made on first use (see __getattr__ below): `_app` has only the
-# commands of this module until _register() adds the others.
-_app = typer.Typer(
-    name="localflow", no_args_is_help=True, add_completion=True,
-    help="Run Argo Workflow YAML on one machine with Docker.\n\n"
-         "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: fast start-up, and clean in CI logs
-)
-
-
 def _fail(e: Exception) -> None:
+    import typer
+
     from localflow.cli import output as O
     from localflow.errors import LocalflowError
     if isinstance(e, LocalflowError):
@@ -77,98 +76,161 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(1)
 
 
-@_app.command()
-def submit(
-    file: str = typer.Argument(..., help="Workflow YAML (multi-document files too)"),
-    parameter: list[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
-    parameter_file: str | None = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
-    entrypoint: str | None = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
-    name: str | None = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
-    output: str | None = typer.Option(None, "--output", "-o", help="json | yaml | name"),
-    templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
-    input_artifact: list[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
-    from_ref: str | None = typer.Option(None, "--from", help="workflowtemplate/NAME from --templates"),
-    keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
-    detach: bool = typer.Option(False, "--detach", "-d", help="run in a background process; print its name"),
-    wait: bool = typer.Option(False, "--wait", "-w", help="with --detach: wait for the run to finish"),
-    junit: str | None = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
-) -> None:
-    """Run a workflow in the foreground, streaming logs; print the final tree.
-
-    Example: localflow submit hello-world.yaml -p message="goodbye world"
-    """
-    from localflow.cli.submit import SubmitOptions
-    from localflow.cli.submit import submit as do_submit
-    try:
-        code = do_submit(SubmitOptions(file=file, parameters=parameter, parameter_file=parameter_file,
-                                       entrypoint=entrypoint, name=name, output=output, templates=templates,
-                                       input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
-                                       detach=detach, wait=wait, junit=junit))
-    except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
-        _fail(e)
-    raise typer.Exit(code)
-
-
-@_app.command()
-def lint(
-    files: list[str] = typer.Argument(..., help="files to check"),
-    templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
-) -> None:
-    """Check workflows without running anything (no Docker needed).
-
-    Example: localflow lint steps.yaml dag.yaml
-    """
+def _lint(files: list[str], templates: list[str]) -> int:
     from localflow.cli import output as O
-    from localflow.cli.lint import lint_files, resource_warnings
-    errors = lint_files(files, templates)
-    for line in errors:
+    from localflow.cli.lint import lint_report
+
+    errors, warnings = lint_report(files, templates)
+    for line in errors + warnings:
         O.err(line)
     if not errors:
-        for line in resource_warnings(files):
-            O.err(line)
-    if not errors:
         O.out(f"no linting errors found in {len(files)} file{'s' if len(files) != 1 else ''}")
-    raise typer.Exit(2 if errors else 0)
+    return 2 if errors else 0
 
 
-@_app.command()
-def version() -> None:
-    """Print localflow's version.
+def _own_commands() -> typer.Typer:
+    """The typer app with this module's commands (made once; _register() adds the others)."""
+    global _app
+    if _app is not None:
+        return _app
+    import typer
 
-    Example: localflow version
-    """
-    typer.echo(f"localflow {__version__}")
+    _plain_coercion()
+    app = typer.Typer(
+        name="localflow", no_args_is_help=True, add_completion=True,
+        help="Run Argo Workflow YAML on one machine with Docker.\n\n"
+             "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: fast start-up, and clean in CI logs
+    )
 
+    @app.command()
+    def submit(
+        file: str = typer.Argument(..., help="Workflow YAML (multi-document files too)"),
+        parameter: list[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
+        parameter_file: str | None = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
+        entrypoint: str | None = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
+        name: str | None = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
+        output: str | None = typer.Option(None, "--output", "-o", help="json | yaml | name"),
+        templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+        input_artifact: list[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
+        from_ref: str | None = typer.Option(None, "--from", help="workflowtemplate/NAME from --templates"),
+        keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
+        detach: bool = typer.Option(False, "--detach", "-d", help="run in a background process; print its name"),
+        wait: bool = typer.Option(False, "--wait", "-w", help="with --detach: wait for the run to finish"),
+        junit: str | None = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
+    ) -> None:
+        """Run a workflow in the foreground, streaming logs; print the final tree.
 
-_OWN_COMMANDS = ("submit", "lint", "version")
-_registered = False
+        Example: localflow submit hello-world.yaml -p message="goodbye world"
+        """
+        from localflow.cli.submit import SubmitOptions
+        from localflow.cli.submit import submit as do_submit
+        try:
+            code = do_submit(SubmitOptions(file=file, parameters=parameter, parameter_file=parameter_file,
+                                           entrypoint=entrypoint, name=name, output=output, templates=templates,
+                                           input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
+                                           detach=detach, wait=wait, junit=junit))
+        except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
+            _fail(e)
+        raise typer.Exit(code)
+
+    @app.command()
+    def lint(
+        files: list[str] = typer.Argument(..., help="files to check"),
+        templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+    ) -> None:
+        """Check workflows without running anything (no Docker needed).
+
+        Example: localflow lint steps.yaml dag.yaml
+        """
+        raise typer.Exit(_lint(files, templates))
+
+    @app.command()
+    def version() -> None:
+        """Print localflow's version.
+
+        Example: localflow version
+        """
+        typer.echo(f"localflow {__version__}")
+
+    _app = app
+    return app
 
 
 def _register() -> typer.Typer:
-    """The other commands (history, secrets and config maps, artifacts, report) on `_app`."""
+    """The whole app: this module's commands, then the others (history, secrets and config maps,
+    artifacts, report)."""
     global _registered
+    app = _own_commands()
     if not _registered:
         from localflow.cli import artifacts_cmd, history, report_cmd, resources_cmd
-        history.register(_app)
-        resources_cmd.register(_app)
-        artifacts_cmd.register(_app)
-        report_cmd.register(_app)
+        history.register(app)
+        resources_cmd.register(app)
+        artifacts_cmd.register(app)
+        report_cmd.register(app)
         _registered = True
-    return _app
+    return app
 
 
-def __getattr__(name: str) -> typer.Typer:
+def __getattr__(name: str) -> Any:
     if name == "app":
         return _register()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _plain_lint_arguments(args: list[str]) -> tuple[list[str], list[str]] | None:
+    """`lint`'s FILE... and `--templates T` (anywhere), as click reads them; None when anything
+    else is there (another option, `--`, `-h`) or a shell completion is asked for: typer's part."""
+    import os
+
+    if any(key.endswith("_COMPLETE") for key in os.environ):
+        return None
+    files: list[str] = []
+    templates: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg == "--templates":
+            value = next(it, None)
+            if value is None or value.startswith("-"):
+                return None
+            templates.append(value)
+        elif arg.startswith("-"):
+            return None
+        else:
+            files.append(arg)
+    return (files, templates) if files else None
+
+
+def _run_plain(function: Any, *args: Any) -> None:
+    """Run a command as typer would: its exit code, Ctrl-C exits 130, a closed pipe exits 1."""
+    import errno
+    import os
+
+    try:
+        code = function(*args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except OSError as e:
+        if e.errno != errno.EPIPE:
+            raise
+        devnull = os.open(os.devnull, os.O_WRONLY)  # no second error when Python flushes at exit
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    sys.exit(code)
+
+
 def main() -> None:
-    # `localflow submit|lint|version ...` needs none of the other commands: importing their modules
-    # and building their click commands would be a tenth of the start-up of `localflow lint`.
     args = sys.argv[1:]
-    command = _app if args and args[0] in _OWN_COMMANDS else _register()
+    if args[:1] == ["lint"]:
+        plain = _plain_lint_arguments(args[1:])
+        if plain is not None:
+            _run_plain(_lint, *plain)
+    # `submit`, `lint` and `version` need none of the other commands: importing their modules and
+    # building their click commands would be a tenth of the start-up of `localflow lint`.
+    command = _own_commands() if args and args[0] in _OWN_COMMANDS else _register()
     try:
         command()
     except KeyboardInterrupt:

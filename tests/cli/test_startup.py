@@ -28,7 +28,7 @@ def _modules_after(argv: list[str]) -> tuple[int, set[str], set[str]]:
         "sys.stdout.flush()\n"
         "sys.stderr.write('\\n' + json.dumps([code, sorted(sys.modules)]))\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    p = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120, cwd=ROOT)
     code_, modules = json.loads(p.stderr.rsplit("\n", 1)[1])
     return code_, {m.split(".")[0] for m in modules}, set(modules)
 
@@ -40,10 +40,43 @@ def test_no_heavy_imports(argv):
     assert sorted(packages & set(HEAVY)) == []
 
 
-def test_lint_leaves_the_other_commands_alone():
-    code, _packages, modules = _modules_after(["lint", HELLO])
+def test_lint_needs_neither_typer_nor_the_other_commands():
+    code, packages, modules = _modules_after(["lint", HELLO])
     assert code == 0
+    assert "typer" not in packages and "click" not in packages
     assert "localflow.cli.history" not in modules and "localflow.cli.artifacts_cmd" not in modules
+    code, packages, modules = _modules_after(["lint", "--help"])
+    assert code == 0 and "typer" in packages and "localflow.cli.history" not in modules
+
+
+@pytest.mark.parametrize("args", [
+    [HELLO],
+    [HELLO, HELLO, "--templates", HELLO],
+    ["--templates", os.path.join(ROOT, "examples"), HELLO],
+    [os.path.join(ROOT, "examples")],
+    ["missing.yaml", HELLO],
+    [HELLO, "--templates", "missing"],
+    ["bad.yaml"],
+], ids=["one", "two", "templates-first", "folder", "missing", "missing-templates", "invalid"])
+def test_lint_without_typer_says_what_typer_says(args, tmp_path, monkeypatch, capsys):
+    from localflow.cli import main as cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec: {entrypoint: 3}\n")
+    assert cli._plain_lint_arguments(args) is not None
+    monkeypatch.setattr(sys, "argv", ["localflow", "lint", *args])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    out, err = capsys.readouterr()
+    r = CliRunner().invoke(app, ["lint", *args])
+    assert (info.value.code, out + err) == (r.exit_code, r.output)
+
+
+@pytest.mark.parametrize("args", [[], ["--templates"], ["-h"], ["--", "x"], ["x", "--templates", "-"], ["x", "--other"]])
+def test_lint_arguments_typer_must_read(args):
+    from localflow.cli import main as cli
+
+    assert cli._plain_lint_arguments(args) is None
 
 
 def test_lint_arguments_still_coerced(tmp_path):
