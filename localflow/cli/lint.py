@@ -66,9 +66,6 @@ def resource_warnings(paths: list[str]) -> list[str]:
 
 
 def _resource_warnings(bundles: dict[str, Any]) -> list[str]:
-    import shutil
-    import subprocess
-
     out: list[str] = []
     for f, b in bundles.items():
         for wf in list(b.workflows) + list(b.workflow_templates.values()):
@@ -76,7 +73,12 @@ def _resource_warnings(bundles: dict[str, Any]) -> list[str]:
                 if t.resource is not None:
                     out.append(f"{os.path.basename(f)}: spec.templates[{i}].resource: warning: resource templates "
                                "need a Kubernetes cluster (kubectl with a current context); this one will fail here")
-    if out and shutil.which("kubectl") and subprocess.run(["kubectl", "config", "current-context"],
-                                                          capture_output=True).returncode == 0:
+    if not out:
+        return out
+    import shutil
+    import subprocess
+
+    if shutil.which("kubectl") and subprocess.run(["kubectl", "config", "current-context"],
+                                                  capture_output=True).returncode == 0:
         return []
     return out
