@@ -156,8 +156,11 @@ def json_fields(cls: type) -> tuple[tuple[str, str, Any, bool], ...]:
 
 
 @cache
-def _by_json(cls: type) -> dict[str, tuple[str, Any]]:
-    return {j: (p, t) for p, j, t, _v in json_fields(cls)}
+def _dump_fields(cls: type) -> tuple[tuple[str, str, bool], ...]:
+    """(python name, JSON name, embedded-by-value) for each field: json_fields without the type
+    hints, which to_dict does not need."""
+    return tuple((f.name, f.metadata.get("json") or _camel(f.name), bool(f.metadata.get("value")))
+                 for f in dataclasses.fields(cls))
 
 
 def present_fields(obj: Any) -> frozenset[str]:
@@ -278,76 +281,135 @@ def _zero(tp: Any) -> Any:
     return None
 
 
+# A converter takes (value, path, ctx), value not None, and returns the converted value or raises
+# ctx.fail(...). One is made per type hint and kept (_converter), so that the hint is read once,
+# not once per value.
+_Converter = typing.Callable[[Any, str, _Ctx], Any]
+_converters: dict[Any, _Converter] = {}
+
+
 def _convert(tp: Any, value: Any, path: str, ctx: _Ctx) -> Any:
     if value is None:
         return None
+    return _converter(tp)(value, path, ctx)
+
+
+def _converter(tp: Any) -> _Converter:
+    try:
+        return _converters[tp]
+    except KeyError:
+        made = _converters[tp] = _make_converter(tp)
+        return made
+    except TypeError:  # an unhashable hint
+        return _make_converter(tp)
+
+
+def _keep(value: Any, path: str, ctx: _Ctx) -> Any:
+    return value
+
+
+def _to_anystring(value: Any, path: str, ctx: _Ctx) -> Any:
+    if isinstance(value, (str, int, float, bool)):
+        return anystring(value)
+    # Go's AnyString.UnmarshalJSON ignores lists and maps and leaves the string empty.
+    return ""
+
+
+def _to_int_or_string(value: Any, path: str, ctx: _Ctx) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ctx.fail(path, f"expected an integer or a string, got {_show(value)}")
+
+
+def _to_quantity(value: Any, path: str, ctx: _Ctx) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ctx.fail(path, f"expected a quantity such as 100m or 32Mi, got {_show(value)}")
+    if isinstance(value, str) and not QUANTITY_RE.match(value):
+        raise ctx.fail(path, f"{value!r} is not a valid quantity (use a number with an optional suffix such as 100m, 32Mi, 1G)")
+    return value
+
+
+def _to_str(value: Any, path: str, ctx: _Ctx) -> Any:
+    if not isinstance(value, str):
+        hint = ""
+        if isinstance(value, (bool, int, float)):
+            hint = " (put it in quotes: YAML reads yes/no/on/off/y/n as booleans and digits as numbers)"
+        raise ctx.fail(path, f"expected a string, got {_show(value)}{hint}")
+    return value
+
+
+def _to_bool(value: Any, path: str, ctx: _Ctx) -> Any:
+    if not isinstance(value, bool):
+        raise ctx.fail(path, f"expected a boolean (true or false), got {_show(value)}")
+    return value
+
+
+def _to_int(value: Any, path: str, ctx: _Ctx) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ctx.fail(path, f"expected an integer, got {_show(value)}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ctx.fail(path, f"expected an integer, got {_show(value)}")
+        return int(value)
+    return value
+
+
+def _to_float(value: Any, path: str, ctx: _Ctx) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ctx.fail(path, f"expected a number, got {_show(value)}")
+    return value
+
+
+_MARKED = {_ANYSTRING: _to_anystring, _INTORSTRING: _to_int_or_string, _QUANTITY: _to_quantity}
+_SCALAR = {str: _to_str, bool: _to_bool, int: _to_int, float: _to_float}
+
+
+def _make_converter(tp: Any) -> _Converter:
     tp = _strip_optional(tp)
     if tp is Any:
-        return value
+        return _keep
     origin = typing.get_origin(tp)
     if origin is Annotated:
         marker = tp.__metadata__[0]
-        if marker is _ANYSTRING:
-            if isinstance(value, (str, int, float, bool)):
-                return anystring(value)
-            # Go's AnyString.UnmarshalJSON ignores lists and maps and leaves the string empty.
-            return ""
-        if marker is _INTORSTRING:
-            if isinstance(value, str):
-                return value
-            if isinstance(value, int) and not isinstance(value, bool):
-                return value
-            raise ctx.fail(path, f"expected an integer or a string, got {_show(value)}")
-        if marker is _QUANTITY:
-            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ctx.fail(path, f"expected a quantity such as 100m or 32Mi, got {_show(value)}")
-            if isinstance(value, str) and not QUANTITY_RE.match(value):
-                raise ctx.fail(path, f"{value!r} is not a valid quantity (use a number with an optional suffix such as 100m, 32Mi, 1G)")
-            return value
-        raise AssertionError(marker)  # pragma: no cover
+        if marker not in _MARKED:  # pragma: no cover
+            raise AssertionError(marker)
+        return _MARKED[marker]
     if origin is list:
-        if not isinstance(value, list):
-            raise ctx.fail(path, f"expected a list, got {_show(value)}")
         (item_tp,) = typing.get_args(tp) or (Any,)
-        return [_convert(item_tp, v, f"{path}[{i}]", ctx) if v is not None else _zero(item_tp) for i, v in enumerate(value)]
+        item = _converter(item_tp)
+
+        def to_list(value: Any, path: str, ctx: _Ctx) -> Any:
+            if not isinstance(value, list):
+                raise ctx.fail(path, f"expected a list, got {_show(value)}")
+            return [item(v, f"{path}[{i}]", ctx) if v is not None else _zero(item_tp) for i, v in enumerate(value)]
+
+        return to_list
     if origin is dict:
-        if not isinstance(value, dict):
-            raise ctx.fail(path, f"expected a mapping, got {_show(value)}")
         args = typing.get_args(tp)
         val_tp = args[1] if args else Any
-        if val_tp is Any:
-            return dict(value)
-        return {k: _convert(val_tp, v, _join(path, k), ctx) if v is not None else _zero(val_tp) for k, v in value.items()}
+        val = _converter(val_tp)
+
+        def to_dict_of(value: Any, path: str, ctx: _Ctx) -> Any:
+            if not isinstance(value, dict):
+                raise ctx.fail(path, f"expected a mapping, got {_show(value)}")
+            if val_tp is Any:
+                return dict(value)
+            return {k: val(v, _join(path, k), ctx) if v is not None else _zero(val_tp) for k, v in value.items()}
+
+        return to_dict_of
     if origin in (Union, types.UnionType):  # int | str without a marker
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ctx.fail(path, f"expected an integer or a string, got {_show(value)}")
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            hint = ""
-            if isinstance(value, (bool, int, float)):
-                hint = " (put it in quotes: YAML reads yes/no/on/off/y/n as booleans and digits as numbers)"
-            raise ctx.fail(path, f"expected a string, got {_show(value)}{hint}")
-        return value
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise ctx.fail(path, f"expected a boolean (true or false), got {_show(value)}")
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ctx.fail(path, f"expected an integer, got {_show(value)}")
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise ctx.fail(path, f"expected an integer, got {_show(value)}")
-            return int(value)
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ctx.fail(path, f"expected a number, got {_show(value)}")
-        return value
+        return _to_int_or_string
+    if tp in _SCALAR:
+        return _SCALAR[tp]
     if dataclasses.is_dataclass(tp):
-        return _object(tp, value, path, ctx)
-    raise AssertionError(f"unsupported type {tp!r}")  # pragma: no cover
+        return functools.partial(_object, tp)
+
+    def unsupported(value: Any, path: str, ctx: _Ctx) -> Any:  # pragma: no cover
+        raise AssertionError(f"unsupported type {tp!r}")
+
+    return unsupported
 
 
 def _suggest(key: str, known: list[str]) -> str:
@@ -360,24 +422,28 @@ def _suggest(key: str, known: list[str]) -> str:
     return ""
 
 
+@cache
+def _fields_in(cls: type) -> dict[str, tuple[str, _Converter]]:
+    """JSON name -> (python name, converter) for the fields of a model class."""
+    return {j: (p, _converter(t)) for p, j, t, _v in json_fields(cls)}
+
+
 def _object(cls: type, value: Any, path: str, ctx: _Ctx) -> Any:
     if not isinstance(value, dict):
         raise ctx.fail(path, f"expected a mapping, got {_show(value)}")
-    table = _by_json(cls)
+    table = _fields_in(cls)
     kwargs: dict[str, Any] = {}
-    present = set()
     for key, item in value.items():
         entry = table.get(key)
         if entry is None:
             known = [j for j in table]
             raise ctx.fail(_join(path, str(key)), f"unknown field \"{key}\"{_suggest(str(key), known)}")
-        py, tp = entry
         if item is None:
             continue
-        kwargs[py] = _convert(tp, item, _join(path, key), ctx)
-        present.add(py)
+        py, convert = entry
+        kwargs[py] = convert(item, f"{path}.{key}" if path else key, ctx)
     obj = cls(**kwargs)
-    object.__setattr__(obj, "_lf_present", frozenset(present))
+    object.__setattr__(obj, "_lf_present", frozenset(kwargs))
     post = getattr(cls, "_lf_check", None)
     if post is not None:
         post(obj, path, ctx.fail)
@@ -392,8 +458,14 @@ def from_dict(cls: type, data: Any, path: str = "", file: str | None = None) -> 
 # --- to_dict ---------------------------------------------------------------------------------
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _dump(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if hasattr(kind, "__dataclass_fields__") and not isinstance(value, type):
         return to_dict(value)
     if isinstance(value, list):
         return [_dump(v) for v in value]
@@ -407,7 +479,7 @@ def to_dict(obj: Any) -> dict[str, Any]:
     (unless the source document wrote them), present-but-empty sub-objects stay as `{}`."""
     present = present_fields(obj)
     out: dict[str, Any] = {}
-    for py, js, _tp, by_value in json_fields(type(obj)):
+    for py, js, by_value in _dump_fields(type(obj)):
         value = getattr(obj, py)
         if value is None:
             continue
