@@ -1,7 +1,7 @@
 """An S3 bucket holding artifacts, through the minio client, with integrity checks.
 
-Every transfer streams (parts of `part_size` bytes at most are held in memory) and is
-verified afterwards: the size always, and the MD5 the server reports as ETag where it is one
+Every transfer streams (parts of `part_size` bytes at most are held in memory; `put_chunks`
+fills one reused part buffer) and is verified afterwards, without reading anything twice: the size always, and the MD5 the server reports as ETag where it is one
 (single-part objects, and multipart objects uploaded by us: their part size is recorded in
 the object's metadata, so a reader can recompute the `md5-of-md5s-N` form).
 """
@@ -14,7 +14,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -235,6 +235,55 @@ class S3Repository:
         _verify(self.url(key), info.size, etag, hasher, check, sent=True)
         return info
 
+    def put_chunks(self, key: str, chunks: Iterable[bytes | memoryview], length: int = -1) -> ObjectInfo:
+        """Upload a stream given as chunks, verified as put_stream does. Parts are filled in one
+        reused buffer and sent with the client's multipart calls: one part in memory, never a
+        copy of it (put_object copies each part twice); put_stream where the client lacks them."""
+        calls = [getattr(self._client, name, None) for name in
+                 ("_create_multipart_upload", "_upload_part", "_complete_multipart_upload",
+                  "_abort_multipart_upload")]
+        if not all(callable(c) for c in calls):
+            from .streams import ChunkReader
+            return self.put_stream(key, ChunkReader(chunks), length)  # type: ignore[arg-type]
+        create, upload, complete, abort = calls
+        part_size = self._part_size_for(length)
+        hasher = _PartHasher(part_size)
+        buf = bytearray(part_size)
+        parts = _fill_parts(chunks, buf)
+        first = next(parts)
+        meta = {PART_SIZE_META: str(part_size)}
+        if first < part_size:  # one part: a plain put
+            data = bytes(memoryview(buf)[:first])
+            hasher.update(data)
+            with self._errors("upload", key):
+                self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), metadata=meta)
+        else:
+            from minio.datatypes import Part
+            with self._errors("upload", key):
+                upload_id = create(self.bucket, key, {"Content-Type": "application/octet-stream", **meta})
+            try:
+                done: list[Part] = []
+                filled = first
+                while filled:
+                    data = buf if filled == part_size else bytes(memoryview(buf)[:filled])
+                    hasher.update(data)
+                    with self._errors("upload", key):
+                        etag = upload(self.bucket, key, data, None, upload_id, len(done) + 1)
+                    done.append(Part(len(done) + 1, etag))
+                    filled = next(parts, 0)
+                with self._errors("upload", key):
+                    complete(self.bucket, key, upload_id, done)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    abort(self.bucket, key, upload_id)
+                raise
+        if length >= 0 and hasher.size != length:
+            raise ArtifactError(f"{self.url(key)}: stream gave {hasher.size} bytes, expected {length}")
+        info = self.stat_info(key)
+        check = self.verify_checksums and _checkable_etag(info.etag, part_size)
+        _verify(self.url(key), info.size, info.etag, hasher, check, sent=True)
+        return info
+
     def _part_size_for(self, length: int) -> int:
         if length <= 0:
             return self.part_size
@@ -333,6 +382,23 @@ class S3Repository:
             raise cls(f"{action} {self.url(key)} failed: {exc.code}: {_one_line(exc.message)}") from exc
         except (MinioException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise ArtifactError(f"{action} {self.url(key)} failed: {_one_line(exc)}") from exc
+
+
+def _fill_parts(chunks: Iterable[bytes | memoryview], buf: bytearray) -> Iterator[int]:
+    """Fill `buf` from the chunks again and again: yields how full it is each time (the last
+    time possibly less than full; at least once, 0 for no data). Use buf before asking again."""
+    size, filled = len(buf), 0
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while len(view):
+            take = min(len(view), size - filled)
+            buf[filled:filled + take] = view[:take]
+            filled += take
+            view = view[take:]
+            if filled == size:
+                yield filled
+                filled = 0
+    yield filled
 
 
 def _checkable_etag(etag: str, part_size: int | None) -> bool:

@@ -460,3 +460,4 @@ def prefetch(chunks: Iterable[bytes], max_items: int = 4, name: str = "localflow
     finally:
         pipe.cancel()
         thread.join(timeout=30)
+

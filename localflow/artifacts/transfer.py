@@ -74,7 +74,7 @@ def save_output(
                 kind = "dir" if info.isdir() else "file"
             object_key = key if rel == "" else f"{key}/{rel}"
             if info.isreg():
-                total += repo.put_stream(object_key, S.ChunkReader(entry.pieces()), length=info.size).size
+                total += repo.put_chunks(object_key, entry.pieces(), length=info.size).size
             elif info.islnk() and info.linkname.rstrip("/") in stored:
                 total += repo.copy(stored[info.linkname.rstrip("/")], object_key).size
             else:  # directories and symbolic links: Argo stores regular files only
@@ -101,9 +101,9 @@ def _save_tar(tar_stream: BinaryIO | Iterable[bytes], repo: S3Repository, key: s
         summary.append(arc.summarise_docker_tar(S.ChunkSource(arc.chunks_of(tar_stream), tap=gz.write)))
         gz.close()
 
-    pipe, thread = S.run_producer(produce, 2 * n + 2, "localflow-archive-gzip")
+    pipe, thread = S.run_producer(produce, n + 1, "localflow-archive-gzip")
     try:
-        stored = repo.put_stream(key, S.ChunkReader(pipe.items()), length=-1)
+        stored = repo.put_chunks(key, pipe.items())
     finally:
         pipe.cancel()
         thread.join(timeout=60)

@@ -124,3 +124,74 @@ def test_stored_tar_is_argo_compatible(producer, repo: S3Repository) -> None:  #
     with repo.open(saved.key) as stream, tarfile.open(fileobj=io.BytesIO(stream.read()), mode="r:gz") as tar:
         names = sorted(tar.getnames())
     assert names == ["tree", "tree/a.txt", "tree/hard", "tree/link", "tree/sub", "tree/sub/b.txt"]
+
+
+LARGE = """
+mkdir -p /out/big
+head -c 7000000 /dev/urandom > /out/big/noise
+i=0; while [ $i -lt 40000 ]; do echo "log line $i of a file that compresses well"; i=$((i+1)); done > /out/big/text
+"""
+
+
+@pytest.mark.parametrize("archive", ["tar", "none"])
+def test_large_artifact_streams_through_segments_and_parts(make_container, repo: S3Repository,  # type: ignore[no-untyped-def]
+                                                          archive: str) -> None:
+    """Several gzip segments and several multipart parts (5 MiB here), put with the runtime's put_files;
+    the stored .tgz is read by busybox's gzip and tar (not Python's)."""
+    from localflow.runtime import files
+
+    producer = make_container()
+    sh(producer, LARGE)
+    want = sh(producer, "cd /out/big && md5sum noise text")
+    chunks = files.archive_stream(producer, "/out/big")
+    saved = save_output(chunks, repo, "wf/pod", "big", "/out/big", archive=archive)
+    assert saved.kind == "dir" and saved.size > 5 * 1024 * 1024
+    consumer = make_container()
+    files.put_files(consumer, "/", lambda: load_input(repo, saved.key, "/in/big"))
+    assert sh(consumer, "cd /in/big && md5sum noise text") == want
+    if archive == "tar":
+        assert saved.size < 7_000_000 + 400_000  # the text compressed, the noise stored
+        with repo.open(saved.key) as stream:
+            consumer.put_archive("/tmp", tarfile_of("stored.tgz", stream.read()))
+        assert sh(consumer, "gzip -t /tmp/stored.tgz && tar tzf /tmp/stored.tgz | sort") == "big/\nbig/noise\nbig/text\n"
+
+
+def tarfile_of(name: str, data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_several_top_entries_replace_what_the_first_pass_put(make_container, repo: S3Repository) -> None:  # type: ignore[no-untyped-def]
+    """A .tgz made elsewhere with two top entries: the streamed tar first puts `a` at the path, then
+    resets it and puts both as children; the container ends with exactly those."""
+    from localflow.runtime import files
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in (("a", b"first"), ("b/c", b"second")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    repo.put_chunks("ext/two.tgz", [buf.getvalue()])
+    consumer = make_container()
+    files.put_files(consumer, "/", lambda: load_input(repo, "ext/two.tgz", "/tmp/x"))
+    assert sh(consumer, "cd /tmp/x && find . -type f | sort && cat a b/c") == "./a\n./b/c\nfirstsecond"
+
+
+def test_corrupt_stored_artifact_fails_the_put(make_container, repo: S3Repository) -> None:  # type: ignore[no-untyped-def]
+    from localflow.errors import ArtifactError
+    from localflow.runtime import files
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("data")
+        info.size = 100_000
+        tar.addfile(info, io.BytesIO(bytes(range(256)) * 391))
+    repo.put_chunks("ext/cut.tgz", [buf.getvalue()[:-30]])  # the gzip ends early
+    consumer = make_container()
+    with pytest.raises(ArtifactError, match="ends early"):
+        files.put_files(consumer, "/", lambda: load_input(repo, "ext/cut.tgz", "/tmp/x"))
