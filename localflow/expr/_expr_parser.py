@@ -31,6 +31,7 @@ from localflow.expr._expr_grammar import (
     PREDICATES,
     RIGHT_ASSOCIATIVE,
     UNARY_PRECEDENCE,
+    lalr_parser,
     parse_float_literal,
     parse_int_literal,
     unescape,
@@ -381,9 +382,7 @@ def _get_parser() -> Lark:
     if _parser is None:
         with _lock:
             if _parser is None:
-                _parser = Lark(
-                    GRAMMAR, parser="lalr", lexer="contextual", maybe_placeholders=True
-                )
+                _parser = lalr_parser("expr", GRAMMAR, lexer="contextual", maybe_placeholders=True)
     return _parser
 
 

@@ -17,6 +17,7 @@ from lark import Lark, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
 
 from localflow.errors import ExprError
+from localflow.expr._expr_grammar import lalr_parser
 
 __all__ = ["RESULTS", "Depends", "dependencies_to_depends", "parse_depends"]
 
@@ -84,7 +85,7 @@ def _get_parser() -> Lark:
     if _parser is None:
         with _lock:
             if _parser is None:
-                _parser = Lark(GRAMMAR, parser="lalr")
+                _parser = lalr_parser("depends", GRAMMAR)
     return _parser
 
 

@@ -23,6 +23,7 @@ from lark.lexer import Lexer
 from localflow.errors import ExprError
 from localflow.expr import _expr_runtime as R
 from localflow.expr import _govaluate_lexer as L
+from localflow.expr._expr_grammar import lalr_parser
 from localflow.expr._gofmt import go_sprint
 
 __all__ = ["check_when_syntax", "evaluate_when", "parse_when"]
@@ -379,7 +380,7 @@ def _get_parser() -> Lark:
     if _parser is None:
         with _lock:
             if _parser is None:
-                _parser = Lark(GRAMMAR, parser="lalr", lexer=_TokenLexer)
+                _parser = lalr_parser("govaluate", GRAMMAR, lexer=_TokenLexer)
     return _parser
 
 
