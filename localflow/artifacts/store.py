@@ -38,6 +38,9 @@ class RunArtifactStore:
         self.repo = repo
         self.resolve_secret = resolve_secret
         self.run_name: str | None = None
+        # localflow's own artifact server (True) or an endpoint the user gave (False): on our own server,
+        # buckets a workflow names are made on first use (engine/buckets.py); None: not known
+        self.own_server: bool | None = None
 
     def location(self, key: str) -> dict:
         return {"key": key, "bucket": self.repo.bucket, "endpoint": self.repo.endpoint,
@@ -139,12 +142,15 @@ def default_store(client: Any, resolve_secret: SecretResolver | None = None, buc
     """LOCALFLOW_S3_* when set, else the local artifact server (started on first need)."""
     from .config import repository_from_env
     repo = repository_from_env()
+    own = repo is None
     if repo is None:
         from .server import ensure_server
         endpoint = ensure_server(client)
         repo = endpoint.repository(bucket) if bucket else endpoint.repository()
     repo.ensure_bucket()
-    return RunArtifactStore(repo, resolve_secret)
+    store = RunArtifactStore(repo, resolve_secret)
+    store.own_server = own
+    return store
 
 
 def repository_config_file(path: str, resolve_secret: SecretResolver | None) -> S3Repository:
@@ -207,4 +213,6 @@ def store_for_run(client: Any, spec_ref: dict | None, config_maps: dict[str, dic
     if repo is None:
         return default_store(client, resolve_secret)
     repo.ensure_bucket()
-    return RunArtifactStore(repo, resolve_secret)
+    store = RunArtifactStore(repo, resolve_secret)
+    store.own_server = False
+    return store
