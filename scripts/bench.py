@@ -103,12 +103,17 @@ def fmt_rounds(xs: list[float]) -> str:
 # ---- running things -----------------------------------------------------------------------------
 def run_timed(cmd: list[str], env: dict[str, str], timeout: float, cwd: str | None = None
               ) -> tuple[float, int, float, str]:
-    """(seconds, exit code, peak RSS of that process in MB, last lines of its output)."""
+    """(seconds, exit code, peak RSS of that process in MB, last lines of its output).
+
+    The peak is the process's own VmHWM, read while it runs: wait4's ru_maxrss is not, because the
+    kernel folds the high-water mark of the memory a child replaces at exec (here: this process's, as
+    subprocess spawns with vfork) into it, so every child would "use" as much as the bench itself."""
     with tempfile.TemporaryFile() as out:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                              cwd=cwd)
         deadline = t0 + timeout
+        peak_kb, polls = 0, 0
         while True:
             pid, status, ru = os.wait4(p.pid, os.WNOHANG)
             if pid:
@@ -117,6 +122,9 @@ def run_timed(cmd: list[str], env: dict[str, str], timeout: float, cwd: str | No
                 p.kill()
                 pid, status, ru = os.wait4(p.pid, 0)
                 break
+            if polls % 10 == 0:
+                peak_kb = max(peak_kb, vm_hwm_kb(p.pid))
+            polls += 1
             time.sleep(0.002)
         seconds = time.perf_counter() - t0
         p.returncode = code = os.waitstatus_to_exitcode(status)
@@ -124,7 +132,19 @@ def run_timed(cmd: list[str], env: dict[str, str], timeout: float, cwd: str | No
         text = out.read().decode(errors="replace")
     if seconds > timeout:
         code = -9
-    return seconds, code, ru.ru_maxrss / 1024, "\n".join(text.strip().splitlines()[-5:])
+    return seconds, code, peak_kb / 1024, "\n".join(text.strip().splitlines()[-5:])
+
+
+def vm_hwm_kb(pid: int | str) -> int:
+    """A process's peak resident memory so far (VmHWM, kB); 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def worker(b: Bench, *args: str, timeout: float = 600) -> dict:

@@ -37,6 +37,14 @@ def rss_now_mb() -> float:
 
 
 def rss_peak_mb() -> float:
+    """VmHWM: this process's own peak (getrusage's ru_maxrss also counts the parent's, see bench.run_timed)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
