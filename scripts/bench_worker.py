@@ -25,27 +25,24 @@ import bench_profile as P  # noqa: E402
 import bench_workloads as W  # noqa: E402
 
 
-def rss_now_mb() -> float:
+def _status_mb(key: str) -> float:
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return float("nan")
 
 
+def rss_now_mb() -> float:
+    return _status_mb("VmRSS")
+
+
 def rss_peak_mb() -> float:
     """VmHWM: this process's own peak (getrusage's ru_maxrss also counts the parent's, see bench.run_timed)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mb("VmHWM")
 
 
 def engine(kind: str, n: int, profile: str | None, validate: bool) -> dict:
