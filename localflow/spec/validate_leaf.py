@@ -97,16 +97,10 @@ class LeafChecks:
                     raise self.fail(file, _join(path, f"containers[{i}].dependencies"), f"dependency {dep!r} is not a container of this containerSet")
             if _reserved(c.name):
                 raise self.fail(file, _join(path, f"containers[{i}].name"), f"{c.name!r} is a container name Argo reserves")
-        import networkx as nx  # only DAGs need it: keep `lint` start-up fast
-        graph = nx.DiGraph()
-        graph.add_nodes_from(names)
-        graph.add_edges_from((c.name, d) for c in cs.containers for d in c.dependencies)
-        try:
-            cycle = nx.find_cycle(graph)
-        except nx.NetworkXNoCycle:
-            cycle = None
-        if cycle:
-            chain = "->".join([cycle[0][0], *[edge[1] for edge in cycle]])
+        from localflow.spec.validate_flow import cycle_chain
+
+        chain = cycle_chain(names, [(c.name, d) for c in cs.containers for d in c.dependencies])
+        if chain:
             raise self.fail(file, _join(path, "containers"), f"dependency cycle: {chain}")
         if (t.inputs.artifacts or t.outputs.parameters or t.outputs.artifacts) and "main" not in names:
             raise self.fail(file, _join(path, "containers"), 'containerSet needs a container named "main" to have inputs or outputs')

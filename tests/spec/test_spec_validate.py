@@ -196,3 +196,33 @@ def test_missing_hook_template_warns():
 def test_missing_name_is_a_warning():
     bundle = load_text(workflow("entrypoint: main\ntemplates:\n- name: main\n  container: {image: a}", meta="labels: {a: b}"), "n.yaml")
     assert validate_workflow(bundle.workflows[0]) == ["n.yaml: metadata: the Workflow has neither name nor generateName (Kubernetes would refuse it)"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cycles_and_ancestors_as_networkx_finds_them(seed):
+    import random
+
+    import networkx as nx
+
+    from localflow.spec.validate_flow import _ancestors, cycle_chain
+
+    r = random.Random(seed)
+    nodes = [f"n{i}" for i in range(r.randint(1, 12))]
+    edges = [(r.choice(nodes), r.choice(nodes)) for _ in range(r.randint(0, 20))]
+    if seed % 2:  # half of them without cycles: edges only forward
+        edges = [(a, b) for a, b in edges if nodes.index(a) < nodes.index(b)]
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from(edges)
+    try:
+        cycle = nx.find_cycle(graph)
+        expected = "->".join([cycle[0][0], *[edge[1] for edge in cycle]])
+    except nx.NetworkXNoCycle:
+        expected = None
+    assert cycle_chain(nodes, edges) == expected
+    if expected is None:
+        before: dict[str, list[str]] = {}
+        for a, b in edges:
+            before.setdefault(b, []).append(a)
+        for n in nodes:
+            assert _ancestors(before, n) == nx.ancestors(graph, n)
