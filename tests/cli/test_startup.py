@@ -18,7 +18,7 @@ HELLO = os.path.join(ROOT, "examples", "hello-world.yaml")
 HEAVY = ("pydantic", "networkx", "rich", "lark", "docker", "requests", "jinja2", "minio", "git", "asyncio")
 
 
-def _modules_after(argv: list[str]) -> tuple[int, set[str], set[str]]:
+def _modules_after(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, set[str], set[str]]:
     code = (
         "import json, sys\n"
         f"sys.argv = ['localflow'] + {argv!r}\n"
@@ -28,7 +28,8 @@ def _modules_after(argv: list[str]) -> tuple[int, set[str], set[str]]:
         "sys.stdout.flush()\n"
         "sys.stderr.write('\\n' + json.dumps([code, sorted(sys.modules)]))\n"
     )
-    p = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    p = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120, cwd=ROOT,
+                       env=None if env is None else {**os.environ, **env})
     code_, modules = json.loads(p.stderr.rsplit("\n", 1)[1])
     return code_, {m.split(".")[0] for m in modules}, set(modules)
 
@@ -87,3 +88,16 @@ def test_lint_arguments_still_coerced(tmp_path):
     r = runner.invoke(app, ["lint", str(tmp_path / "missing.yaml")])
     assert r.exit_code == 2
     assert "missing.yaml" in r.output
+
+
+def test_dag_lint_keeps_lark_parsers_and_needs_no_networkx(tmp_path):
+    env = {"LOCALFLOW_HOME": str(tmp_path)}
+    dag = os.path.join(ROOT, "examples", "ci-pipeline.yaml")
+    code, packages, _modules = _modules_after(["lint", dag], env)
+    assert code == 0 and "networkx" not in packages
+    kept = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert "lark-depends.cache" in kept
+    for name in kept:  # a damaged file is rebuilt, not an error
+        (tmp_path / "cache" / name).write_bytes(b"not a pickle")
+    assert _modules_after(["lint", dag], env)[0] == 0
+    assert _modules_after(["lint", dag], env)[0] == 0
