@@ -20,6 +20,7 @@ _OWN_COMMANDS = ("submit", "lint", "version")
 _app: typer.Typer | None = None
 _registered = False
 
+
 def _plain_coercion() -> None:
     """Recent typer coerces every parameter's value through a pydantic TypeAdapter, and importing
     pydantic takes longer than all the rest of a `localflow lint`. For `str`, `list[str]` and
