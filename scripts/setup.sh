@@ -45,6 +45,9 @@ else
   echo "setup: pip install -e '.[test]' done in $((SECONDS - t0)) s"
 fi
 
+# bytecode for localflow's modules, so that start-up reads it even where PYTHONDONTWRITEBYTECODE is set
+"$py" -m compileall -q localflow >/dev/null 2>&1 || true
+
 # headless Chromium for the HTML report's browser test (Debian's package)
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   echo "setup: installing Debian's chromium (for the report's browser test)"

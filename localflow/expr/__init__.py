@@ -10,11 +10,28 @@ Errors are `localflow.errors.ExprError`, or its subclass `UndefinedVariable` for
 variable that is not (yet) defined.
 """
 
-from localflow.expr._gofmt import go_json
-from localflow.expr.depends import Depends, dependencies_to_depends, parse_depends
-from localflow.expr.exprlang import check_syntax, evaluate, evaluate_bool, identifiers
-from localflow.expr.govaluate import check_when_syntax, evaluate_when, parse_when
-from localflow.expr.template import Tag, argo_strict, expand, find_tags, render
+import importlib
+from typing import Any
+
+# names -> the submodule that defines them; imported on first use (each grammar costs start-up time)
+_WHERE = {
+    "go_json": "_gofmt",
+    "Depends": "depends", "dependencies_to_depends": "depends", "parse_depends": "depends",
+    "check_syntax": "exprlang", "evaluate": "exprlang", "evaluate_bool": "exprlang", "identifiers": "exprlang",
+    "check_when_syntax": "govaluate", "evaluate_when": "govaluate", "parse_when": "govaluate",
+    "Tag": "template", "argo_strict": "template", "expand": "template", "find_tags": "template",
+    "render": "template",
+}
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Depends",
