@@ -7,7 +7,6 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from localflow.errors import ExprError
-from localflow.expr.govaluate import evaluate_when
 from localflow.spec import model as M
 
 from . import nodes as N
@@ -103,6 +102,7 @@ class ChildRunner:
                 entry = original if original is not None else M.from_dict(type_of(self.prefix), raw, name, None)
             if when is not None:
                 try:
+                    from localflow.expr.govaluate import evaluate_when  # lark: only when needed
                     ok = evaluate_when(when)
                 except ExprError as e:
                     raise StepError(f"failed to evaluate when '{when}': {e}") from e

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from localflow.errors import ExprError, UndefinedVariable
-from localflow.expr import exprlang
 from localflow.expr._gofmt import go_json
 
 __all__ = ["Tag", "argo_strict", "expand", "find_tags", "render"]
@@ -185,6 +184,8 @@ def render(
 def _environment(sources: list[str], flat: Mapping[str, Any]) -> dict:
     """`expand(flat)`, restricted to the top-level names the expressions use (expanding a
     large variable map for every tag would cost more than the expressions)."""
+    from localflow.expr import exprlang  # on first use: its grammar costs start-up time
+
     roots: set[str] = set()
     for source in sources:
         exprlang.check_syntax(source)  # a syntax error is always an error
@@ -227,6 +228,8 @@ def _simple(
 def _expression(
     tag: str, env: Mapping[str, Any], strict: Callable[[str], bool] | None
 ) -> str:
+    from localflow.expr import exprlang
+
     source = tag[1:]
     unresolved = PREFIX + tag + SUFFIX
     missing = [
