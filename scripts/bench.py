@@ -660,7 +660,8 @@ def report(b: Bench, started: float, mach: dict[str, str]) -> str:
              f"at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
              + (" — **the machine was shared with other jobs while this ran: absolute times are inflated and noisy; "
                 "the ratios, measured side by side with the order alternating, are the figures to trust.**"
-                if max(b.data["load"][0], os.getloadavg()[0]) > (os.cpu_count() or 1) * 0.75 else "."), "",
+                if b.data["load"][0] > (os.cpu_count() or 1) * 0.75  # the end's load is mostly the bench's own
+                else " (the load at the end is the bench's own work: Docker and the runs it times)."), "",
              "| # | measure | goal | measured | met? |", "| --- | --- | --- | --- | --- |"]
     for r in b.rows:
         met = "—" if r.met is None else ("yes" if r.met else "**no**")
