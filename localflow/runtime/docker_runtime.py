@@ -1,4 +1,5 @@
-"""The only code that runs containers: pods on a per-run network, daemons, cleanup by label."""
+"""The only code that runs containers: pods (on a per-run network when the run asks for one), daemons,
+cleanup by label."""
 
 from __future__ import annotations
 
