@@ -265,6 +265,7 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     from localflow.engine.run import RunOptions, WorkflowRun
     from localflow.runtime.docker_runtime import DockerRuntime
     from localflow.store.db import Store
+    from localflow.store.locks import FileLocks
     from localflow.store.recorder import Recorder, StoreControl
 
     quiet = opts.quiet or opts.output in ("json", "yaml", "name")
@@ -285,7 +286,8 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
                                        lambda m: O.err(f"localflow: {m}"))
     run = WorkflowRun(wf, runtime=runtime, artifacts=artifact_store, templates=bundle, parameters=params,
                       entrypoint=opts.entrypoint, name=opts.name, events=events, resources=resources,
-                      options=RunOptions(keep=opts.keep), control=control, previous=previous)
+                      options=RunOptions(keep=opts.keep), control=control, previous=previous,
+                      locks=FileLocks())
     run.local_inputs = local_inputs
     live = None if quiet or not O.is_tty() else LiveView(run)
     try:

@@ -13,6 +13,7 @@ from localflow.spec import model as M
 
 from . import nodes as N
 from .scope import ART_MARK, Scope, StepError, has_tags, render_string, render_tree
+from .sync import has_locks
 
 if TYPE_CHECKING:
     from .run import WorkflowRun
@@ -199,6 +200,26 @@ class Executor:
             run.finish(node, N.ERROR, str(e))
             return node
         values.update(caller_name(holder, display, parent))
+        held: list[str] | None = None
+        if tmpl.synchronization is not None and has_locks(tmpl.synchronization):
+            try:  # the node waits Pending for its locks, and holds them until it is done
+                held = await run.sync.acquire_for_node(node, tmpl.synchronization, values)
+            except StepError as e:
+                run.finish(node, N.ERROR, str(e))
+                return node
+            if held is None:  # the run stopped while the node waited
+                return node
+        try:
+            await self._run_node(node, tmpl, tctx, values, in_arts, depth)
+        finally:
+            if held:
+                run.sync.release(held, run.sync.node_holder(node))
+        return node
+
+    async def _run_node(self, node: N.Node, tmpl: M.Template, tctx: TemplateCtx, values: dict[str, Any],
+                        in_arts: dict, depth: int) -> None:
+        run = self.run
+        kind = tmpl.kind
         run.mark_running(node)
         timeout = None
         try:
@@ -217,7 +238,6 @@ class Executor:
             await self._timed_out(node, timeout)
         except StepError as e:
             run.finish(node, N.ERROR, str(e))
-        return node
 
     async def _timed_out(self, node: N.Node, timeout: float) -> None:
         """Argo's template `timeout`: the node and what still runs under it fail."""

@@ -68,6 +68,8 @@ class Node:
     daemoned: bool = False
     host_node_name: str | None = None
     pod_name: str | None = None
+    synchronization_status: dict | None = None  # {"waiting": lock name} while waiting for a lock
+    memoization_status: dict | None = None  # {"hit", "key", "cacheName"}
     # engine-side extras, not shown by Argo
     item_index: int | None = None
     retry_attempt: int | None = None
@@ -110,6 +112,10 @@ class Node:
             d["outboundNodes"] = list(self.outbound_nodes)
         if self.host_node_name:
             d["hostNodeName"] = self.host_node_name
+        if self.synchronization_status:
+            d["synchronizationStatus"] = dict(self.synchronization_status)
+        if self.memoization_status:
+            d["memoizationStatus"] = dict(self.memoization_status)
         return d
 
     @classmethod
@@ -127,4 +133,5 @@ class Node:
             started_at=ts(d.get("startedAt")), finished_at=ts(d.get("finishedAt")),
             inputs=d.get("inputs"), outputs=d.get("outputs"), pod_ip=d.get("podIP"),
             daemoned=bool(d.get("daemoned")), host_node_name=d.get("hostNodeName"),
+            synchronization_status=d.get("synchronizationStatus"), memoization_status=d.get("memoizationStatus"),
         )

@@ -23,6 +23,7 @@ from .interfaces import Clock, Runtime
 from .pods import PodExecutor
 from .resources import Resources
 from .scope import Scope, StepError
+from .sync import Synchronizer, has_locks
 from .volumes import Volumes
 
 STOP_MESSAGE = "Stopped with strategy 'Stop'"
@@ -70,7 +71,7 @@ class WorkflowRun:
                  entrypoint: str | None = None, name: str | None = None, clock: Clock | None = None,
                  events: Events | None = None, resources: Resources | None = None,
                  options: RunOptions | None = None, control: Control | None = None,
-                 previous: dict | None = None):
+                 previous: dict | None = None, locks: Any = None):
         self.wf = wf
         self.spec: M.WorkflowSpec = wf.spec
         self.runtime = runtime
@@ -117,6 +118,7 @@ class WorkflowRun:
         self.parameters: list[dict[str, str]] = []
         self.local_inputs: dict[str, str] = {}
         self.executor = Executor(self)
+        self.sync = Synchronizer(self, locks)  # `synchronization`: the lock provider is injected
         self.pods = PodExecutor(self)
         self.volumes = Volumes(self)
         from .artifact_flow import ArtifactFlow
@@ -399,6 +401,8 @@ class WorkflowRun:
         scope = Scope(values={})
         ctx = TemplateCtx({t.name: t for t in self.spec.templates})
         try:
+            if has_locks(self.spec.synchronization) and not await self._workflow_locks():
+                return self.phase
             await self.runtime.start_run(self.name, self.volumes.run_volume_names(), network=self.own_network)
             self.volumes.prepare()
             holder = M.WorkflowStep(name=self.name, template=self.entrypoint)
@@ -443,7 +447,23 @@ class WorkflowRun:
                 await self.runtime.end_run(self.name, keep=self.options.keep)
             except LocalflowError as e:
                 self.events.notice(self, str(e))
+            finally:
+                self.sync.release_all()  # every lock the run or its nodes still hold, on every exit path
         return self.phase
+
+    async def _workflow_locks(self) -> bool:
+        """`spec.synchronization`: wait (Pending, Argo's message) until the run holds its locks; the
+        run holds them until it ends. False if it ended first (stopped while waiting, or a bad lock)."""
+        try:
+            held = await self.sync.acquire_for_workflow()
+        except StepError as e:
+            self.phase, self.message = N.FAILED, f"Failed to acquire the synchronization lock. {e}"
+            return False
+        if held is None:
+            self.phase, self.message = N.FAILED, self.stop_message
+            return False
+        self.phase, self.message = N.RUNNING, ""
+        return True
 
     # ---- Argo's shape ----
     def to_argo(self) -> dict[str, Any]:
