@@ -244,7 +244,38 @@ def _group(kind: str) -> typer.Typer:
         _delete(kind, names)
 
     delete.__doc__ = f"Delete local {word}s.\n\nExample: localflow {word} delete my-{word}"
+    if kind == "ConfigMap":  # secrets are never printed
+
+        @g.command("get")
+        def get(name: Annotated[str, typer.Argument(help="the configmap's name")],
+                output: Annotated[str, typer.Option("--output", "-o", help="yaml or json")] = "yaml") -> None:
+            """Print a local configmap as a Kubernetes manifest (memoization caches included).
+
+            Example: localflow configmap get cache-config -o json
+            """
+            _get(name, output)
     return g
+
+
+def _get(name: str, output: str) -> None:
+    import json
+
+    from localflow.store import secrets as S
+    if output not in ("yaml", "json"):
+        _fail(f"-o {output}: expected yaml or json", 2)
+    from localflow.errors import SpecError
+    try:
+        S._valid_name(name)
+    except SpecError as e:
+        _fail(str(e), 2)
+    m = S.get("ConfigMap", name)
+    if m is None:
+        _fail(f'configmap "{name}" not found')
+    if output == "json":
+        O.out(json.dumps(m, indent=2))
+    else:
+        import yaml
+        O.out(yaml.safe_dump(m, sort_keys=False).rstrip())
 
 
 def register(app: typer.Typer) -> None:

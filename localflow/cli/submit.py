@@ -266,6 +266,7 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     from localflow.runtime.docker_runtime import DockerRuntime
     from localflow.store.db import Store
     from localflow.store.locks import FileLocks
+    from localflow.store.memo_cache import ConfigMapCache
     from localflow.store.recorder import Recorder, StoreControl
 
     quiet = opts.quiet or opts.output in ("json", "yaml", "name")
@@ -287,7 +288,7 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     run = WorkflowRun(wf, runtime=runtime, artifacts=artifact_store, templates=bundle, parameters=params,
                       entrypoint=opts.entrypoint, name=opts.name, events=events, resources=resources,
                       options=RunOptions(keep=opts.keep), control=control, previous=previous,
-                      locks=FileLocks())
+                      locks=FileLocks(), memo_cache=ConfigMapCache())
     run.local_inputs = local_inputs
     live = None if quiet or not O.is_tty() else LiveView(run)
     try:

@@ -210,7 +210,16 @@ class Executor:
             if held is None:  # the run stopped while the node waited
                 return node
         try:
+            if tmpl.memoize is not None:
+                try:  # a fresh entry under the key: the node Succeeds with its outputs, nothing runs
+                    if run.memo.check(node, tmpl, values):
+                        return node
+                except StepError as e:
+                    run.finish(node, N.ERROR, str(e))
+                    return node
             await self._run_node(node, tmpl, tctx, values, in_arts, depth)
+            if node.memoization_status is not None:
+                run.memo.store(node)
         finally:
             if held:
                 run.sync.release(held, run.sync.node_holder(node))

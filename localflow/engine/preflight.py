@@ -88,7 +88,7 @@ K8S_ONLY_SPEC = ("node_selector", "tolerations", "affinity", "service_account_na
                  "priority", "shutdown")
 K8S_ONLY_TEMPLATE = ("node_selector", "tolerations", "affinity", "service_account_name", "pod_spec_patch",
                      "priority_class_name", "scheduler_name", "automount_service_account_token", "executor",
-                     "host_aliases", "metadata", "metrics", "memoize", "priority",
+                     "host_aliases", "metadata", "metrics", "priority",
                      "archive_location")
 
 

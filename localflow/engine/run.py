@@ -20,6 +20,7 @@ from localflow.spec.validate import parse_duration
 from . import nodes as N
 from .executor import Executor, TemplateCtx
 from .interfaces import Clock, Runtime
+from .memo import Memoizer
 from .pods import PodExecutor
 from .resources import Resources
 from .scope import Scope, StepError
@@ -71,7 +72,7 @@ class WorkflowRun:
                  entrypoint: str | None = None, name: str | None = None, clock: Clock | None = None,
                  events: Events | None = None, resources: Resources | None = None,
                  options: RunOptions | None = None, control: Control | None = None,
-                 previous: dict | None = None, locks: Any = None):
+                 previous: dict | None = None, locks: Any = None, memo_cache: Any = None):
         self.wf = wf
         self.spec: M.WorkflowSpec = wf.spec
         self.runtime = runtime
@@ -119,6 +120,7 @@ class WorkflowRun:
         self.local_inputs: dict[str, str] = {}
         self.executor = Executor(self)
         self.sync = Synchronizer(self, locks)  # `synchronization`: the lock provider is injected
+        self.memo = Memoizer(self, memo_cache)  # `memoize`: so is the config maps' cache
         self.pods = PodExecutor(self)
         self.volumes = Volumes(self)
         from .artifact_flow import ArtifactFlow
