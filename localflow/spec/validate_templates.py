@@ -273,7 +273,13 @@ class TemplateChecks:
         if t.retry_strategy is not None:
             self.check_retry(t.retry_strategy, file, _join(path, "retryStrategy"))
         if t.memoize is not None:
-            self.check_duration(t.memoize.max_age, file, _join(path, "memoize.maxAge"), argo=False)
+            memo = t.memoize
+            if not memo.key:
+                raise self.fail(file, _join(path, "memoize.key"), "memoize needs a key")
+            if memo.cache is None or memo.cache.config_map is None or not memo.cache.config_map.name:
+                raise self.fail(file, _join(path, "memoize.cache.configMap.name"),
+                                "memoize needs a cache config map (cache: {configMap: {name: NAME}})")
+            self.check_duration(memo.max_age, file, _join(path, "memoize.maxAge"), argo=False)
         if t.suspend is not None:
             self.check_duration(t.suspend.duration, file, _join(path, "suspend.duration"), argo=True)
         if t.container_set is not None and t.container_set.retry_strategy is not None:

@@ -170,3 +170,26 @@ def test_config_map_store_cache_keeps_argos_label_and_refuses_unlabelled_maps(tm
     S.save(S.config_map_manifest("plain", {"k": "v"}))
     with pytest.raises(ValueError, match="refusing to use it"):
         c.load("plain", "k")
+
+
+def test_lint_asks_for_the_key_and_the_cache_config_map():
+    import pytest
+
+    from localflow.errors import SpecError
+    from localflow.spec.validate import validate_workflow
+    for memo, field in (("{key: k, maxAge: 1h}", "memoize.cache.configMap.name"),
+                        ("{maxAge: 1h, cache: {configMap: {name: c}}}", "memoize.key")):
+        text = f"""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {{generateName: bad-}}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            memoize: {memo}
+            container: {{image: busybox, command: [echo]}}
+        """
+        bundle = load_text(textwrap.dedent(text), "bad.yaml")
+        with pytest.raises(SpecError, match=field.replace(".", r"\.")):
+            validate_workflow(bundle.workflows[0], file="bad.yaml", templates=bundle)
