@@ -530,18 +530,20 @@ def figure4(b: Bench) -> None:
 ARTIFACT_PHASES = [
     ("both pods: `DockerRuntime._run_pod` (inputs, containers, outputs)", "runtime/docker_runtime.py", "_run_pod"),
     ("… step A: collect outputs (`DockerRuntime._collect`)", "runtime/docker_runtime.py", "_collect"),
-    ("… … `transfer.save_output` (get_archive stream → gzip → spool → S3)", "artifacts/transfer.py", "save_output"),
-    ("… … … `archive.docker_tar_to_stored` (tar → gzip into a spooled file)", "artifacts/archive.py",
-     "docker_tar_to_stored"),
-    ("… … … `S3Repository.put_stream` (upload + stat + verify)", "artifacts/repository.py", "put_stream"),
-    ("… step B: `files.put_files` (builds the input tar, then put_archive)", "runtime/files.py", "put_files"),
-    ("… … `transfer.load_input` (S3 → spool, then re-tar)", "artifacts/transfer.py", "load_input"),
-    ("… … … `archive.stored_to_docker_tar` (gunzip, re-tar under the path into a spool)", "artifacts/archive.py",
-     "stored_to_docker_tar"),
+    ("… … `transfer.save_output` (get_archive stream → parallel gzip → S3 multipart)", "artifacts/transfer.py",
+     "save_output"),
+    ("… … … `streams.deflate_segment` (1 MiB segments, in a thread pool)", "artifacts/streams.py",
+     "deflate_segment"),
+    ("… … … `S3Repository.put_chunks` (parts from one buffer + stat + verify)", "artifacts/repository.py",
+     "put_chunks"),
+    ("… step B: `files.put_files` (the input tar streamed to put_archive)", "runtime/files.py", "put_files"),
+    ("… … `transfer.load_input` (S3 → gunzip → re-path, read ahead by a thread)", "artifacts/transfer.py",
+     "load_input"),
     ("zlib compress (self)", "~", "<method 'compress' of 'zlib.Compress' objects>"),
     ("zlib decompress (self)", "~", "<method 'decompress' of 'zlib.Decompress' objects>"),
     ("MD5 (self)", "~", "<method 'update' of '_hashlib.HASH' objects>"),
 ]
+
 
 
 def profile_artifact(b: Bench) -> None:
