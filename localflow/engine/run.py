@@ -103,7 +103,7 @@ class WorkflowRun:
         self.uses_ip = ".ip" in text or external
         # a network of its own costs ~90 ms per container start (Docker's embedded DNS); a run needs one only
         # when pods are reached by address: daemons, IPs in use, probes localflow sends, executor plugins
-        self.own_network = (self.uses_ip or external or bool(self.spec.executor_plugins)
+        self.own_network = (self.uses_ip or bool(self.spec.executor_plugins)
                             or any(k in text for k in ('"daemon": true', "Probe")))
         self.host_node_name = socket.gethostname()  # Argo's hostNodeName: the machine the pod ran on
         self.engine_lost = ""  # the runtime lost the container engine: the run is an Error
