@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
 from pathlib import Path
 
 TEST_LABEL = {"localflow.test": "artifacts"}
-BUSYBOX = Path("/bin/busybox")
+# Debian's busybox-static, as scripts/images/minio/build.sh fetches it (set-up runs that)
+BUSYBOX = Path(os.environ.get("LOCALFLOW_CACHE", "/var/cache/localflow")) / "busybox-static" / "bin" / "busybox"
 
 
 def busybox_rootfs_tar() -> bytes:

@@ -50,7 +50,7 @@ def docker_client():  # type: ignore[no-untyped-def]
 def busybox_image(docker_client) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A throwaway FROM-scratch busybox image (no registry needed), removed at the end."""
     if not BUSYBOX.exists():
-        pytest.skip("busybox-static is not installed (/bin/busybox)")
+        pytest.skip(f"no static busybox at {BUSYBOX} (bash scripts/setup.sh fetches it)")
     tag = f"localflow-test/artifacts-busybox:{secrets.token_hex(4)}"
     repository, _, version = tag.partition(":")
     docker_client.api.import_image_from_data(

