@@ -32,6 +32,7 @@ from localflow.spec.names import (
     MAX_CRON_WORKFLOW_NAME,
     MAX_WORKFLOW_NAME,
     generate_name_problem,
+    label_selector_problem,
     object_name_problem,
 )
 from localflow.spec.units import (
@@ -122,6 +123,24 @@ class Located:
     @property
     def label(self) -> str:
         return f'template "{self.tmpl.name}"' if self.tmpl.name else "the inline template"
+
+
+def executor_plugin_problem(plugin: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, why) for what Argo's WorkflowSpec.AsExecutorPluginSpec refuses in an executor plugin:
+    no metadata.name, then what plugin Sidecar.Validate requires of the container."""
+    if not (plugin.get("metadata") or {}).get("name"):
+        return "metadata.name", "executor plugin metadata name is mandatory"
+    container = ((plugin.get("spec") or {}).get("sidecar") or {}).get("container") or {}
+    resources = container.get("resources") or {}
+    for field_path, present, why in (
+        ("ports", container.get("ports"), "at least one port is mandatory"),
+        ("resources.requests", resources.get("requests") is not None, "resources requests are mandatory"),
+        ("resources.limits", resources.get("limits") is not None, "resources limits are mandatory"),
+        ("securityContext", container.get("securityContext") is not None, "security context is mandatory"),
+    ):
+        if not present:
+            return f"spec.sidecar.container.{field_path}", why
+    return None
 
 
 class Checker(TemplateChecks, LeafChecks, FlowChecks):
@@ -280,6 +299,12 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
                 raise self.fail(file, join(path, f"hooks.{name}.expression"), f'hook "{name}" needs an expression (only the "exit" hook runs without one)')
         if spec.pod_gc is not None and (spec.pod_gc.strategy or "") not in POD_GC_STRATEGIES:
             raise self.fail(file, join(path, "podGC.strategy"), f"unknown strategy {spec.pod_gc.strategy!r} (use one of {', '.join(POD_GC_STRATEGIES[1:])})")
+        selector = spec.pod_gc.label_selector if spec.pod_gc is not None else None
+        if selector is not None:
+            problem = label_selector_problem(
+                selector.match_labels, [(e.key or "", e.operator or "", e.values) for e in selector.match_expressions])
+            if problem:
+                raise self.fail(file, join(path, f"podGC.labelSelector.{problem[0]}"), problem[1])
         if spec.pod_gc is not None and spec.pod_gc.delete_delay_duration:
             self.check_duration(spec.pod_gc.delete_delay_duration, file, join(path, "podGC.deleteDelayDuration"), argo=True)
         self.check_pod_resources(spec.pod_resources, file, join(path, "podResources"))
@@ -290,6 +315,10 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
             problem = expression_problem(src.expression or "")
             if problem:
                 raise self.fail(file, join(path, f"workflowMetadata.labelsFrom.{name}.expression"), problem)
+        for i, plugin in enumerate(spec.executor_plugins):
+            problem = executor_plugin_problem(plugin)
+            if problem:
+                raise self.fail(file, join(path, f"executorPlugins[{i}].{problem[0]}"), problem[1])
         if not self.lint:
             self.check_executor_plugins(spec, file, path)
 

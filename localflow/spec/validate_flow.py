@@ -170,10 +170,10 @@ class FlowChecks:
             scope.item_keys = {""}
             scope.names.add("item")
 
-    def check_node(self, node: Any, kind: str, file: str | None, path: str, base: Base) -> None:
+    def check_node(self, node: Any, scope: Scope, file: str | None, path: str, base: Base) -> None:
         """What steps and tasks share: when, hooks and arguments."""
         if node.when:
-            problem = when_problem(node.when)
+            problem = when_problem(node.when, scope.substituted_first)
             if problem:
                 raise self.fail(file, _join(path, "when"), _expr_message("when", node.when, problem))
         for name, hook in node.hooks.items():
@@ -219,7 +219,7 @@ class FlowChecks:
                 step_scope = scope.copy()
                 step_scope.here = name
                 self.add_loop(step, step_scope, file, spath)
-                self.check_node(step, "step", file, spath, base)
+                self.check_node(step, step_scope, file, spath, base)
                 target = self.resolve(step, base, file, spath)
                 scope.nodes[name] = target
                 step_scope.nodes[name] = target
@@ -315,7 +315,7 @@ class FlowChecks:
             if task.inline is not None:
                 task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
             self.add_loop(task, task_scope, file, tpath)
-            self.check_node(task, "task", file, tpath, base)
+            self.check_node(task, task_scope, file, tpath, base)
             self.check_tags(strings, task_scope, file, tpath)
             for j, p in enumerate(task.arguments.parameters):
                 if p.value and p.value.startswith("{{tasks."):

@@ -340,7 +340,7 @@ class TemplateChecks:
             if "{{" not in text:
                 continue
             try:
-                tags = scan(text)
+                tags = scan(text, scope.substituted_first)
             except UnterminatedTag as err:
                 raise self.fail(file, _join(path, spath), str(err)) from None
             for tag in tags:
