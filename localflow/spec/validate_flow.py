@@ -289,6 +289,8 @@ class FlowChecks:
         for dep, dependent in edges:
             before.setdefault(dependent, []).append(dep)
         if dag.target:
+            # Argo resolves the target's variables in the template's scope (validateDAG).
+            self.check_tags([("target", dag.target)], scope, file, path)
             for target_name in dag.target.split(" "):
                 if target_name and "{{" not in target_name and target_name not in by_name:
                     from localflow.spec.validate import suggest

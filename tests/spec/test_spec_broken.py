@@ -290,7 +290,8 @@ CASES = [
     pytest.param(
         wf("entrypoint: main\ntemplates:\n- name: main\n  steps:\n  - - {name: a, template: echo}\n" + ECHO),
         {},
-        't.yaml: spec.templates[0].steps[0][0].arguments: template "echo" needs input parameter "m"',
+        't.yaml: spec.templates[1].inputs.parameters[0]: input parameter "m" of template "echo" was not supplied: '
+        'give it in spec.templates[0].steps[0][0].arguments.parameters',
         id="missing-step-argument",
     ),
     pytest.param(
