@@ -285,7 +285,7 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
                         continue
                     raise self.fail(file, ppath, f'parameter "{p.name}" needs a value, one of {", ".join(p.enum)}')
                 if p.value not in p.enum:
-                    raise self.fail(file, ppath, f'value {p.value!r} of parameter "{p.name}" is not one of its enum values: {", ".join(p.enum)}')
+                    raise self.fail(file, join(ppath, "value"), f'value {p.value!r} of parameter "{p.name}" is not one of its enum values: {", ".join(p.enum)}')
         for i, a in enumerate(args.artifacts):
             apath = join(path, f"artifacts[{i}]")
             if not a.from_ and not has_location_or_key(a):

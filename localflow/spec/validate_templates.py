@@ -451,9 +451,9 @@ class TemplateChecks:
             for kind in ("gauge", "counter", "histogram"):
                 body = getattr(m, kind)
                 if body is not None and not body.value:
-                    raise self.fail(file, _join(mpath, f"{kind}.value"), f"{kind}.value is required")
+                    raise self.fail(file, _join(mpath, f"{kind}.value"), f"metric {m.name!r}: {kind}.value is required")
             if m.gauge is not None and m.gauge.realtime and "resourcesDuration." in (m.gauge.value or ""):
-                raise self.fail(file, _join(mpath, "gauge.value"), "resourcesDuration.* metrics cannot be real-time")
+                raise self.fail(file, _join(mpath, "gauge.value"), f"metric {m.name!r}: resourcesDuration.* metrics cannot be real-time")
 
 
 __all__ = ["RETRY_POLICIES", "TemplateChecks", "has_location_or_key", "is_param_ref"]

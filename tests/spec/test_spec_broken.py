@@ -251,7 +251,7 @@ CASES = [
     pytest.param(
         wf("entrypoint: main\narguments: {parameters: [{name: size, value: s, enum: [s, m]}]}\ntemplates:\n- name: main\n  container: {image: alpine}\n"),
         {"parameters": {"size": "xl"}},
-        "t.yaml: spec.arguments.parameters[0]: value 'xl' of parameter \"size\" is not one of its enum values: s, m",
+        "t.yaml: spec.arguments.parameters[0].value: value 'xl' of parameter \"size\" is not one of its enum values: s, m",
         id="enum-violation",
     ),
     pytest.param(
