@@ -173,6 +173,7 @@ class FlowChecks:
     def check_node(self, node: Any, scope: Scope, file: str | None, path: str, base: Base) -> None:
         """What steps and tasks share: when, hooks and arguments."""
         if node.when:
+            self.check_tags([("when", node.when)], scope, file, path)  # an unresolved tag first, as Argo
             problem = when_problem(node.when, scope.substituted_first)
             if problem:
                 raise self.fail(file, _join(path, "when"), _expr_message("when", node.when, problem))
