@@ -19,6 +19,9 @@ import pytest
 from spec_helpers import SHARED
 
 from localflow.cli.lint import lint_files
+from localflow.errors import SpecError
+from localflow.spec.load import load_documents, load_templates, merge
+from localflow.spec.validate import validate_workflow
 
 TRUTH = SHARED / "argo-truth" / "validate"
 CASES = TRUTH / "cases"
@@ -242,3 +245,21 @@ def test_invalid_timezone_case(tmp_path):
     doc.write_text(lines[2] + "\n" + textwrap.dedent("\n".join(lines[3:])) + "\n", encoding="utf-8")
     errors = lint_files([str(doc)], [])
     assert len(errors) == 1 and errors[0].startswith("wf.yaml: spec.timezone: ") and "Not/A_Real_Timezone" in errors[0], errors
+
+
+SUBMIT_ROWS = [r for r in ROWS if r["opts"].startswith("Opts{}") and r["validated_as"] == "Workflow"]
+
+
+@pytest.mark.parametrize("row", SUBMIT_ROWS, ids=[r["id"] for r in SUBMIT_ROWS])
+def test_argo_verdict_at_submit(row):
+    """The Workflow rows Argo's test validates with Opts{} (what submitting does, where a workflow
+    argument without a value is an error) get `argo_expect` from the validation `submit` runs."""
+    folder = CASES / row["id"]
+    try:
+        bundle = load_documents(str(folder / "wf.yaml"))
+        pool = merge([bundle, load_templates(str(folder / "templates"))]) if (folder / "templates").is_dir() else bundle
+        validate_workflow(bundle.workflows[0], file="wf.yaml", templates=pool)
+        got = "accept"
+    except SpecError as err:
+        got = f"reject: {err}"
+    assert got.split(":")[0] == row["argo_expect"], f"Argo: {row['argo_expect']} ({row['argo_msg']}); localflow: {got}"
