@@ -20,12 +20,14 @@ from localflow.spec.tags import expression_problem
 from localflow.spec.model import (
     Arguments,
     ClusterWorkflowTemplate,
+    Container,
     CronWorkflow,
     Parameter,
     Template,
     Workflow,
     WorkflowSpec,
     WorkflowTemplate,
+    from_dict,
     present_fields,
 )
 from localflow.spec.names import (
@@ -123,24 +125,6 @@ class Located:
     @property
     def label(self) -> str:
         return f'template "{self.tmpl.name}"' if self.tmpl.name else "the inline template"
-
-
-def executor_plugin_problem(plugin: Mapping[str, Any]) -> tuple[str, str] | None:
-    """(field, why) for what Argo's WorkflowSpec.AsExecutorPluginSpec refuses in an executor plugin:
-    no metadata.name, then what plugin Sidecar.Validate requires of the container."""
-    if not (plugin.get("metadata") or {}).get("name"):
-        return "metadata.name", "executor plugin metadata name is mandatory"
-    container = ((plugin.get("spec") or {}).get("sidecar") or {}).get("container") or {}
-    resources = container.get("resources") or {}
-    for field_path, present, why in (
-        ("ports", container.get("ports"), "at least one port is mandatory"),
-        ("resources.requests", resources.get("requests") is not None, "resources requests are mandatory"),
-        ("resources.limits", resources.get("limits") is not None, "resources limits are mandatory"),
-        ("securityContext", container.get("securityContext") is not None, "security context is mandatory"),
-    ):
-        if not present:
-            return f"spec.sidecar.container.{field_path}", why
-    return None
 
 
 class Checker(TemplateChecks, LeafChecks, FlowChecks):
@@ -316,11 +300,32 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
             if problem:
                 raise self.fail(file, join(path, f"workflowMetadata.labelsFrom.{name}.expression"), problem)
         for i, plugin in enumerate(spec.executor_plugins):
-            problem = executor_plugin_problem(plugin)
-            if problem:
-                raise self.fail(file, join(path, f"executorPlugins[{i}].{problem[0]}"), problem[1])
+            self.check_executor_plugin(plugin, file, join(path, f"executorPlugins[{i}]"))
         if not self.lint:
             self.check_executor_plugins(spec, file, path)
+
+    def check_executor_plugin(self, plugin: Any, file: str | None, path: str) -> None:
+        """What Argo's WorkflowSpec.AsExecutorPluginSpec refuses: no metadata.name, then what plugin
+        Sidecar.Validate requires of the container (a port, resource requests and limits, a securityContext)."""
+
+        def member(value: Any, key: str, where: str) -> Any:
+            return None if value is None else from_dict(dict[str, Any], value, where, file).get(key)
+
+        if not member(member(plugin, "metadata", path), "name", join(path, "metadata")):
+            raise self.fail(file, join(path, "metadata.name"), "executor plugin metadata name is mandatory")
+        sidecar = member(member(plugin, "spec", path), "sidecar", join(path, "spec"))
+        cpath = join(path, "spec.sidecar.container")
+        raw = member(sidecar, "container", join(path, "spec.sidecar"))
+        container = from_dict(Container, {} if raw is None else raw, cpath, file)
+        resources = container.resources
+        for tail, present, why in (
+            ("ports", bool(container.ports), "at least one port is mandatory"),
+            ("resources.requests", resources is not None and "requests" in present_fields(resources), "resources requests are mandatory"),
+            ("resources.limits", resources is not None and "limits" in present_fields(resources), "resources limits are mandatory"),
+            ("securityContext", container.security_context is not None, "security context is mandatory"),
+        ):
+            if not present:
+                raise self.fail(file, join(cpath, tail), why)
 
     def check_executor_plugins(self, spec: WorkflowSpec, file: str | None, path: str) -> None:
         """What a run needs to reach executor plugins (localflow runs those of spec.executorPlugins only;

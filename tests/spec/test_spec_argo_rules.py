@@ -148,3 +148,20 @@ def test_dag_target_from_an_input():
     broken = spec.replace('"{{inputs.parameters.t}} B"', '"{{inputs.parameters.x}} B"')
     assert lint(broken).startswith(
         't.yaml: spec.templates[1].dag.target: cannot resolve {{inputs.parameters.x}}: template "dag" has no input parameter "x"')
+
+
+@pytest.mark.parametrize(
+    "plugins, expected",
+    [
+        ("[{metadata: foo}]", "t.yaml: spec.executorPlugins[0].metadata: expected a mapping, got a string ('foo')"),
+        ("[{metadata: {name: a}, spec: 5}]", "t.yaml: spec.executorPlugins[0].spec: expected a mapping, got a number (5)"),
+        ("[{metadata: {name: a}, spec: {sidecar: {container: {ports: 3}}}}]",
+         "t.yaml: spec.executorPlugins[0].spec.sidecar.container.ports: expected a list, got a number (3)"),
+        # Go decodes `requests: {}` into an empty, non-nil map: Sidecar.Validate accepts it.
+        ("[{metadata: {name: a}, spec: {sidecar: {container: {ports: [{containerPort: 1}], resources: {requests: {}, limits: {}},"
+         " securityContext: {}}}}}]", "ok"),
+    ],
+)
+def test_executor_plugin_malformed(plugins, expected):
+    """A plugin of the wrong shape is one line naming the field (Argo's JSON decoding refuses it)."""
+    assert lint(f"  entrypoint: main\n  executorPlugins: {plugins}\n" + MAIN) == expected
