@@ -239,6 +239,16 @@ class FlowChecks:
 
     # --- DAG ----------------------------------------------------------------------------------
 
+    def check_dag_target(self, target: str, by_name: dict[str, Any], scope: Scope, file: str | None, path: str) -> None:
+        """validateDAG: the target's variables resolve in the template's scope, and each name it
+        lists (space-separated) is a task, unless it is a variable."""
+        self.check_tags([("target", target)], scope, file, path)
+        for target_name in target.split(" "):
+            if target_name and "{{" not in target_name and target_name not in by_name:
+                from localflow.spec.validate import suggest
+
+                raise self.fail(file, _join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
+
     def check_dag(self, loc: Located, scope: Scope) -> None:
         t, file, base = loc.tmpl, loc.file, loc.base
         dag = t.dag
@@ -290,13 +300,7 @@ class FlowChecks:
         for dep, dependent in edges:
             before.setdefault(dependent, []).append(dep)
         if dag.target:
-            # Argo resolves the target's variables in the template's scope (validateDAG).
-            self.check_tags([("target", dag.target)], scope, file, path)
-            for target_name in dag.target.split(" "):
-                if target_name and "{{" not in target_name and target_name not in by_name:
-                    from localflow.spec.validate import suggest
-
-                    raise self.fail(file, _join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
+            self.check_dag_target(dag.target, by_name, scope, file, path)
         for i, task in enumerate(dag.tasks):
             tpath = _join(path, f"tasks[{i}]")
             name = task.name
