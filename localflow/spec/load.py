@@ -70,6 +70,17 @@ class Bundle:
         table = self.cluster_workflow_templates if cluster_scope else self.workflow_templates
         return table.get(name)
 
+    @staticmethod
+    def _generated_key(table: dict[str, Any], obj: Any) -> str:
+        """A template with only generateName (Argo accepts one) is kept under `PREFIX*`, a key no
+        templateRef can name; `PREFIX*2`, ... when several share the prefix."""
+        base = f"{obj.metadata.generate_name or ''}*"
+        key, n = base, 1
+        while table.get(key) is not None and table[key] is not obj:
+            n += 1
+            key = f"{base}{n}"
+        return key
+
     def add(self, obj: Any) -> None:
         """Add a loaded object (a model object, or a dict for other kinds)."""
         if isinstance(obj, Workflow):
@@ -78,7 +89,7 @@ class Bundle:
             self.cron_workflows.append(obj)
         elif isinstance(obj, (WorkflowTemplate, ClusterWorkflowTemplate)):
             table = self.workflow_templates if isinstance(obj, WorkflowTemplate) else self.cluster_workflow_templates
-            key = obj.metadata.name or obj.metadata.generate_name or ""
+            key = obj.metadata.name or self._generated_key(table, obj)
             old = table.get(key)
             if old is not None and old is not obj:
                 old_file = getattr(old, "source_file", None)
@@ -156,10 +167,7 @@ def _object(doc: dict[str, Any], index: int, count: int, file: str | None) -> An
     if api_version != API_VERSION:
         shown = "missing" if not api_version else f'"{api_version}" is not supported'
         raise SpecError(f"{where}apiVersion {shown}: a {kind} needs apiVersion {API_VERSION}", file=file, path="apiVersion")
-    obj = from_dict(cls, doc, "", file)
-    if cls in (WorkflowTemplate, ClusterWorkflowTemplate) and not obj.metadata.name:
-        raise SpecError(f"{where}a {kind} needs metadata.name (templateRef finds it by name)", file=file, path="metadata.name")
-    return obj
+    return from_dict(cls, doc, "", file)
 
 
 def load_text(text: str, file: str) -> Bundle:

@@ -9,6 +9,7 @@ __all__ = [
     "MAX_WORKFLOW_NAME",
     "field_name_problem",
     "generate_name_problem",
+    "label_selector_problem",
     "metric_name_ok",
     "object_name_problem",
     "param_name_problem",
@@ -27,6 +28,11 @@ _DNS_MAX = 253
 MAX_WORKFLOW_NAME = 63
 MAX_CRON_WORKFLOW_NAME = 52
 _METRIC_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# Kubernetes label keys ([prefix/]name) and values (apimachinery's IsQualifiedName, IsValidLabelValue).
+_QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_MAX = 63
+# metav1.LabelSelectorAsSelector: the operators and how many values each takes.
+_SELECTOR_OPERATORS = {"In": "some", "NotIn": "some", "Exists": "none", "DoesNotExist": "none"}
 
 
 def field_name_problem(name: str) -> str | None:
@@ -77,3 +83,48 @@ def generate_name_problem(prefix: str) -> str | None:
 def metric_name_ok(name: str) -> bool:
     """Prometheus' legacy metric (and label) names, without ':' (Argo's rule)."""
     return bool(_METRIC_NAME.match(name))
+
+
+def label_key_problem(key: str) -> str | None:
+    """Why a label key ([DNS-subdomain prefix/]name of at most 63 characters) is invalid, or None."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and (not prefix or object_name_problem(prefix)):
+        return f"label key {key!r} is invalid: its prefix must be a lowercase DNS subdomain"
+    if len(name) > _LABEL_MAX or not _QUALIFIED.match(name):
+        return (f"label key {key!r} is invalid: at most {_LABEL_MAX} letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    """Why a label value is invalid (empty, or a qualified name of at most 63 characters), or None."""
+    if value and (len(value) > _LABEL_MAX or not _QUALIFIED.match(value)):
+        return (f"label value {value!r} is invalid: at most {_LABEL_MAX} letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def label_selector_problem(match_labels: dict[str, str], expressions: list[tuple[str, str, list[str]]]) -> tuple[str, str] | None:
+    """(field, why) for the first problem of a label selector, as Kubernetes' LabelSelectorAsSelector
+    finds it (matchLabels first, then matchExpressions as (key, operator, values)), or None."""
+    for key, value in match_labels.items():
+        problem = label_key_problem(key) or label_value_problem(value)
+        if problem:
+            return f"matchLabels.{key}", problem
+    for i, (key, operator, values) in enumerate(expressions):
+        where = f"matchExpressions[{i}]"
+        takes = _SELECTOR_OPERATORS.get(operator)
+        if takes is None:
+            return f"{where}.operator", f'"{operator}" is not a valid label selector operator'
+        problem = label_key_problem(key)
+        if problem:
+            return f"{where}.key", problem
+        if takes == "some" and not values:
+            return f"{where}.values", "for 'in', 'notin' operators, values set can't be empty"
+        if takes == "none" and values:
+            return f"{where}.values", "values set must be empty for exists and does not exist"
+        for value in values:
+            problem = label_value_problem(value)
+            if problem:
+                return f"{where}.values", problem
+    return None

@@ -49,6 +49,14 @@ class Scope:
         other.item_keys = None if self.item_keys is None else set(self.item_keys)
         return other
 
+    def substituted_first(self, name: str) -> bool:
+        """Whether Argo substitutes `name` (exact, untrimmed) when it processes the template's
+        arguments (common.ProcessArgs: inputs.parameters, pod.name, retries and the workflow's
+        global variables), before it checks the steps or tasks: a tag nested in another resolves then."""
+        if name.startswith("inputs.parameters.") or name in ("pod.name", "retries") or name.startswith("lastRetry."):
+            return name in self.names
+        return name in self.checker.globals
+
     def problem(self, name: str) -> tuple[str | None, bool]:
         """(message, is_error) for a simple tag's variable name, or (None, False) when it resolves."""
         if name == "item":

@@ -49,8 +49,12 @@ class UnterminatedTag(ValueError):
     pass
 
 
-def scan(text: str) -> list[Tag]:
-    """Every tag of `text`; raises UnterminatedTag for a `{{` with no `}}` after it."""
+def scan(text: str, nested: Callable[[str], bool] | None = None) -> list[Tag]:
+    """Every tag of `text`; raises UnterminatedTag for a `{{` with no `}}` after it.
+
+    With `nested`, a tag holding one more `{{` (`{{steps.run-{{inputs.parameters.d}}.status}}`) is
+    one tag when `nested` accepts the inner name: Argo substitutes the inner tag first when its
+    exact (untrimmed) name is a variable it substitutes there (util/template simpleReplaceStrict)."""
     tags = []
     pos = 0
     while True:
@@ -61,6 +65,11 @@ def scan(text: str) -> list[Tag]:
         if end < 0:
             snippet = text[start : start + 30]
             raise UnterminatedTag(f"{{{{ without a closing }}}} in {snippet!r}")
+        inner = text[start + 2 : end]
+        if nested is not None and "{{" in inner and nested(inner[inner.rfind("{{") + 2 :]):
+            outer_end = text.find("}}", end + 2)
+            if outer_end >= 0:
+                end = outer_end
         tags.append(Tag(text[start : end + 2], text[start + 2 : end]))
         pos = end + 2
 
@@ -77,10 +86,10 @@ def strings_in(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from strings_in(item, f"{path}[{index}]")
 
 
-def replace_tags(text: str, placeholder: str | Callable[[Tag], str] = "x") -> str:
-    """`text` with each tag replaced (tags that cannot be scanned are left alone)."""
+def replace_tags(text: str, placeholder: str | Callable[[Tag], str] = "x", nested: Callable[[str], bool] | None = None) -> str:
+    """`text` with each tag replaced (tags that cannot be scanned are left alone); `nested` as for scan."""
     try:
-        tags = scan(text)
+        tags = scan(text, nested)
     except UnterminatedTag:
         return text
     for tag in tags:
@@ -106,13 +115,13 @@ def expression_problem(source: str) -> str | None:
     return None
 
 
-def when_problem(text: str) -> str | None:
+def when_problem(text: str, nested: Callable[[str], bool] | None = None) -> str | None:
     """Why a `when` does not parse as govaluate once its tags are substituted, or None."""
     try:
         from localflow.expr.govaluate import check_when_syntax
     except ImportError:
         return None
-    substituted = replace_tags(text, "x")
+    substituted = replace_tags(text, "x", nested)
     try:
         check_when_syntax(substituted)
     except LocalflowError as err:

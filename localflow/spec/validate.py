@@ -20,18 +20,21 @@ from localflow.spec.tags import expression_problem
 from localflow.spec.model import (
     Arguments,
     ClusterWorkflowTemplate,
+    Container,
     CronWorkflow,
     Parameter,
     Template,
     Workflow,
     WorkflowSpec,
     WorkflowTemplate,
+    from_dict,
     present_fields,
 )
 from localflow.spec.names import (
     MAX_CRON_WORKFLOW_NAME,
     MAX_WORKFLOW_NAME,
     generate_name_problem,
+    label_selector_problem,
     object_name_problem,
 )
 from localflow.spec.units import (
@@ -266,7 +269,7 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
                         continue
                     raise self.fail(file, ppath, f'parameter "{p.name}" needs a value, one of {", ".join(p.enum)}')
                 if p.value not in p.enum:
-                    raise self.fail(file, ppath, f'value {p.value!r} of parameter "{p.name}" is not one of its enum values: {", ".join(p.enum)}')
+                    raise self.fail(file, join(ppath, "value"), f'value {p.value!r} of parameter "{p.name}" is not one of its enum values: {", ".join(p.enum)}')
         for i, a in enumerate(args.artifacts):
             apath = join(path, f"artifacts[{i}]")
             if not a.from_ and not has_location_or_key(a):
@@ -280,6 +283,12 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
                 raise self.fail(file, join(path, f"hooks.{name}.expression"), f'hook "{name}" needs an expression (only the "exit" hook runs without one)')
         if spec.pod_gc is not None and (spec.pod_gc.strategy or "") not in POD_GC_STRATEGIES:
             raise self.fail(file, join(path, "podGC.strategy"), f"unknown strategy {spec.pod_gc.strategy!r} (use one of {', '.join(POD_GC_STRATEGIES[1:])})")
+        selector = spec.pod_gc.label_selector if spec.pod_gc is not None else None
+        if selector is not None:
+            problem = label_selector_problem(
+                selector.match_labels, [(e.key or "", e.operator or "", e.values) for e in selector.match_expressions])
+            if problem:
+                raise self.fail(file, join(path, f"podGC.labelSelector.{problem[0]}"), problem[1])
         if spec.pod_gc is not None and spec.pod_gc.delete_delay_duration:
             self.check_duration(spec.pod_gc.delete_delay_duration, file, join(path, "podGC.deleteDelayDuration"), argo=True)
         self.check_pod_resources(spec.pod_resources, file, join(path, "podResources"))
@@ -290,8 +299,33 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
             problem = expression_problem(src.expression or "")
             if problem:
                 raise self.fail(file, join(path, f"workflowMetadata.labelsFrom.{name}.expression"), problem)
+        for i, plugin in enumerate(spec.executor_plugins):
+            self.check_executor_plugin(plugin, file, join(path, f"executorPlugins[{i}]"))
         if not self.lint:
             self.check_executor_plugins(spec, file, path)
+
+    def check_executor_plugin(self, plugin: Any, file: str | None, path: str) -> None:
+        """What Argo's WorkflowSpec.AsExecutorPluginSpec refuses: no metadata.name, then what plugin
+        Sidecar.Validate requires of the container (a port, resource requests and limits, a securityContext)."""
+
+        def member(value: Any, key: str, where: str) -> Any:
+            return None if value is None else from_dict(dict[str, Any], value, where, file).get(key)
+
+        if not member(member(plugin, "metadata", path), "name", join(path, "metadata")):
+            raise self.fail(file, join(path, "metadata.name"), "executor plugin metadata name is mandatory")
+        sidecar = member(member(plugin, "spec", path), "sidecar", join(path, "spec"))
+        cpath = join(path, "spec.sidecar.container")
+        raw = member(sidecar, "container", join(path, "spec.sidecar"))
+        container = from_dict(Container, {} if raw is None else raw, cpath, file)
+        resources = container.resources
+        for tail, present, why in (
+            ("ports", bool(container.ports), "at least one port is mandatory"),
+            ("resources.requests", resources is not None and "requests" in present_fields(resources), "resources requests are mandatory"),
+            ("resources.limits", resources is not None and "limits" in present_fields(resources), "resources limits are mandatory"),
+            ("securityContext", container.security_context is not None, "security context is mandatory"),
+        ):
+            if not present:
+                raise self.fail(file, join(cpath, tail), why)
 
     def check_executor_plugins(self, spec: WorkflowSpec, file: str | None, path: str) -> None:
         """What a run needs to reach executor plugins (localflow runs those of spec.executorPlugins only;

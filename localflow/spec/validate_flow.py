@@ -170,10 +170,11 @@ class FlowChecks:
             scope.item_keys = {""}
             scope.names.add("item")
 
-    def check_node(self, node: Any, kind: str, file: str | None, path: str, base: Base) -> None:
+    def check_node(self, node: Any, scope: Scope, file: str | None, path: str, base: Base) -> None:
         """What steps and tasks share: when, hooks and arguments."""
         if node.when:
-            problem = when_problem(node.when)
+            self.check_tags([("when", node.when)], scope, file, path)  # an unresolved tag first, as Argo
+            problem = when_problem(node.when, scope.substituted_first)
             if problem:
                 raise self.fail(file, _join(path, "when"), _expr_message("when", node.when, problem))
         for name, hook in node.hooks.items():
@@ -219,7 +220,7 @@ class FlowChecks:
                 step_scope = scope.copy()
                 step_scope.here = name
                 self.add_loop(step, step_scope, file, spath)
-                self.check_node(step, "step", file, spath, base)
+                self.check_node(step, step_scope, file, spath, base)
                 target = self.resolve(step, base, file, spath)
                 scope.nodes[name] = target
                 step_scope.nodes[name] = target
@@ -237,6 +238,16 @@ class FlowChecks:
                 self.add_outputs(scope, "steps", name, target, aggregate=aggregate)
 
     # --- DAG ----------------------------------------------------------------------------------
+
+    def check_dag_target(self, target: str, by_name: dict[str, Any], scope: Scope, file: str | None, path: str) -> None:
+        """validateDAG: the target's variables resolve in the template's scope, and each name it
+        lists (space-separated) is a task, unless it is a variable."""
+        self.check_tags([("target", target)], scope, file, path)
+        for target_name in target.split(" "):
+            if target_name and "{{" not in target_name and target_name not in by_name:
+                from localflow.spec.validate import suggest
+
+                raise self.fail(file, _join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
 
     def check_dag(self, loc: Located, scope: Scope) -> None:
         t, file, base = loc.tmpl, loc.file, loc.base
@@ -289,11 +300,7 @@ class FlowChecks:
         for dep, dependent in edges:
             before.setdefault(dependent, []).append(dep)
         if dag.target:
-            for target_name in dag.target.split(" "):
-                if target_name and "{{" not in target_name and target_name not in by_name:
-                    from localflow.spec.validate import suggest
-
-                    raise self.fail(file, _join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
+            self.check_dag_target(dag.target, by_name, scope, file, path)
         for i, task in enumerate(dag.tasks):
             tpath = _join(path, f"tasks[{i}]")
             name = task.name
@@ -315,7 +322,7 @@ class FlowChecks:
             if task.inline is not None:
                 task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
             self.add_loop(task, task_scope, file, tpath)
-            self.check_node(task, "task", file, tpath, base)
+            self.check_node(task, task_scope, file, tpath, base)
             self.check_tags(strings, task_scope, file, tpath)
             for j, p in enumerate(task.arguments.parameters):
                 if p.value and p.value.startswith("{{tasks."):

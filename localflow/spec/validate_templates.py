@@ -210,12 +210,13 @@ class TemplateChecks:
             self.check_template(loc)
 
     def check_supplied(self, loc: Located, args: Arguments | None, file: str | None, path: str, *, entry_point: bool = False) -> None:
-        """ProcessArgs: every input without a value, default or configMap source comes from `args`."""
+        """ProcessArgs: every input without a value, default or configMap source comes from `args`
+        (at `file`/`path`); Argo blames the template's input ("inputs.parameters.x was not supplied")."""
         if args is None:
             return
         t = loc.tmpl
-        where = "spec.arguments.parameters" if entry_point else "arguments.parameters"
-        for p in t.inputs.parameters:
+        site = "" if file == loc.file else f"{file}: "
+        for i, p in enumerate(t.inputs.parameters):
             value = p.value if p.value is not None else p.default
             value_from = p.value_from
             arg = args.parameter(p.name or "")
@@ -225,11 +226,15 @@ class TemplateChecks:
                 else:
                     value, value_from = None, arg.value_from
             if value is None and not (value_from is not None and value_from.config_map_key_ref is not None):
-                raise self.fail(file, path, f'{loc.label} needs input parameter "{p.name}": give it in {where} (or give the input a default)')
-        for a in t.inputs.artifacts:
+                hint = f" or with -p {p.name}=..." if entry_point else ""
+                raise self.fail(loc.file, _join(loc.path, f"inputs.parameters[{i}]"),
+                                f'input parameter "{p.name}" of {loc.label} was not supplied: give it in '
+                                f"{site}{_join(path, 'parameters')}{hint} (or give the input a default)")
+        for i, a in enumerate(t.inputs.artifacts):
             if not a.optional and not has_location_or_key(a) and args.artifact(a.name or "") is None:
-                where_art = "spec.arguments.artifacts" if entry_point else "arguments.artifacts"
-                raise self.fail(file, path, f'{loc.label} needs input artifact "{a.name}": give it in {where_art}')
+                raise self.fail(loc.file, _join(loc.path, f"inputs.artifacts[{i}]"),
+                                f'input artifact "{a.name}" of {loc.label} was not supplied: give it in '
+                                f"{site}{_join(path, 'artifacts')} (or make the input optional)")
 
     # --- one template ---------------------------------------------------------------------------
 
@@ -340,7 +345,7 @@ class TemplateChecks:
             if "{{" not in text:
                 continue
             try:
-                tags = scan(text)
+                tags = scan(text, scope.substituted_first)
             except UnterminatedTag as err:
                 raise self.fail(file, _join(path, spath), str(err)) from None
             for tag in tags:
@@ -446,9 +451,9 @@ class TemplateChecks:
             for kind in ("gauge", "counter", "histogram"):
                 body = getattr(m, kind)
                 if body is not None and not body.value:
-                    raise self.fail(file, _join(mpath, f"{kind}.value"), f"{kind}.value is required")
+                    raise self.fail(file, _join(mpath, f"{kind}.value"), f"metric {m.name!r}: {kind}.value is required")
             if m.gauge is not None and m.gauge.realtime and "resourcesDuration." in (m.gauge.value or ""):
-                raise self.fail(file, _join(mpath, "gauge.value"), "resourcesDuration.* metrics cannot be real-time")
+                raise self.fail(file, _join(mpath, "gauge.value"), f"metric {m.name!r}: resourcesDuration.* metrics cannot be real-time")
 
 
 __all__ = ["RETRY_POLICIES", "TemplateChecks", "has_location_or_key", "is_param_ref"]

@@ -57,6 +57,7 @@ spec:
           name: hello-plugin
           image: python:alpine3.23
           ports: [{{containerPort: {port}}}]
+          resources: {{requests: {{cpu: 100m, memory: 32Mi}}, limits: {{cpu: 200m, memory: 64Mi}}}}
           securityContext: {{runAsNonRoot: true, readOnlyRootFilesystem: true}}
   templates:
   - name: main
@@ -134,7 +135,7 @@ def test_checked_before_anything_runs():
     loaded = check(wf_text)
     assert static_images(loaded.spec, None)["python:alpine3.23"] == (
         None, "spec.executorPlugins[0].spec.sidecar.container.image")
-    with pytest.raises(SpecError, match=r"spec.executorPlugins\[0\].spec.sidecar.container.ports: .*containerPort"):
+    with pytest.raises(SpecError, match=r"spec.executorPlugins\[0\].spec.sidecar.container.ports: at least one port is mandatory"):
         check(wf_text.replace("ports: [{containerPort: 4356}]", "ports: []"))
     alone = wf_text.split("  executorPlugins:")[0] + "  templates:" + wf_text.split("  templates:")[1]
     with pytest.raises(SpecError, match=r"p.yaml: spec.templates\[1\].plugin: no executor plugin can run plugin 'hello'"):

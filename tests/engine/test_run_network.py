@@ -68,6 +68,9 @@ def test_run_network_only_when_pods_are_reached_by_address(h, text, own):
 
 def test_executor_plugins_get_a_network(h):
     text = PLAIN.replace("  entrypoint: main\n", "  entrypoint: main\n  executorPlugins:\n"
-                         "  - spec:\n      sidecar:\n        container:\n          name: p\n          image: alpine\n")
+                         "  - metadata: {name: p}\n    spec:\n      sidecar:\n        container:\n          name: p\n"
+                         "          image: alpine\n          ports: [{containerPort: 4355}]\n"
+                         "          resources: {requests: {cpu: 100m}, limits: {cpu: 200m}}\n"
+                         "          securityContext: {runAsNonRoot: true}\n")
     run = h.run(text)
     assert h.runtime.run_networks[run.name] is True

@@ -251,7 +251,7 @@ CASES = [
     pytest.param(
         wf("entrypoint: main\narguments: {parameters: [{name: size, value: s, enum: [s, m]}]}\ntemplates:\n- name: main\n  container: {image: alpine}\n"),
         {"parameters": {"size": "xl"}},
-        "t.yaml: spec.arguments.parameters[0]: value 'xl' of parameter \"size\" is not one of its enum values: s, m",
+        "t.yaml: spec.arguments.parameters[0].value: value 'xl' of parameter \"size\" is not one of its enum values: s, m",
         id="enum-violation",
     ),
     pytest.param(
@@ -290,7 +290,8 @@ CASES = [
     pytest.param(
         wf("entrypoint: main\ntemplates:\n- name: main\n  steps:\n  - - {name: a, template: echo}\n" + ECHO),
         {},
-        't.yaml: spec.templates[0].steps[0][0].arguments: template "echo" needs input parameter "m"',
+        't.yaml: spec.templates[1].inputs.parameters[0]: input parameter "m" of template "echo" was not supplied: '
+        'give it in spec.templates[0].steps[0][0].arguments.parameters',
         id="missing-step-argument",
     ),
     pytest.param(

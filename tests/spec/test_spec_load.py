@@ -85,7 +85,6 @@ def test_json_file(tmp_path):
         ("apiVersion: v1\nkind: WorkflowTemplates\n", 'f.yaml: kind: unknown kind "WorkflowTemplates" (did you mean "WorkflowTemplate"?)'),
         ("kind: ConfigMap\nmetadata: {name: a}\n", "f.yaml: apiVersion: missing apiVersion"),
         (WF + "---\n- 1\n", "f.yaml: document 2: expected a mapping"),
-        (WT.replace("name: lib", "generateName: lib-"), "f.yaml: metadata.name: a WorkflowTemplate needs metadata.name"),
         (WF.replace("spec:", "spec:\n  bogus: 1"), 'f.yaml: spec.bogus: unknown field "bogus"'),
         ("\t- x", "f.yaml: invalid YAML at line 1"),
     ],
@@ -94,6 +93,15 @@ def test_load_errors(text, message):
     with pytest.raises(SpecError) as info:
         load_text(text, "f.yaml")
     assert str(info.value).startswith(message), str(info.value)
+
+
+def test_workflow_template_with_only_generate_name():
+    """Argo accepts a WorkflowTemplate with only generateName (validate_test.go TestWorkflowTemplateLabels);
+    no templateRef can name it, and two with the same prefix are not duplicates."""
+    text = WT.replace("name: lib", "generateName: lib-")
+    bundle = merge([load_text(text, "a.yaml"), load_text(text, "b.yaml")])
+    assert len(bundle.workflow_templates) == 2
+    assert bundle.workflow_template("lib-") is None and bundle.workflow_template("lib") is None
 
 
 def test_missing_file(tmp_path):

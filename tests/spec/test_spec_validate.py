@@ -86,7 +86,8 @@ def test_template_ref_without_argument():
         ),
         "wf.yaml",
     )
-    with pytest.raises(SpecError, match=r'^wf.yaml: spec.templates\[0\].steps\[0\]\[0\].arguments: template "hello" needs input parameter "who"'):
+    with pytest.raises(SpecError, match=r'^lib.yaml: spec.templates\[0\].inputs.parameters\[0\]: input parameter "who" of template "hello" '
+                       r'was not supplied: give it in wf.yaml: spec.templates\[0\].steps\[0\]\[0\].arguments.parameters'):
         validate_workflow(wf.workflows[0], templates=lib)
 
 
