@@ -6,23 +6,18 @@ import sys
 import threading
 from collections.abc import Iterable
 
-MASK = "***"
+from localflow.store import secrets as S
+
 _lock = threading.Lock()
-_secrets: list[str] = []
+_secrets: list[str] = []  # what `mask` hides, longest first
 
 
 def add_secrets(values: Iterable[str]) -> None:
-    for v in values:
-        if v and v not in _secrets:
-            _secrets.append(v)
-    _secrets.sort(key=len, reverse=True)
+    _secrets[:] = S.longest_first([*_secrets, *values])
 
 
 def mask(text: str) -> str:
-    for s in _secrets:
-        if s in text:
-            text = text.replace(s, MASK)
-    return text
+    return S.mask(text, _secrets)
 
 
 def out(text: str = "") -> None:
