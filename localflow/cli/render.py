@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
+
+from localflow.timefmt import elapsed, long_duration, short_duration
 
 SYMBOLS = {"Succeeded": "✔", "Failed": "✖", "Error": "⚠", "Skipped": "○", "Omitted": "○", "Running": "●",
            "Pending": "◷"}
 COLORS = {"Succeeded": "green", "Failed": "red", "Error": "red", "Skipped": "dim", "Omitted": "dim",
           "Running": "cyan", "Pending": "yellow"}
 HIDDEN_TYPES = {"StepGroup", "TaskGroup"}
-
-
-def parse_ts(v: str | None) -> float | None:
-    if not v:
-        return None
-    return _dt.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m{s}s" if s else f"{m}m"
-    h, m = divmod(m, 60)
-    return f"{h}h{m}m"
-
-
-def node_duration(n: dict, now: float | None = None) -> float | None:
-    start = parse_ts(n.get("startedAt"))
-    end = parse_ts(n.get("finishedAt")) or now
-    if start is None or end is None:
-        return None
-    return max(0.0, end - start)
 
 
 def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
@@ -51,9 +25,9 @@ def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
         rows.append(("Started", st["startedAt"]))
     if st.get("finishedAt"):
         rows.append(("Finished", st["finishedAt"]))
-    dur = node_duration(st, now)
+    dur = elapsed(st, now)
     if dur is not None:
-        rows.append(("Duration", human_duration(dur)))
+        rows.append(("Duration", long_duration(dur)))
     params = (wf.get("spec", {}).get("arguments") or {}).get("parameters") or []
     if params:
         rows.append(("Parameters", ""))
@@ -116,7 +90,7 @@ def plain_tree(wf: dict, now: float | None = None) -> str:
         sym = SYMBOLS.get(n.get("phase", ""), "?")
         label = f"{r['prefix']}{sym} {n.get('displayName', n['name'])}"
         pod = n["id"] if n["type"] == "Pod" else ""
-        dur = human_duration(node_duration(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
+        dur = short_duration(elapsed(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
         table.append((label, n.get("templateName", "") or "", pod, dur, n.get("message", "")))
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     lines = []
