@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from localflow.timefmt import elapsed, short_duration
+from localflow.timefmt import short_duration
 
 from . import output as O
 
@@ -74,27 +74,6 @@ def _duration(row: dict, now: float) -> str:
         return ""
     end = row.get("finished") or (now if row.get("phase") in ACTIVE else None)
     return short_duration(max(0.0, end - row["started"])) if end else ""
-
-
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    return ["   ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip() for r in rows]
-
-
-def _wide_get(wf: dict, now: float) -> str:
-    from .render import SYMBOLS, header, tree_rows
-    rows = header(wf, now)
-    w = max(len(k) for k, _ in rows) + 2
-    head = "\n".join(f"{k + ':':<{w}}{v}" for k, v in rows)
-    table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "ARTIFACTS", "MESSAGE", "NODENAME")]
-    for r in tree_rows(wf, now, wide=True):
-        n = r["node"]
-        label = f"{r['prefix']}{SYMBOLS.get(n.get('phase', ''), '?')} {n.get('displayName', n['name'])}"
-        arts = ",".join(a.get("name", "") for a in (n.get("outputs") or {}).get("artifacts") or [])
-        dur = short_duration(elapsed(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
-        table.append((label, n.get("templateName", "") or "", n["id"] if n["type"] == "Pod" else "", dur, arts,
-                      n.get("message", "") or "", n["name"]))
-    return head + "\n\n" + "\n".join(_table(table))
 
 
 def _notices(row: dict) -> list[str]:
@@ -272,7 +251,8 @@ def list_cmd(
         table = [("NAME", "STATUS", "AGE", "DURATION", "MESSAGE")]
         for r in rows:
             table.append((r["name"], r["phase"], _age(r["created"], now), _duration(r, now), r["message"] or ""))
-        for line in _table(table):
+        from .render import columns
+        for line in columns(table, "   "):
             O.out(line)
 
 
@@ -299,7 +279,8 @@ def get_cmd(
             import yaml
             O.out(yaml.safe_dump(wf, sort_keys=False).rstrip("\n"))
         elif output == "wide":
-            O.out(_wide_get(wf, now))
+            from .render import wide_get
+            O.out(wide_get(wf, now))
         else:
             from .render import plain_get
             O.out(plain_get(wf, now))

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from localflow.report.common import SYMBOLS
 from localflow.timefmt import elapsed, long_duration, short_duration
 
-SYMBOLS = {"Succeeded": "✔", "Failed": "✖", "Error": "⚠", "Skipped": "○", "Omitted": "○", "Running": "●",
-           "Pending": "◷"}
-COLORS = {"Succeeded": "green", "Failed": "red", "Error": "red", "Skipped": "dim", "Omitted": "dim",
-          "Running": "cyan", "Pending": "yellow"}
 HIDDEN_TYPES = {"StepGroup", "TaskGroup"}
 
 
@@ -82,22 +79,37 @@ def tree_rows(wf: dict, now: float | None = None, wide: bool = False) -> list[di
     return rows
 
 
+def columns(table: list[tuple[str, ...]], gap: str = "  ") -> list[str]:
+    """Rows as text columns (Go's tabwriter with `gap` as padding): every column but the last padded
+    to its widest cell."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    return [gap.join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]]).rstrip() for row in table]
+
+
+def _node_cells(row: dict[str, Any], now: float | None) -> tuple[str, str, str, str]:
+    """STEP, TEMPLATE, PODNAME and DURATION of a tree row."""
+    n = row["node"]
+    label = f"{row['prefix']}{SYMBOLS.get(n.get('phase', ''), '?')} {n.get('displayName', n['name'])}"
+    pod = n["id"] if n["type"] == "Pod" else ""
+    dur = short_duration(elapsed(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
+    return label, n.get("templateName", "") or "", pod, dur
+
+
 def plain_tree(wf: dict, now: float | None = None) -> str:
-    rows = tree_rows(wf, now)
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "MESSAGE")]
-    for r in rows:
+    for r in tree_rows(wf, now):
+        table.append((*_node_cells(r, now), r["node"].get("message", "")))
+    return "\n".join(columns(table))
+
+
+def wide_tree(wf: dict, now: float | None = None) -> str:
+    """`get -o wide`: the tree with each node's output artifacts and its full name."""
+    table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "ARTIFACTS", "MESSAGE", "NODENAME")]
+    for r in tree_rows(wf, now, wide=True):
         n = r["node"]
-        sym = SYMBOLS.get(n.get("phase", ""), "?")
-        label = f"{r['prefix']}{sym} {n.get('displayName', n['name'])}"
-        pod = n["id"] if n["type"] == "Pod" else ""
-        dur = short_duration(elapsed(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
-        table.append((label, n.get("templateName", "") or "", pod, dur, n.get("message", "")))
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    lines = []
-    for row in table:
-        cells = [row[i].ljust(widths[i]) for i in range(4)] + [row[4]]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+        arts = ",".join(a.get("name", "") for a in (n.get("outputs") or {}).get("artifacts") or [])
+        table.append((*_node_cells(r, now), arts, n.get("message", "") or "", n["name"]))
+    return "\n".join(columns(table, "   "))
 
 
 def artifacts_table(wf: dict) -> str:
@@ -114,10 +126,17 @@ def artifacts_table(wf: dict) -> str:
                      for r in table)
 
 
-def plain_get(wf: dict, now: float | None = None) -> str:
+def _head(wf: dict, now: float | None) -> str:
     rows = header(wf, now)
     w = max(len(k) for k, _ in rows) + 2
-    head = "\n".join(f"{k + ':':<{w}}{v}" for k, v in rows)
-    text = head + "\n\n" + plain_tree(wf, now)
+    return "\n".join(f"{k + ':':<{w}}{v}" for k, v in rows)
+
+
+def plain_get(wf: dict, now: float | None = None) -> str:
+    text = _head(wf, now) + "\n\n" + plain_tree(wf, now)
     arts = artifacts_table(wf)
     return text + ("\n\n" + arts if arts else "")
+
+
+def wide_get(wf: dict, now: float | None = None) -> str:
+    return _head(wf, now) + "\n\n" + wide_tree(wf, now)
