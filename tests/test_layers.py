@@ -166,3 +166,13 @@ def test_imports_are_resolved() -> None:
     found = imported_modules(path, modules)
     assert "localflow.cli.output" in found  # `from . import output as O`
     assert "typer" in found
+
+
+def test_the_readme_layout_names_every_package_and_top_level_module() -> None:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    listed = {line.split()[0] for line in layout.splitlines() if line.startswith("localflow/")}
+    present = {f"localflow/{p.name}" for p in PACKAGE.iterdir()
+               if (p.is_dir() and (p / "__init__.py").exists())
+               or (p.suffix == ".py" and p.stem in TOP_LEVEL and not p.stem.startswith("__"))}
+    assert listed == present
