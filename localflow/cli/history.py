@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -21,27 +20,6 @@ from . import output as O
 
 WAIT_SECONDS = 30.0
 ACTIVE = ("Pending", "Running")
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """LocalflowError -> one line on stderr and its exit code."""
-    from localflow.errors import LocalflowError
-    try:
-        yield
-    except LocalflowError as e:
-        O.err(f"localflow: {e}")
-        raise typer.Exit(getattr(e, "exit_code", 1)) from None
-
-
-def _usage(message: str) -> None:
-    O.err(f"localflow: {message}")
-    raise typer.Exit(2)
-
-
-def _fail(message: str) -> None:
-    O.err(f"localflow: {message}")
-    raise typer.Exit(1)
 
 
 def _store() -> Any:
@@ -84,7 +62,7 @@ def _split_pairs(pairs: list[str], flag: str) -> dict[str, str]:
     out = {}
     for p in pairs:
         if "=" not in p:
-            _usage(f"{flag} {p!r}: expected NAME=VALUE")
+            O.usage(f"{flag} {p!r}: expected NAME=VALUE")
         k, v = p.split("=", 1)
         out[k.strip()] = v
     return out
@@ -114,13 +92,13 @@ def _hostname() -> str:
 def _request(name: str, kind: str, node: str | None = None, parameters: dict | None = None,
              wait_done: bool = False) -> None:
     """Queue a request for the run's localflow process and wait (max 30 s) until it acts on it."""
-    with _errors():
+    with O.user_errors():
         store = _store()
         name = store.resolve(name)
         _reap(store)
         row = store.run_row(name)
         if row["phase"] not in ACTIVE:
-            _fail(f"run {name} is not running ({row['phase']})")
+            O.fail(f"run {name} is not running ({row['phase']})")
         started = time.monotonic()
         rid = store.add_request(name, kind, node=node, parameters=parameters)
         if not _wait_handled(store, name, rid, WAIT_SECONDS):
@@ -130,11 +108,11 @@ def _request(name: str, kind: str, node: str | None = None, parameters: dict | N
                 row = store.run_row(name) or {}
                 O.out(f"workflow {name} has finished meanwhile ({row.get('phase', 'deleted')})")
                 return
-            _fail(f"run {name} did not take the {kind} request within {int(WAIT_SECONDS)}s "
+            O.fail(f"run {name} did not take the {kind} request within {int(WAIT_SECONDS)}s "
                   "(it stays queued)")
         result = (store.request(rid) or {}).get("result")
         if result:
-            _fail(f"{kind} {name}: {result}")
+            O.fail(f"{kind} {name}: {result}")
         verb = {"stop": "stopped", "terminate": "terminated", "suspend": "suspended", "resume": "resumed"}[kind]
         O.out(f"workflow {name} {verb}")
         if wait_done:
@@ -228,8 +206,8 @@ def list_cmd(
     Example: localflow list --running
     """
     if output not in (None, "json", "name"):
-        _usage(f"-o {output}: expected json or name")
-    with _errors():
+        O.usage(f"-o {output}: expected json or name")
+    with O.user_errors():
         store = _store()
         _reap(store)
         rows = store.list_runs(prefix=prefix, running=running, completed=completed)
@@ -265,8 +243,8 @@ def get_cmd(
     Example: localflow get @latest -o wide
     """
     if output not in (None, "json", "yaml", "wide"):
-        _usage(f"-o {output}: expected json, yaml or wide")
-    with _errors():
+        O.usage(f"-o {output}: expected json, yaml or wide")
+    with O.user_errors():
         store = _store()
         _reap(store)
         wf = store.get_run(name)
@@ -308,7 +286,7 @@ def logs_cmd(
     Example: localflow logs @latest -f --since 10m
     """
     from localflow.store import logs as L
-    with _errors():
+    with O.user_errors():
         store = _store()
         run = store.resolve(name)
         _mask_local_secrets()
@@ -317,11 +295,11 @@ def logs_cmd(
             try:
                 cutoff = L.parse_since(since)
             except ValueError as e:
-                _usage(f"--since {e}")
+                O.usage(f"--since {e}")
         nodes = store.nodes(run)
         if node is not None and not any(node in (n.get("displayName"), n.get("name"), nid)
                                         for nid, n in nodes.items()):
-            _usage(f'run {run} has no node "{node}"')
+            O.usage(f'run {run} has no node "{node}"')
         cont = None if container in ("all", "*") else container
         colours: dict[str, str] = {}
         base = store.path.parent
@@ -354,7 +332,7 @@ def watch_cmd(
     Example: localflow watch @latest
     """
     from .render import plain_get
-    with _errors():
+    with O.user_errors():
         store = _store()
         run = store.resolve(name)
         _mask_local_secrets()
@@ -442,10 +420,10 @@ def delete_cmd(
     Example: localflow delete --completed
     """
     if sum(bool(x) for x in (name, all_, completed)) != 1:
-        _usage("delete: give one run NAME, or --all, or --completed")
+        O.usage("delete: give one run NAME, or --all, or --completed")
     from localflow.store import logs as L
     from localflow.store.db import pid_alive
-    with _errors():
+    with O.user_errors():
         store = _store()
         _reap(store)
         if name:
@@ -486,7 +464,7 @@ def gc_cmd() -> None:
 
     Example: localflow gc
     """
-    with _errors():
+    with O.user_errors():
         store = _store()
         from localflow.store.recorder import reap_orphans
         reaped = reap_orphans(store)
@@ -516,12 +494,12 @@ def resubmit_cmd(
     import os
     import sys
     _split_pairs(parameter or [], "--parameter")
-    with _errors():
+    with O.user_errors():
         store = _store()
         row = store.run_row(store.resolve(name))
         argv = _submit_argv(row, parameter or [])
         if not argv:
-            _fail(f"run {row['name']} has no stored command line to resubmit")
+            O.fail(f"run {row['name']} has no stored command line to resubmit")
         cwd = row.get("cwd")
         if cwd and not os.path.isdir(cwd):
             cwd = None
@@ -533,18 +511,18 @@ def retry_cmd(name: Annotated[str, typer.Argument(help="run name, or @latest")])
 
     Example: localflow retry @latest
     """
-    with _errors():
+    with O.user_errors():
         store = _store()
         _reap(store)
         run = store.resolve(name)
         row = store.run_row(run)
         if row["phase"] not in ("Failed", "Error"):
-            _fail(f"run {run} is {row['phase']}: only Failed or Error runs can be retried")
+            O.fail(f"run {run} is {row['phase']}: only Failed or Error runs can be retried")
         row["workflow"] = store.get_run(run)
         try:
             from localflow.cli.submit import retry_run
         except ImportError:
-            _fail("retry is not available in this build")
+            O.fail("retry is not available in this build")
         raise typer.Exit(retry_run(row))
 
 
