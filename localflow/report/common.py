@@ -13,7 +13,6 @@ from typing import Any
 
 from localflow.timefmt import parse_ts
 
-PHASES_OK = ("Succeeded",)
 PHASES_FAILED = ("Failed",)
 PHASES_ERROR = ("Error",)
 PHASES_SKIPPED = ("Skipped", "Omitted")
@@ -57,14 +56,6 @@ def workflow_name(wf: dict[str, Any]) -> str:
 
 def display(n: dict[str, Any]) -> str:
     return str(n.get("displayName") or n.get("name") or n.get("id") or "")
-
-
-def parent_map(nodes: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-    parents: dict[str, list[str]] = {}
-    for nid, n in nodes.items():
-        for c in n.get("children") or []:
-            parents.setdefault(c, []).append(nid)
-    return parents
 
 
 def test_nodes(wf: dict[str, Any]) -> list[dict[str, Any]]:
