@@ -7,8 +7,6 @@ from typing import Any
 from localflow.report.common import SYMBOLS
 from localflow.timefmt import elapsed, long_duration, short_duration
 
-HIDDEN_TYPES = {"StepGroup", "TaskGroup"}
-
 
 def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
     st = wf.get("status", {})
@@ -38,8 +36,8 @@ def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
     return rows
 
 
-def tree_rows(wf: dict, now: float | None = None, wide: bool = False) -> list[dict[str, Any]]:
-    """Rows of the node tree: (prefix, node) in Argo's order, group nodes folded away as `argo get` does."""
+def tree_rows(wf: dict) -> list[dict[str, Any]]:
+    """Rows of the node tree: (prefix, node) in Argo's order, StepGroup nodes folded away as `argo get` does."""
     nodes: dict[str, dict] = wf.get("status", {}).get("nodes", {})
     name = wf.get("metadata", {}).get("name")
     root = nodes.get(name)
@@ -53,7 +51,7 @@ def tree_rows(wf: dict, now: float | None = None, wide: bool = False) -> list[di
             c = nodes.get(cid)
             if c is None:
                 continue
-            if c["type"] in HIDDEN_TYPES and c["type"] == "StepGroup":
+            if c["type"] == "StepGroup":
                 out.extend(visible_children(c))
             else:
                 out.append(c)
@@ -97,7 +95,7 @@ def _node_cells(row: dict[str, Any], now: float | None) -> tuple[str, str, str, 
 
 def plain_tree(wf: dict, now: float | None = None) -> str:
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "MESSAGE")]
-    for r in tree_rows(wf, now):
+    for r in tree_rows(wf):
         table.append((*_node_cells(r, now), r["node"].get("message", "")))
     return "\n".join(columns(table))
 
@@ -105,7 +103,7 @@ def plain_tree(wf: dict, now: float | None = None) -> str:
 def wide_tree(wf: dict, now: float | None = None) -> str:
     """`get -o wide`: the tree with each node's output artifacts and its full name."""
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "ARTIFACTS", "MESSAGE", "NODENAME")]
-    for r in tree_rows(wf, now, wide=True):
+    for r in tree_rows(wf):
         n = r["node"]
         arts = ",".join(a.get("name", "") for a in (n.get("outputs") or {}).get("artifacts") or [])
         table.append((*_node_cells(r, now), arts, n.get("message", "") or "", n["name"]))
