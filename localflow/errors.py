@@ -40,6 +40,10 @@ class UndefinedVariable(ExprError):
         super().__init__(f"unknown variable {name!r}")
 
 
+class StepError(LocalflowError):
+    """A node-level error: the node goes to Error with this message (the run goes on)."""
+
+
 class RuntimeFailure(LocalflowError):
     """The container engine failed us (missing image, engine gone, ...)."""
 

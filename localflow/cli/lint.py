@@ -19,13 +19,9 @@ def expand_paths(paths: list[str]) -> list[str]:
     return out
 
 
-def lint_files(paths: list[str], templates: list[str]) -> list[str]:
-    return lint_report(paths, templates)[0]
-
-
 def lint_report(paths: list[str], templates: list[str]) -> tuple[list[str], list[str]]:
     """The errors of `paths` (with `templates` for templateRefs), and when there are none, the
-    warnings (resource_warnings) about the same files, each loaded once."""
+    warnings (_resource_warnings) about the same files, each loaded once."""
     from localflow.spec.load import load_documents, load_templates, merge
     from localflow.spec.validate import validate_bundle
 
@@ -50,19 +46,6 @@ def lint_report(paths: list[str], templates: list[str]) -> tuple[list[str], list
     if errors:
         return errors, []
     return errors, _resource_warnings(bundles)
-
-
-def resource_warnings(paths: list[str]) -> list[str]:
-    """Resource templates run only with kubectl and a current context: say so (a warning, not an error)."""
-    from localflow.spec.load import load_documents
-
-    bundles = {}
-    for f in expand_paths(paths):
-        try:
-            bundles[f] = load_documents(f)
-        except LocalflowError:
-            continue
-    return _resource_warnings(bundles)
 
 
 def _resource_warnings(bundles: dict[str, Any]) -> list[str]:

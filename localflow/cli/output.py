@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import NoReturn
 
-MASK = "***"
+from localflow.store import secrets as S
+
 _lock = threading.Lock()
-_secrets: list[str] = []
+_secrets: list[str] = []  # what `mask` hides, longest first
 
 
 def add_secrets(values: Iterable[str]) -> None:
-    for v in values:
-        if v and v not in _secrets:
-            _secrets.append(v)
-    _secrets.sort(key=len, reverse=True)
+    _secrets[:] = S.longest_first([*_secrets, *values])
 
 
 def mask(text: str) -> str:
-    for s in _secrets:
-        if s in text:
-            text = text.replace(s, MASK)
-    return text
+    return S.mask(text, _secrets)
 
 
 def out(text: str = "") -> None:
@@ -35,6 +32,27 @@ def err(text: str) -> None:
     with _lock:
         sys.stderr.write(mask(text) + "\n")
         sys.stderr.flush()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """`localflow: <message>` on stderr, then exit with `code` (1 a failure, 2 a usage error)."""
+    import typer
+    err(f"localflow: {message}")
+    raise typer.Exit(code) from None
+
+
+def usage(message: str) -> NoReturn:
+    fail(message, 2)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """A LocalflowError raised inside becomes one line on stderr and the error's exit code."""
+    from localflow.errors import LocalflowError
+    try:
+        yield
+    except LocalflowError as e:
+        fail(str(e), getattr(e, "exit_code", 1))
 
 
 def is_tty() -> bool:

@@ -2,41 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import Any
 
-SYMBOLS = {"Succeeded": "✔", "Failed": "✖", "Error": "⚠", "Skipped": "○", "Omitted": "○", "Running": "●",
-           "Pending": "◷"}
-COLORS = {"Succeeded": "green", "Failed": "red", "Error": "red", "Skipped": "dim", "Omitted": "dim",
-          "Running": "cyan", "Pending": "yellow"}
-HIDDEN_TYPES = {"StepGroup", "TaskGroup"}
-
-
-def parse_ts(v: str | None) -> float | None:
-    if not v:
-        return None
-    return _dt.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m{s}s" if s else f"{m}m"
-    h, m = divmod(m, 60)
-    return f"{h}h{m}m"
-
-
-def node_duration(n: dict, now: float | None = None) -> float | None:
-    start = parse_ts(n.get("startedAt"))
-    end = parse_ts(n.get("finishedAt")) or now
-    if start is None or end is None:
-        return None
-    return max(0.0, end - start)
+from localflow.report.common import SYMBOLS
+from localflow.timefmt import elapsed, long_duration, short_duration
 
 
 def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
@@ -51,9 +20,9 @@ def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
         rows.append(("Started", st["startedAt"]))
     if st.get("finishedAt"):
         rows.append(("Finished", st["finishedAt"]))
-    dur = node_duration(st, now)
+    dur = elapsed(st, now)
     if dur is not None:
-        rows.append(("Duration", human_duration(dur)))
+        rows.append(("Duration", long_duration(dur)))
     params = (wf.get("spec", {}).get("arguments") or {}).get("parameters") or []
     if params:
         rows.append(("Parameters", ""))
@@ -67,8 +36,8 @@ def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
     return rows
 
 
-def tree_rows(wf: dict, now: float | None = None, wide: bool = False) -> list[dict[str, Any]]:
-    """Rows of the node tree: (prefix, node) in Argo's order, group nodes folded away as `argo get` does."""
+def tree_rows(wf: dict) -> list[dict[str, Any]]:
+    """Rows of the node tree: (prefix, node) in Argo's order, StepGroup nodes folded away as `argo get` does."""
     nodes: dict[str, dict] = wf.get("status", {}).get("nodes", {})
     name = wf.get("metadata", {}).get("name")
     root = nodes.get(name)
@@ -82,7 +51,7 @@ def tree_rows(wf: dict, now: float | None = None, wide: bool = False) -> list[di
             c = nodes.get(cid)
             if c is None:
                 continue
-            if c["type"] in HIDDEN_TYPES and c["type"] == "StepGroup":
+            if c["type"] == "StepGroup":
                 out.extend(visible_children(c))
             else:
                 out.append(c)
@@ -108,22 +77,37 @@ def tree_rows(wf: dict, now: float | None = None, wide: bool = False) -> list[di
     return rows
 
 
+def columns(table: list[tuple[str, ...]], gap: str = "  ") -> list[str]:
+    """Rows as text columns (Go's tabwriter with `gap` as padding): every column but the last padded
+    to its widest cell."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    return [gap.join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]]).rstrip() for row in table]
+
+
+def _node_cells(row: dict[str, Any], now: float | None) -> tuple[str, str, str, str]:
+    """STEP, TEMPLATE, PODNAME and DURATION of a tree row."""
+    n = row["node"]
+    label = f"{row['prefix']}{SYMBOLS.get(n.get('phase', ''), '?')} {n.get('displayName', n['name'])}"
+    pod = n["id"] if n["type"] == "Pod" else ""
+    dur = short_duration(elapsed(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
+    return label, n.get("templateName", "") or "", pod, dur
+
+
 def plain_tree(wf: dict, now: float | None = None) -> str:
-    rows = tree_rows(wf, now)
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "MESSAGE")]
-    for r in rows:
+    for r in tree_rows(wf):
+        table.append((*_node_cells(r, now), r["node"].get("message", "")))
+    return "\n".join(columns(table))
+
+
+def wide_tree(wf: dict, now: float | None = None) -> str:
+    """`get -o wide`: the tree with each node's output artifacts and its full name."""
+    table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "ARTIFACTS", "MESSAGE", "NODENAME")]
+    for r in tree_rows(wf):
         n = r["node"]
-        sym = SYMBOLS.get(n.get("phase", ""), "?")
-        label = f"{r['prefix']}{sym} {n.get('displayName', n['name'])}"
-        pod = n["id"] if n["type"] == "Pod" else ""
-        dur = human_duration(node_duration(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
-        table.append((label, n.get("templateName", "") or "", pod, dur, n.get("message", "")))
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    lines = []
-    for row in table:
-        cells = [row[i].ljust(widths[i]) for i in range(4)] + [row[4]]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+        arts = ",".join(a.get("name", "") for a in (n.get("outputs") or {}).get("artifacts") or [])
+        table.append((*_node_cells(r, now), arts, n.get("message", "") or "", n["name"]))
+    return "\n".join(columns(table, "   "))
 
 
 def artifacts_table(wf: dict) -> str:
@@ -140,10 +124,17 @@ def artifacts_table(wf: dict) -> str:
                      for r in table)
 
 
-def plain_get(wf: dict, now: float | None = None) -> str:
+def _head(wf: dict, now: float | None) -> str:
     rows = header(wf, now)
     w = max(len(k) for k, _ in rows) + 2
-    head = "\n".join(f"{k + ':':<{w}}{v}" for k, v in rows)
-    text = head + "\n\n" + plain_tree(wf, now)
+    return "\n".join(f"{k + ':':<{w}}{v}" for k, v in rows)
+
+
+def plain_get(wf: dict, now: float | None = None) -> str:
+    text = _head(wf, now) + "\n\n" + plain_tree(wf, now)
     arts = artifacts_table(wf)
     return text + ("\n\n" + arts if arts else "")
+
+
+def wide_get(wf: dict, now: float | None = None) -> str:
+    return _head(wf, now) + "\n\n" + wide_tree(wf, now)

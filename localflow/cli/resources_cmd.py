@@ -26,7 +26,7 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _age(path: str) -> str:
-    from .render import human_duration
+    from localflow.timefmt import short_duration as human_duration
     try:
         s = max(0.0, time.time() - os.path.getmtime(path))
     except OSError:

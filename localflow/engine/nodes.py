@@ -6,6 +6,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from localflow.timefmt import iso
+
 PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
     "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
 DONE_PHASES = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED})
@@ -39,12 +41,6 @@ def pod_name(workflow_name: str, template_name: str, node_name: str) -> str:
     if len(prefix) > 52:
         prefix = prefix[:52]
     return f"{prefix}-{fnv32a(node_name)}"
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -13,12 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from localflow.errors import ExprError, LocalflowError, UndefinedVariable
+from localflow.errors import ExprError, StepError, UndefinedVariable
 from localflow.expr import template as tmpl_expr
-
-
-class StepError(LocalflowError):
-    """A node-level error: the node goes to Error with this message (the run goes on)."""
 
 
 @dataclass

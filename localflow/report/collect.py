@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-MASK = "***"
 MAX_LINES_PER_NODE = 20000
 
 
@@ -54,34 +53,6 @@ def run_logs(run: str, nodes: dict[str, dict[str, Any]], base: Path | None = Non
     return out
 
 
-def secret_values() -> list[str]:
-    """Values of the local Secrets (3 characters or more), longest first."""
-    from localflow.store import secrets as S
-    values: set[str] = set()
-    with contextlib.suppress(Exception):
-        for data in S.load_secrets().values():
-            for v in data.values():
-                with contextlib.suppress(UnicodeDecodeError, AttributeError):
-                    values.add(v.decode() if isinstance(v, bytes) else str(v))
-    return sorted((v for v in values if len(v) >= 3), key=len, reverse=True)
-
-
-def mask(obj: Any, secrets: list[str]) -> Any:
-    """A copy of `obj` (str / list / dict) with every secret value replaced by `***`."""
-    if not secrets:
-        return obj
-    if isinstance(obj, str):
-        for s in secrets:
-            if s in obj:
-                obj = obj.replace(s, MASK)
-        return obj
-    if isinstance(obj, list):
-        return [mask(x, secrets) for x in obj]
-    if isinstance(obj, dict):
-        return {k: mask(v, secrets) for k, v in obj.items()}
-    return obj
-
-
 def load_run(name: str, store: Any = None) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """(workflow, logs) of a stored run; `name` may be `@latest`. Raises NoSuchRun (exit code 2)."""
     if store is None:
@@ -90,8 +61,9 @@ def load_run(name: str, store: Any = None) -> tuple[dict[str, Any], dict[str, li
     run = store.resolve(name)
     wf = store.get_run(run)
     logs = run_logs(run, (wf.get("status") or {}).get("nodes") or {}, base=store.path.parent)
-    secrets = secret_values()
-    return mask(wf, secrets), mask(logs, secrets)
+    from localflow.store import secrets as S
+    values = S.secret_values()
+    return S.mask(wf, values), S.mask(logs, values)
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:

@@ -1,4 +1,5 @@
-"""What the HTML and JUnit reports share: timestamps, durations, text clean-up, the leaf steps.
+"""What the HTML and JUnit reports share: phases, sizes, text clean-up, the leaf steps (timestamps and
+durations: localflow.timefmt).
 
 A workflow here is Argo's JSON shape (`Store().get_run(name)`): `metadata`, `spec`, `status.nodes`
 keyed by node id, each node with `type`, `phase`, `displayName`, `startedAt`/`finishedAt` (RFC 3339,
@@ -7,11 +8,11 @@ UTC) and `children`. Logs are `{node_id: [line, ...]}` (see `collect.run_logs`).
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from typing import Any
 
-PHASES_OK = ("Succeeded",)
+from localflow.timefmt import parse_ts
+
 PHASES_FAILED = ("Failed",)
 PHASES_ERROR = ("Error",)
 PHASES_SKIPPED = ("Skipped", "Omitted")
@@ -24,43 +25,6 @@ LEAF_TYPES = ("Pod", "Skipped", "Suspend")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 # what XML 1.0 (and so HTML's text) cannot carry: C0 controls but tab/newline/CR, lone surrogates, FFFE/FFFF
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def parse_ts(v: str | None) -> float | None:
-    """RFC 3339 UTC (`2024-01-02T03:04:05Z`, fractions allowed) -> seconds since the epoch."""
-    if not v:
-        return None
-    try:
-        d = _dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=_dt.timezone.utc)
-    return d.timestamp()
-
-
-def duration(n: dict[str, Any], now: float | None = None) -> float | None:
-    """Seconds from startedAt to finishedAt (to `now` while still running); None if it never started."""
-    start = parse_ts(n.get("startedAt"))
-    end = parse_ts(n.get("finishedAt"))
-    if end is None:
-        end = now
-    if start is None or end is None:
-        return None
-    return max(0.0, end - start)
-
-
-def human_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    s = round(seconds)
-    if s < 60:
-        return f"{s}s"
-    m, s = divmod(s, 60)
-    if m < 60:
-        return f"{m}m{s}s" if s else f"{m}m"
-    h, m = divmod(m, 60)
-    return f"{h}h{m}m"
 
 
 def human_size(size: Any) -> str:
@@ -92,14 +56,6 @@ def workflow_name(wf: dict[str, Any]) -> str:
 
 def display(n: dict[str, Any]) -> str:
     return str(n.get("displayName") or n.get("name") or n.get("id") or "")
-
-
-def parent_map(nodes: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-    parents: dict[str, list[str]] = {}
-    for nid, n in nodes.items():
-        for c in n.get("children") or []:
-            parents.setdefault(c, []).append(nid)
-    return parents
 
 
 def test_nodes(wf: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,6 +4,8 @@ Sections: the header (phase, times, counts), the node graph (SVG, coloured by ph
 `layout.py`), a timeline (a bar per step from startedAt to finishedAt), the workflow's parameters and
 outputs, the artifacts (name, key, size), and every step with its inputs, outputs and logs
 (collapsible; failed steps open). Everything user-supplied is escaped by jinja2's autoescape.
+Durations read as `argo get` prints them (timefmt.short_duration); the timeline's as Argo's UI draws
+its own (timefmt.ui_duration).
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import json
 import time
 from typing import Any
 
+from localflow.timefmt import elapsed, parse_ts, short_duration, ui_duration
+
 from .common import (
     GROUP_TYPES,
     SYMBOLS,
     clean,
     display,
-    duration,
-    human_duration,
     human_size,
     nodes_of,
-    parse_ts,
     test_nodes,
     workflow_name,
 )
@@ -90,9 +91,9 @@ def _graph(nodes: dict[str, dict[str, Any]], per_row: int) -> dict[str, Any]:
         title = [f"{name} ({phase})", f"type: {n.get('type', '')}"]
         if n.get("templateName"):
             title.append(f"template: {n['templateName']}")
-        d = duration(n)
+        d = elapsed(n)
         if d is not None:
-            title.append(f"duration: {human_duration(d)}")
+            title.append(f"duration: {short_duration(d)}")
         if n.get("message"):
             title.append(str(n["message"]))
         if parents.get(nid):
@@ -143,14 +144,14 @@ def _timeline(wf: dict[str, Any], nodes: dict[str, dict[str, Any]], now: float) 
         rows.append({"id": nid, "label": clean(display(n)), "phase": phase, "cls": _phase_class(phase),
                      "symbol": SYMBOLS.get(phase, "?"),
                      "left": round(100.0 * (start - t0) / span, 3), "width": round(100.0 * (end - start) / span, 3),
-                     "duration": human_duration(end - start), "offset": human_duration(start - t0)})
+                     "duration": ui_duration(end - start), "offset": ui_duration(start - t0)})
     step = _nice_step(span)
     ticks = []
     t = 0.0
     while t <= span + 1e-9:
-        ticks.append({"left": round(100.0 * t / span, 3), "label": human_duration(t) if t else "0s"})
+        ticks.append({"left": round(100.0 * t / span, 3), "label": ui_duration(t)})
         t += step
-    return {"rows": rows, "ticks": ticks, "span": human_duration(span)}
+    return {"rows": rows, "ticks": ticks, "span": ui_duration(span)}
 
 
 def _steps(nodes: dict[str, dict[str, Any]], order: list[str], logs: dict[str, list[str]],
@@ -167,7 +168,7 @@ def _steps(nodes: dict[str, dict[str, Any]], order: list[str], logs: dict[str, l
             "id": nid, "display": clean(display(n)), "name": clean(n.get("name", "")), "type": n.get("type", ""),
             "template": clean(n.get("templateName", "") or ""), "phase": phase, "cls": _phase_class(phase),
             "symbol": SYMBOLS.get(phase, "?"), "message": clean(n.get("message", "") or ""),
-            "duration": human_duration(duration(n, now if phase in ("Running", "Pending") else None)),
+            "duration": short_duration(elapsed(n, now if phase in ("Running", "Pending") else None)),
             "started": n.get("startedAt") or "", "finished": n.get("finishedAt") or "",
             "pod": nid if n.get("type") == "Pod" else "", "ip": n.get("podIP", ""),
             "inputs": _params((n.get("inputs") or {}).get("parameters")),
@@ -207,7 +208,7 @@ def build_view(workflow: dict[str, Any], logs: dict[str, list[str]] | None = Non
         "message": clean(status.get("message", "") or ""), "entrypoint": clean((workflow.get("spec") or {}).get(
             "entrypoint", "")), "created": meta.get("creationTimestamp") or "",
         "started": status.get("startedAt") or "", "finished": status.get("finishedAt") or "",
-        "duration": human_duration(duration(status, now if phase in ("Running", "Pending") else None)),
+        "duration": short_duration(elapsed(status, now if phase in ("Running", "Pending") else None)),
         "counts": sorted(counts.items(), key=lambda kv: list(PHASE_CLASS).index(kv[0])
                          if kv[0] in PHASE_CLASS else 99),
         "node_count": len(nodes),

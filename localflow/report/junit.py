@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import Any
 
+from localflow.timefmt import elapsed
+
 from .common import (
     PHASES_ACTIVE,
     PHASES_ERROR,
@@ -20,7 +22,6 @@ from .common import (
     PHASES_SKIPPED,
     clean,
     display,
-    duration,
     test_nodes,
     workflow_name,
 )
@@ -57,7 +58,7 @@ def build_junit(workflow: dict[str, Any], logs: dict[str, list[str]] | None = No
     total_time = 0.0
     suite = ET.Element("testsuite", name=clean(wf_name))
     for case, name in zip(cases, _names(cases, wf_name)):
-        seconds = duration(case) or 0.0
+        seconds = elapsed(case) or 0.0
         total_time += seconds
         tc = ET.SubElement(suite, "testcase", classname=clean(wf_name), name=name, time=f"{seconds:.3f}")
         phase = case.get("phase") or ""

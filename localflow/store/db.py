@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from localflow.errors import LocalflowError
+from localflow.timefmt import iso
 
 from .paths import home
 
@@ -94,12 +95,6 @@ class NoSuchRun(LocalflowError):
 
 class StoreError(LocalflowError):
     """The history database cannot be used (unreadable, locked for too long, newer schema)."""
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def parse_iso(v: str | None) -> float | None:

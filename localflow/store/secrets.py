@@ -1,4 +1,5 @@
-"""Local secrets and config maps, kept as Kubernetes manifests readable by the owner only."""
+"""Local secrets and config maps, kept as Kubernetes manifests readable by the owner only; and the one
+masking of their values in what localflow prints or writes (`secret_values`, `mask`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import json
 import os
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from localflow.errors import SpecError
@@ -13,6 +15,8 @@ from localflow.errors import SpecError
 from .paths import home
 
 KINDS = {"Secret": "secrets", "ConfigMap": "configmaps"}
+MASK = "***"
+MIN_MASKED = 3  # shorter values would mask common words
 
 
 def _dir(kind: str) -> Path:
@@ -87,3 +91,42 @@ def load_config_maps() -> dict[str, dict[str, str]]:
         m = get("ConfigMap", n) or {}
         out[n] = {k: str(v) for k, v in (m.get("data") or {}).items()}
     return out
+
+
+def secret_values() -> list[str]:
+    """The values of the local Secrets to mask (UTF-8 text of MIN_MASKED characters or more), longest
+    first; none when the local store cannot be read (masking must not stop a report or a listing)."""
+    values: set[str] = set()
+    try:
+        secrets = load_secrets()
+    except Exception:  # noqa: BLE001 - a broken secret file masks nothing rather than failing the caller
+        return []
+    for data in secrets.values():
+        for v in data.values():
+            try:
+                values.add(v.decode())
+            except UnicodeDecodeError:
+                continue
+    return longest_first(v for v in values if len(v) >= MIN_MASKED)
+
+
+def longest_first(values: Iterable[str]) -> list[str]:
+    """Distinct non-empty values, the longest first (so a value containing another is masked whole)."""
+    return sorted({v for v in values if v}, key=len, reverse=True)
+
+
+def mask(obj: Any, values: list[str]) -> Any:
+    """`obj` (text, or lists and dicts of it) with every one of `values` replaced by MASK; `values`
+    longest first (see `longest_first`)."""
+    if not values:
+        return obj
+    if isinstance(obj, str):
+        for s in values:
+            if s in obj:
+                obj = obj.replace(s, MASK)
+        return obj
+    if isinstance(obj, list):
+        return [mask(x, values) for x in obj]
+    if isinstance(obj, dict):
+        return {k: mask(v, values) for k, v in obj.items()}
+    return obj
