@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from spec_helpers import SHARED
 
-from localflow.cli.lint import lint_files
+from localflow.cli.lint import lint_report
 from localflow.errors import SpecError
 from localflow.spec.load import load_documents, load_templates, merge
 from localflow.spec.validate import validate_workflow
@@ -170,7 +170,7 @@ BROKEN_FILE = {"TestCronWorkflowInvalidTimezoneRejected.1"}
 def lint_case(case: str, doc: Path | None = None) -> list[str]:
     folder = CASES / case
     templates = [str(folder / "templates")] if (folder / "templates").is_dir() else []
-    return lint_files([str(doc or folder / "wf.yaml")], templates)
+    return lint_report([str(doc or folder / "wf.yaml")], templates)[0]
 
 
 def quoted(argo_msg: str) -> list[str]:
@@ -243,7 +243,7 @@ def test_invalid_timezone_case(tmp_path):
     assert lines[2] == "apiVersion: argoproj.io/v1alpha1", lines[:3]
     doc = tmp_path / "wf.yaml"
     doc.write_text(lines[2] + "\n" + textwrap.dedent("\n".join(lines[3:])) + "\n", encoding="utf-8")
-    errors = lint_files([str(doc)], [])
+    errors = lint_report([str(doc)], [])[0]
     assert len(errors) == 1 and errors[0].startswith("wf.yaml: spec.timezone: ") and "Not/A_Real_Timezone" in errors[0], errors
 
 
