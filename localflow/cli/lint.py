@@ -23,9 +23,10 @@ def lint_files(paths: list[str], templates: list[str]) -> list[str]:
     return lint_report(paths, templates)[0]
 
 
-def lint_report(paths: list[str], templates: list[str]) -> tuple[list[str], list[str]]:
-    """The errors of `paths` (with `templates` for templateRefs), and when there are none, the
-    warnings (resource_warnings) about the same files, each loaded once."""
+def lint_report(paths: list[str], templates: list[str], strict: bool = True) -> tuple[list[str], list[str]]:
+    """The errors of `paths` (with `templates` for templateRefs; without, the installed templates),
+    and when there are none, the warnings (unknown fields ignored when not `strict`, resource_warnings)
+    about the same files, each loaded once."""
     from localflow.spec.load import load_documents, load_templates, merge
     from localflow.spec.validate import validate_bundle
 
@@ -34,14 +35,19 @@ def lint_report(paths: list[str], templates: list[str]) -> tuple[list[str], list
     bundles = {}
     for f in files:
         try:
-            bundles[f] = load_documents(f)
+            bundles[f] = load_documents(f, strict)
         except LocalflowError as e:
             errors.append(str(e))
+    notices = [f"{os.path.basename(f)}: {path}: notice: unknown field ignored (--strict=false)"
+               for f, b in bundles.items() for path in b.ignored]
     try:
         extra = [load_templates(t) for t in templates]
     except LocalflowError as e:
         return errors + [str(e)], []
     pool = merge(list(bundles.values()) + extra) if (bundles or extra) else None
+    if pool is not None and not templates:
+        from localflow.store.templates import add_stored
+        add_stored(pool)
     for f, b in bundles.items():
         try:
             validate_bundle(b, file=os.path.basename(f), templates=pool)
@@ -49,7 +55,7 @@ def lint_report(paths: list[str], templates: list[str]) -> tuple[list[str], list
             errors.append(str(e))
     if errors:
         return errors, []
-    return errors, _resource_warnings(bundles)
+    return errors, notices + _resource_warnings(bundles)
 
 
 def resource_warnings(paths: list[str]) -> list[str]:

@@ -31,6 +31,12 @@ class SubmitOptions:
     detach: bool = False
     wait: bool = False
     junit: str | None = None
+    strict: bool = True
+    namespace: str | None = None
+    service_account: str | None = None
+    generate_name: str | None = None
+    labels: str | None = None
+    priority: str | None = None
 
 
 def parse_parameters(pairs: list[str], parameter_file: str | None) -> dict[str, str]:
@@ -62,11 +68,20 @@ def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[s
     from localflow.spec.load import load_documents, load_templates, merge
     from localflow.spec.validate import validate_workflow
 
-    bundle = load_documents(opts.file)
+    from localflow.spec.load import Bundle
+    bundle = load_documents(opts.file, opts.strict) if opts.file else Bundle()
     extra = [load_templates(t) for t in opts.templates]
     if extra:
         bundle = merge([bundle] + extra)
+    else:
+        from localflow.store.templates import add_stored
+        add_stored(bundle)
+    for path in bundle.ignored:
+        O.err(f"localflow: notice: unknown field ignored (--strict=false): {path}")
     wf = pick_workflow(bundle, opts)
+    if opts.namespace or opts.service_account or opts.generate_name or opts.labels or opts.priority:
+        from .submit_flags import apply_argo_flags
+        apply_argo_flags(wf, opts)
     params = parse_parameters(opts.parameters, opts.parameter_file)
     checked = wf
     local = [pair.split("=", 1)[0] for pair in opts.input_artifacts if "=" in pair]
@@ -87,6 +102,9 @@ def pick_workflow(bundle: Any, opts: SubmitOptions) -> Any:
     fname = os.path.basename(opts.file)
     if opts.from_ref:
         kind, _, name = opts.from_ref.partition("/")
+        if kind.lower() in ("cronwf", "cronworkflow", "cronworkflows"):
+            from .submit_flags import stored_cron
+            return cron_to_workflow(stored_cron(bundle, name))
         pool = bundle.cluster_workflow_templates if kind.lower().startswith("cluster") else bundle.workflow_templates
         if name not in pool:
             raise SpecError(f"--from {opts.from_ref}: no such template (known: {', '.join(sorted(pool)) or 'none'})",
