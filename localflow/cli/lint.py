@@ -71,14 +71,26 @@ def resource_warnings(paths: list[str]) -> list[str]:
     return _resource_warnings(bundles)
 
 
+def _runs_locally(manifest: str | None) -> bool:
+    """A manifest of a kind localflow models without a cluster (Workflow, PVC, ConfigMap, Secret, Job, Pod)."""
+    import yaml
+
+    from localflow.engine.local_kinds import local_kind
+    try:
+        doc = yaml.safe_load(manifest or "")
+    except yaml.YAMLError:
+        return False
+    return isinstance(doc, dict) and local_kind(doc) is not None
+
+
 def _resource_warnings(bundles: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for f, b in bundles.items():
         for wf in list(b.workflows) + list(b.workflow_templates.values()):
             for i, t in enumerate(wf.spec.templates):
-                if t.resource is not None:
+                if t.resource is not None and not _runs_locally(t.resource.manifest):
                     out.append(f"{os.path.basename(f)}: spec.templates[{i}].resource: warning: resource templates "
-                               "need a Kubernetes cluster (kubectl with a current context); this one will fail here")
+                               "of this kind need a Kubernetes cluster (kubectl with a current context); this one will fail here")
     if not out:
         return out
     import shutil

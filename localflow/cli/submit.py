@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localflow.errors import LocalflowError, SpecError
+from localflow.spec.workflow_ref import resolve_workflow_template_ref
 
 from . import output as O
 
@@ -122,36 +123,6 @@ def pick_workflow(bundle: Any, opts: SubmitOptions) -> Any:
                     "workflowtemplate/NAME)", file=fname)
 
 
-def resolve_workflow_template_ref(wf: Any, bundle: Any) -> Any:
-    """A Workflow with `workflowTemplateRef` runs the referenced template's spec, merged with its own."""
-    from localflow.spec import model as M
-    ref = wf.spec.workflow_template_ref
-    if ref is None:
-        return wf
-    pool = bundle.cluster_workflow_templates if ref.cluster_scope else bundle.workflow_templates
-    if ref.name not in pool:
-        raise SpecError(f"spec.workflowTemplateRef: no WorkflowTemplate named {ref.name!r} "
-                        "(pass its file with --templates)")
-    base = M.to_dict(pool[ref.name].spec)
-    own = M.to_dict(wf.spec)
-    own.pop("workflowTemplateRef", None)
-    merged = dict(base)
-    for k, v in own.items():
-        if k == "arguments":
-            args = dict(base.get("arguments") or {})
-            byname = {p["name"]: p for p in args.get("parameters", [])}
-            for p in v.get("parameters", []):
-                byname[p["name"]] = p
-            args["parameters"] = list(byname.values())
-            if v.get("artifacts"):
-                args["artifacts"] = v["artifacts"]
-            merged["arguments"] = args
-        else:
-            merged[k] = v
-    spec = M.from_dict(M.WorkflowSpec, merged, "spec", None)
-    return M.Workflow(api_version=wf.api_version, kind=wf.kind, metadata=wf.metadata, spec=spec)
-
-
 def uses_artifacts(wf: Any) -> bool:
     from localflow.spec import model as M
     text = json.dumps(M.to_dict(wf.spec))
@@ -220,6 +191,8 @@ def build_resources(bundle: Any) -> Any:
     for doc in bundle.others:
         res.add_manifest(doc)
     O.add_secrets(res.secret_values())
+    from .child_runs import persist_to_stores
+    persist_to_stores(res)
     return res
 
 
@@ -308,6 +281,8 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
                       options=RunOptions(keep=opts.keep), control=control, previous=previous,
                       locks=FileLocks(), memo_cache=ConfigMapCache())
     run.local_inputs = local_inputs
+    from .child_runs import record_children
+    record_children(run, store, opts.file, quiet)
     live = None if quiet or not O.is_tty() else LiveView(run)
     try:
         rec.started(run)
