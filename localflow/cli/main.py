@@ -186,10 +186,11 @@ def _register() -> typer.Typer:
     global _registered
     app = _own_commands()
     if not _registered:
-        from localflow.cli import artifacts_cmd, history, report_cmd, resources_cmd, template_cmd
+        from localflow.cli import artifacts_cmd, cron_cmd, history, report_cmd, resources_cmd, template_cmd
         history.register(app)
         resources_cmd.register(app)
         template_cmd.register(app)
+        cron_cmd.register(app)
         artifacts_cmd.register(app)
         report_cmd.register(app)
         _registered = True

@@ -23,15 +23,17 @@ def _exit(e: Exception) -> None:
 
 
 def relative(ts: datetime.datetime, now: datetime.datetime) -> str:
-    """go-humanize's Time(): "now", "1 second ago", "5 minutes ago", "2 days ago", ..."""
+    """go-humanize's Time(): "now", "1 second ago", "5 minutes ago", "2 days from now", ..."""
     s = int((now - ts).total_seconds())
+    when = "ago" if s > 0 else "from now"
+    s = abs(s)
     if s < 1:
         return "now"
     for unit, size in (("year", 31536000), ("month", 2592000), ("week", 604800), ("day", 86400),
                        ("hour", 3600), ("minute", 60), ("second", 1)):
         if s >= size:
             n = s // size
-            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+            return f"{n} {unit}{'s' if n != 1 else ''} {when}"
     return "now"  # pragma: no cover
 
 
@@ -62,7 +64,8 @@ def print_template(doc: dict[str, Any], output: str | None) -> None:
         raise typer.Exit(2)
 
 
-def create(kind: str, files: list[str], output: str | None, strict: bool, replace: bool = False) -> list[str]:
+def create(kind: str, files: list[str], output: str | None, strict: bool, replace: bool = False,
+           printer: Any = None) -> list[str]:
     """Validate then store every `kind` document of the files (all or none); their names. An existing
     template is an error, as the API server's AlreadyExists, unless `replace` (apply -f)."""
     from localflow.errors import LocalflowError
@@ -90,8 +93,22 @@ def create(kind: str, files: list[str], output: str | None, strict: bool, replac
         _exit(e)
     if not replace:
         for name in names:
-            print_template(T.get(kind, name) or {}, output)
+            (printer or print_template)(T.get(kind, name) or {}, output)
     return names
+
+
+def for_each_stored(kind: str, names: list[str], action: Any) -> None:
+    """`action(name, document)` for each installed `kind` of these names; exit 1 if any is missing."""
+    from localflow.store import templates as T
+    code = 0
+    for name in names:
+        doc = T.get(kind, name)
+        if doc is None:
+            O.err(f'localflow: {kind} "{name}" not found')
+            code = 1
+            continue
+        action(name, doc)
+    raise typer.Exit(code)
 
 
 def _without(doc: dict[str, Any], ignored: list[str]) -> dict[str, Any]:
@@ -146,16 +163,7 @@ def _group(kind: str, word: str) -> typer.Typer:
         names: Annotated[list[str], typer.Argument(help="template names")],
         output: Annotated[str | None, typer.Option("--output", "-o", help="name | json | yaml | wide")] = None,
     ) -> None:
-        from localflow.store import templates as T
-        code = 0
-        for n in names:
-            doc = T.get(kind, n)
-            if doc is None:
-                O.err(f'localflow: {kind} "{n}" not found')
-                code = 1
-                continue
-            print_template(doc, output)
-        raise typer.Exit(code)
+        for_each_stored(kind, names, lambda name, doc: print_template(doc, output))
 
     get_cmd.__doc__ = f"Display details about installed {plural}.\n\nExample: localflow {word} get my-template -o yaml"
 
