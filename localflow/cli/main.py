@@ -186,8 +186,10 @@ def _register() -> typer.Typer:
     global _registered
     app = _own_commands()
     if not _registered:
-        from localflow.cli import artifacts_cmd, cron_cmd, history, report_cmd, resources_cmd, template_cmd
+        from localflow.cli import (artifacts_cmd, cron_cmd, export_cmd, history, report_cmd, resources_cmd,
+                                   template_cmd)
         history.register(app)
+        export_cmd.register(app)
         resources_cmd.register(app)
         template_cmd.register(app)
         cron_cmd.register(app)
