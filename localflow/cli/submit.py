@@ -376,7 +376,9 @@ def preflight(opts: SubmitOptions, wf: Any, runtime: Any) -> None:
 def retry_run(stored: dict) -> int:
     """`localflow retry`: the same run again, re-running only what failed (as `argo retry`)."""
     wfdoc = stored["workflow"]
-    argv_opts = SubmitOptions(file=stored["file"], name=stored["name"],
+    argv = list(stored.get("argv") or [])
+    from_ref = argv[argv.index("--from") + 1] if "--from" in argv[:-1] else None  # a run of an installed template
+    argv_opts = SubmitOptions(file=stored["file"] or "", name=stored["name"], from_ref=from_ref,
                               entrypoint=stored.get("entrypoint") or None)
     params = {p["name"]: p["value"] for p in (wfdoc.get("spec", {}).get("arguments") or {}).get("parameters", [])}
     argv_opts.parameters = [f"{k}={v}" for k, v in params.items()]

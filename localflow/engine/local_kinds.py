@@ -99,7 +99,9 @@ class StoredKind:
             raise StepError(f'{self.kind.lower()}s "{name}" already exists')
         obj = _stamped(run, manifest, name)
         if self.kind == "PersistentVolumeClaim":
-            obj["status"] = {"phase": "Bound", "accessModes": (manifest.get("spec") or {}).get("accessModes", [])}
+            spec = manifest.get("spec") or {}
+            obj["status"] = {"phase": "Bound", "accessModes": spec.get("accessModes", []),
+                             "capacity": dict((spec.get("resources") or {}).get("requests") or {})}
             run.volumes.resource_claims.add(name)
             await run.runtime.start_run(run.name, [name], network=False)  # the run's volume, removed with it
         else:

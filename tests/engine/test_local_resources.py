@@ -109,7 +109,7 @@ spec:
       - name: name
         valueFrom: {jsonPath: '{.metadata.name}'}
       - name: size
-        valueFrom: {jsonPath: '{.status.capacity.storage}', default: none}
+        valueFrom: {jsonPath: '{.status.capacity.storage}'}
   - name: use
     inputs: {parameters: [{name: claim}]}
     volumes:
@@ -126,7 +126,8 @@ def test_a_pvc_made_by_a_resource_template_is_a_run_volume_mounted_later(h):
     run = run_with(h, VOLUME_OP)
     assert run.phase == "Succeeded", [(n.name, n.message) for n in run.nodes.values()]
     outputs = h.by_name(run)["wf[0].make-pvc"].outputs["parameters"]
-    assert outputs == [{"name": "name", "value": "wf-my-pvc"}, {"name": "size", "value": "none"}]
+    # Kubeflow Pipelines v1's VolumeOp reads these two (a bound claim's capacity is what it requested)
+    assert outputs == [{"name": "name", "value": "wf-my-pvc"}, {"name": "size", "value": "1Gi"}]
     mount = h.runtime.pods[0].main.mounts[0]
     assert (mount.source, mount.auto) == ("wf-my-pvc", "run")  # labelled with the run: removed with it
 
