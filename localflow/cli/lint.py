@@ -71,13 +71,18 @@ def resource_warnings(paths: list[str]) -> list[str]:
     return _resource_warnings(bundles)
 
 
-def _runs_locally(manifest: str | None) -> bool:
-    """A manifest of a kind localflow models without a cluster (Workflow, PVC, ConfigMap, Secret, Job, Pod)."""
+def _runs_locally(resource: Any) -> bool:
+    """An action localflow runs without a cluster on a kind it models (Workflow, PVC, ConfigMap,
+    Secret, Job, Pod); `{{...}}` tags are read as plain values."""
+    import re
+
     import yaml
 
-    from localflow.engine.local_kinds import local_kind
+    from localflow.engine.local_kinds import ACTIONS, local_kind
+    if (resource.action or "create") not in ACTIONS:
+        return False
     try:
-        doc = yaml.safe_load(manifest or "")
+        doc = yaml.safe_load(re.sub(r"\{\{.*?\}\}", "x", resource.manifest or ""))
     except yaml.YAMLError:
         return False
     return isinstance(doc, dict) and local_kind(doc) is not None
@@ -88,7 +93,7 @@ def _resource_warnings(bundles: dict[str, Any]) -> list[str]:
     for f, b in bundles.items():
         for wf in list(b.workflows) + list(b.workflow_templates.values()):
             for i, t in enumerate(wf.spec.templates):
-                if t.resource is not None and not _runs_locally(t.resource.manifest):
+                if t.resource is not None and not _runs_locally(t.resource):
                     out.append(f"{os.path.basename(f)}: spec.templates[{i}].resource: warning: resource templates "
                                "of this kind need a Kubernetes cluster (kubectl with a current context); this one will fail here")
     if not out:

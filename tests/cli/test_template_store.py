@@ -128,3 +128,14 @@ def test_strict_false_ignores_unknown_fields_with_a_notice(home, tmp_path):
     assert "metadata.label" in lenient.stderr and "ignored" in lenient.stderr
     refused = lf(home, "submit", str(f), "--strict=true")
     assert refused.returncode == 2 and "metadata.label" in refused.stderr
+
+
+def test_lint_warns_only_for_resource_templates_that_need_a_cluster(home):
+    env = dict(os.environ, LOCALFLOW_HOME=str(home), PYTHONPATH=str(REPO), PATH="")  # no kubectl
+    files = [str(EXAMPLES / n) for n in ("k8s-wait-wf.yaml", "workflow-of-workflows.yaml", "k8s-jobs.yaml",
+                                         "k8s-patch-pod.yaml")]
+    out = subprocess.run([sys.executable, "-m", "localflow", "lint", *files], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    warned = [line.split(":")[0] for line in out.stderr.splitlines() if "warning" in line]
+    assert warned == ["k8s-patch-pod.yaml"]  # a patch needs a cluster; the others run here
