@@ -161,3 +161,41 @@ def test_strict_false_runs_a_file_with_a_stray_field(tmp_path):
     out = localflow("submit", "--strict=false", str(f))
     assert out.returncode == 0 and "lenient" in out.stdout, out.stdout + out.stderr
     assert "notice: unknown field ignored (--strict=false): metadata.label" in out.stderr
+
+
+CONFIG = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: cm-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: make, template: make}
+    - - {name: read, template: read}
+  - name: make
+    resource:
+      action: apply
+      manifest: |
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: made-by-a-step}
+        data: {colour: blue}
+  - name: read
+    container:
+      image: alpine:3.7
+      command: [sh, -c, 'echo colour=$COLOUR']
+      env:
+      - name: COLOUR
+        valueFrom: {configMapKeyRef: {name: made-by-a-step, key: colour}}
+"""
+
+
+def test_a_config_map_from_a_resource_template_is_used_and_kept_in_the_store(tmp_path):
+    f = tmp_path / "cm.yaml"
+    f.write_text(CONFIG)
+    out = localflow("submit", str(f))
+    assert out.returncode == 0 and "colour=blue" in out.stdout, out.stdout + out.stderr
+    got = localflow("configmap", "get", "made-by-a-step", "-o", "json")
+    assert got.returncode == 0 and '"colour": "blue"' in got.stdout

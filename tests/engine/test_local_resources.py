@@ -190,3 +190,82 @@ def test_actions_without_a_local_meaning_say_so(h, action):
     run = run_with(h, CONFIG.replace("action: apply", f"action: {action}"))
     node = h.by_name(run)["wf[0].make"]
     assert node.phase == "Error" and "needs a Kubernetes cluster" in node.message
+
+
+# The shape Kubeflow Pipelines v1 compiles dsl.VolumeOp(name="create-pvc", resource_name="my-pvc",
+# size=size) and a ContainerOp with pvolumes={"/mnt": vop.volume} to (kfp 1.x volumeop_basic).
+KFP_VOLUME_OP = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: volumeop-basic-}
+spec:
+  arguments:
+    parameters:
+    - {name: size, value: 1Gi}
+  entrypoint: volumeop-basic
+  serviceAccountName: pipeline-runner
+  templates:
+  - name: cop
+    container:
+      args: [echo foo > /mnt/file1]
+      command: [sh, -c]
+      image: library/bash:4.4.23
+      volumeMounts:
+      - {mountPath: /mnt, name: create-pvc}
+    inputs:
+      parameters:
+      - {name: create-pvc-name}
+    volumes:
+    - name: create-pvc
+      persistentVolumeClaim: {claimName: '{{inputs.parameters.create-pvc-name}}'}
+  - name: create-pvc
+    inputs:
+      parameters:
+      - {name: size}
+    outputs:
+      parameters:
+      - name: create-pvc-manifest
+        valueFrom: {jsonPath: '{}'}
+      - name: create-pvc-name
+        valueFrom: {jsonPath: '{.metadata.name}'}
+      - name: create-pvc-size
+        valueFrom: {jsonPath: '{.status.capacity.storage}'}
+    resource:
+      action: create
+      manifest: |
+        apiVersion: v1
+        kind: PersistentVolumeClaim
+        metadata:
+          name: '{{workflow.name}}-my-pvc'
+        spec:
+          accessModes:
+          - ReadWriteOnce
+          resources:
+            requests:
+              storage: '{{inputs.parameters.size}}'
+  - name: volumeop-basic
+    dag:
+      tasks:
+      - name: cop
+        template: cop
+        dependencies: [create-pvc]
+        arguments:
+          parameters:
+          - {name: create-pvc-name, value: '{{tasks.create-pvc.outputs.parameters.create-pvc-name}}'}
+      - name: create-pvc
+        template: create-pvc
+        arguments:
+          parameters:
+          - {name: size, value: '{{workflow.parameters.size}}'}
+"""
+
+
+def test_kubeflow_volume_op_runs_unchanged(h):
+    import json
+    run = run_with(h, KFP_VOLUME_OP)
+    assert run.phase == "Succeeded", [(n.name, n.message) for n in run.nodes.values()]
+    outputs = {p["name"]: p["value"] for p in h.by_name(run)["wf.create-pvc"].outputs["parameters"]}
+    assert outputs["create-pvc-name"] == "wf-my-pvc" and outputs["create-pvc-size"] == "1Gi"
+    manifest = json.loads(outputs["create-pvc-manifest"])
+    assert manifest["kind"] == "PersistentVolumeClaim" and manifest["status"]["phase"] == "Bound"
+    assert h.runtime.pods[0].main.mounts[0].source == "wf-my-pvc"
