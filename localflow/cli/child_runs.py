@@ -30,8 +30,13 @@ class ChildRecording:
         self.recorder.close()
 
 
-def record_children(run: Any, store: Any, file: str | None, quiet: bool) -> None:
+def record_children(run: Any, store: Any, file: str | None, quiet: bool, templates_given: bool) -> None:
+    """Children are recorded in the history; unless --templates was given, the installed templates
+    their manifests reference join the run's bundle."""
     run.child_recording = lambda child: ChildRecording(store, file, quiet)
+    if not templates_given and run.bundle is not None:
+        from localflow.store.templates import add_stored
+        run.more_templates = lambda wanted: add_stored(run.bundle, wanted)
 
 
 def persist_to_stores(resources: Any) -> None:

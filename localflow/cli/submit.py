@@ -75,8 +75,8 @@ def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[s
     if extra:
         bundle = merge([bundle] + extra)
     else:
-        from localflow.store.templates import add_stored
-        add_stored(bundle)
+        from .submit_flags import add_referenced_templates
+        add_referenced_templates(bundle, opts.from_ref)
     for path in bundle.ignored:
         O.err(f"localflow: notice: unknown field ignored (--strict=false): {path}")
     wf = pick_workflow(bundle, opts)
@@ -282,7 +282,7 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
                       locks=FileLocks(), memo_cache=ConfigMapCache())
     run.local_inputs = local_inputs
     from .child_runs import record_children
-    record_children(run, store, opts.file, quiet)
+    record_children(run, store, opts.file, quiet, bool(opts.templates))
     live = None if quiet or not O.is_tty() else LiveView(run)
     try:
         rec.started(run)

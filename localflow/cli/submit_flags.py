@@ -50,3 +50,25 @@ def stored_cron(bundle: Any, name: str) -> Any:
         raise SpecError(f"--from cronwf/{name}: no CronWorkflow named {name!r} (install it with "
                         "localflow cron create FILE)")
     return cron
+
+
+def add_referenced_templates(bundle: Any, from_ref: str | None) -> None:
+    """The installed templates this bundle's workflows and templates (and `--from`) reference, added
+    to the bundle: only those, since a run with outside templates reads pod IPs (run.py `uses_ip`)."""
+    from localflow.spec import model as M
+    from localflow.spec.workflow_ref import template_refs
+    from localflow.store import templates as T
+    wanted: set[tuple[str, str]] = set()
+    objects = [*bundle.workflows, *bundle.workflow_templates.values(), *bundle.cluster_workflow_templates.values()]
+    for obj in objects:
+        wanted |= template_refs(M.to_dict(obj.spec))
+    for cron in bundle.cron_workflows:
+        wanted |= template_refs(M.to_dict(cron.spec.workflow_spec))
+    if from_ref:
+        kind, _, name = from_ref.partition("/")
+        if kind.lower().startswith("cron"):
+            wanted |= template_refs(T.get("CronWorkflow", name) or {})
+        else:
+            wanted.add(("ClusterWorkflowTemplate" if kind.lower().startswith("cluster") else "WorkflowTemplate", name))
+    if wanted:
+        T.add_stored(bundle, wanted)

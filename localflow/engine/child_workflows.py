@@ -6,7 +6,9 @@ feeds success/failureCondition). The parent's run waits for the children it star
 
 The CLI records children in the history by setting `WorkflowRun.child_recording`: a callable
 `(child_run) -> recording` with `.events` (the child's Events), `.started(run)`, `.finished(run)`
-and `.close()`; without it children are not recorded.
+and `.close()`; without it children are not recorded. It may also set `WorkflowRun.more_templates`,
+a callable given the (kind, name) pairs a child's manifest references, that adds installed
+templates to the run's bundle.
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ class ChildWorkflows:
         from localflow.errors import LocalflowError
         from localflow.spec.load import load_text
         from localflow.spec.validate import validate_workflow
-        from localflow.spec.workflow_ref import resolve_workflow_template_ref
+        from localflow.spec.workflow_ref import resolve_workflow_template_ref, template_refs
 
         from .run import WorkflowRun, generate_name
         parent = self.parent
         try:
+            more = getattr(parent, "more_templates", None)
+            if more is not None and parent.bundle is not None:
+                more(template_refs(manifest))
             bundle = load_text(json.dumps(manifest), "resource manifest")
             if len(bundle.workflows) != 1:
                 raise StepError("the manifest must hold one Workflow")

@@ -37,3 +37,21 @@ def resolve_workflow_template_ref(wf: Any, bundle: Any) -> Any:
             merged[k] = v
     spec = M.from_dict(M.WorkflowSpec, merged, "spec", None)
     return M.Workflow(api_version=wf.api_version, kind=wf.kind, metadata=wf.metadata, spec=spec)
+
+
+def template_refs(doc: Any) -> set[tuple[str, str]]:
+    """(kind, name) of the templates a document's JSON names in `templateRef` / `workflowTemplateRef`."""
+    out: set[tuple[str, str]] = set()
+    stack = [doc]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, list):
+            stack.extend(cur)
+        elif isinstance(cur, dict):
+            for key, value in cur.items():
+                if key in ("templateRef", "workflowTemplateRef") and isinstance(value, dict) \
+                        and isinstance(value.get("name"), str):
+                    kind = "ClusterWorkflowTemplate" if value.get("clusterScope") else "WorkflowTemplate"
+                    out.add((kind, value["name"]))
+                stack.append(value)
+    return out

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from localflow.errors import SpecError
+from localflow.spec.workflow_ref import template_refs
 
 from .paths import home
 
@@ -91,13 +92,24 @@ def load(kind: str, name: str) -> Any:
     return table.get(name) if kind != "CronWorkflow" else bundle.cron_workflows[0]
 
 
-def add_stored(bundle: Any) -> Any:
-    """Add every stored (Cluster)WorkflowTemplate the bundle does not define itself; the bundle."""
-    for kind, table in (("WorkflowTemplate", bundle.workflow_templates),
-                        ("ClusterWorkflowTemplate", bundle.cluster_workflow_templates)):
-        for name in names(kind):
-            if name not in table:
-                obj = load(kind, name)
-                if obj is not None:
-                    table[name] = obj
+def add_stored(bundle: Any, wanted: set[tuple[str, str]] | None = None) -> Any:
+    """Add the stored (Cluster)WorkflowTemplates the bundle does not define itself: all of them, or
+    only `wanted` ((kind, name) pairs) and what those reference in turn. The bundle."""
+    tables = {"WorkflowTemplate": bundle.workflow_templates,
+              "ClusterWorkflowTemplate": bundle.cluster_workflow_templates}
+    todo = sorted(wanted) if wanted is not None else [(k, n) for k in tables for n in names(k)]
+    seen: set[tuple[str, str]] = set()
+    while todo:
+        kind, name = todo.pop()
+        if (kind, name) in seen:
+            continue
+        seen.add((kind, name))
+        if name in tables[kind]:  # the files define it (their references are in `wanted` already)
+            continue
+        doc = get(kind, name)
+        obj = load(kind, name) if doc is not None else None
+        if obj is not None:
+            tables[kind][name] = obj
+            if wanted is not None:
+                todo += sorted(template_refs(doc) - seen)
     return bundle

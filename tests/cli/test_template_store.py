@@ -139,3 +139,21 @@ def test_lint_warns_only_for_resource_templates_that_need_a_cluster(home):
     assert out.returncode == 0, out.stderr
     warned = [line.split(":")[0] for line in out.stderr.splitlines() if "warning" in line]
     assert warned == ["k8s-patch-pod.yaml"]  # a patch needs a cluster; the others run here
+
+
+def test_a_run_gets_only_the_installed_templates_it_references(home, monkeypatch):
+    """A bundle with outside templates makes a run read pod IPs (a network of its own, slower starts):
+    an unrelated installed template must not join a run."""
+    assert lf(home, "template", "create", str(WFT / "templates.yaml")).returncode == 0
+    monkeypatch.setenv("LOCALFLOW_HOME", str(home))
+    from localflow.cli.submit_flags import add_referenced_templates
+    from localflow.spec.load import load_documents
+    plain = load_documents(str(EXAMPLES / "hello-world.yaml"))
+    add_referenced_templates(plain, None)
+    assert plain.workflow_templates == {}
+    steps = load_documents(str(WFT / "steps.yaml"))  # inner-steps calls print-message in turn
+    add_referenced_templates(steps, None)
+    assert sorted(steps.workflow_templates) == ["workflow-template-inner-steps", "workflow-template-print-message"]
+    from_ref = load_documents(str(EXAMPLES / "hello-world.yaml"))
+    add_referenced_templates(from_ref, "workflowtemplate/workflow-template-submittable")
+    assert sorted(from_ref.workflow_templates) == ["workflow-template-submittable"]
