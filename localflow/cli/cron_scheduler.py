@@ -8,7 +8,8 @@ expression (over `cronworkflow.succeeded`, `.failed`, `.name`, ...) suspends the
 holds; then, unless suspended, the latest time due since the last one of any of `schedules` (in
 `timezone`) starts a run named `<cron>-<unix time>`, unless it was missed (the scheduler was not
 running then) by more than `startingDeadlineSeconds` (none or 0: missed times are not run), or
-`concurrencyPolicy` Forbid finds one active (Replace stops them first, Allow starts alongside).
+`concurrencyPolicy` Forbid finds one active (Replace stops them first, Allow starts alongside), or
+`when` (tags substituted, then govaluate) is false.
 """
 
 from __future__ import annotations
@@ -55,9 +56,12 @@ class Scheduler:
         due = self._due(doc, now)
         if due is None:
             return events
+        name = doc["metadata"]["name"]
+        if spec.get("when") and not self._when(doc, now):
+            doc.setdefault("status", {})["lastScheduledTime"] = iso(due)  # Argo skips it; the time is used
+            return events + [f"{name}: skipped {iso(due)}: when {spec['when']!r} is false"]
         status = doc.setdefault("status", {})
         status["lastScheduledTime"] = iso(due)
-        name = doc["metadata"]["name"]
         deadline = int(spec.get("startingDeadlineSeconds") or 0)
         late = (now - due).total_seconds()
         if late > ON_TIME and late > deadline:  # missed (localflow was not running): Argo runs it only within the deadline
@@ -114,20 +118,33 @@ class Scheduler:
                 self.history[name] = [(r, p) for r, p in self.history[name] if r != run]
         return events
 
+    @staticmethod
+    def _variables(doc: dict[str, Any]) -> dict[str, Any]:
+        """`cronworkflow.*` as Argo's cron operator offers them to `when` and `stopStrategy`."""
+        status = doc.get("status") or {}
+        meta = doc.get("metadata") or {}
+        return {"cronworkflow": {"name": meta.get("name"), "namespace": meta.get("namespace") or "default",
+                                 "labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {},
+                                 "succeeded": int(status.get("succeeded") or 0),
+                                 "failed": int(status.get("failed") or 0),
+                                 "lastScheduledTime": parse_iso(status.get("lastScheduledTime"))}}
+
+    def _when(self, doc: dict[str, Any], now: datetime.datetime) -> bool:
+        """`spec.when`: its tags substituted (expression tags over `cronworkflow.*`), then govaluate."""
+        from localflow.expr.govaluate import evaluate_when
+        from localflow.expr.template import render
+        variables = self._variables(doc)
+        flat = {f"cronworkflow.{k}": v for k, v in variables["cronworkflow"].items()}
+        return evaluate_when(render(doc["spec"]["when"], flat))
+
     def _stop_strategy(self, doc: dict[str, Any]) -> list[str]:
         spec = doc.get("spec") or {}
         expression = (spec.get("stopStrategy") or {}).get("expression")
         if not expression or spec.get("suspend"):
             return []
         from localflow.expr.exprlang import evaluate_bool
-        status = doc.get("status") or {}
-        meta = doc.get("metadata") or {}
-        env = {"cronworkflow": {"name": meta.get("name"), "namespace": meta.get("namespace") or "default",
-                                "labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {},
-                                "succeeded": int(status.get("succeeded") or 0), "failed": int(status.get("failed") or 0),
-                                "lastScheduledTime": status.get("lastScheduledTime")}}
-        if not evaluate_bool(expression, env):
+        if not evaluate_bool(expression, self._variables(doc)):
             return []
         spec["suspend"] = True
-        status["phase"] = "Stopped"
-        return [f"{meta.get('name')}: stopStrategy {expression!r} holds: suspended"]
+        doc.setdefault("status", {})["phase"] = "Stopped"
+        return [f"{doc['metadata'].get('name')}: stopStrategy {expression!r} holds: suspended"]

@@ -155,3 +155,18 @@ def test_cron_verbs(tmp_path):
     assert lf(home, "cron", "delete", "hello-world").stdout == "CronWorkflow 'hello-world' deleted\n"
     missing = lf(home, "cron", "run", "hello-world")
     assert missing.returncode == 2 and "no CronWorkflow named 'hello-world'" in missing.stderr
+
+
+def test_when_from_argos_cron_when_example():
+    """cron-when.yaml: run when never run before, or more than 360 s after the last scheduled time."""
+    import yaml
+    doc = yaml.safe_load((EXAMPLES / "cron-when.yaml").read_text())
+    doc["spec"]["timezone"] = "UTC"
+    # `now()` in the expression is the real clock (as on Argo): schedule around it
+    base = dt.datetime.now(UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=3)
+    launcher = FakeLauncher()
+    s = Scheduler(launcher, started=base)
+    s.tick(doc, base + dt.timedelta(minutes=1, seconds=1))  # lastScheduledTime is nil: runs
+    launcher.finish(launcher.started[-1], "Succeeded")
+    events = s.tick(doc, base + dt.timedelta(minutes=2, seconds=1))  # last one ~2 minutes ago, not > 360 s
+    assert len(launcher.started) == 1 and any("when" in e for e in events)
