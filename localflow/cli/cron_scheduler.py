@@ -45,6 +45,7 @@ class Scheduler:
     launcher: Launcher
     started: datetime.datetime  # when `cron run` began: earlier times are not made up for
     history: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # cron -> finished (run, phase)
+    considered: dict[str, datetime.datetime] = field(default_factory=dict)  # cron -> last time due, run or not
 
     def tick(self, doc: dict[str, Any], now: datetime.datetime) -> list[str]:
         """Advance one CronWorkflow document (its `status`, maybe `spec.suspend`); what happened."""
@@ -57,8 +58,8 @@ class Scheduler:
         if due is None:
             return events
         name = doc["metadata"]["name"]
-        if spec.get("when") and not self._when(doc, now):
-            doc.setdefault("status", {})["lastScheduledTime"] = iso(due)  # Argo skips it; the time is used
+        self.considered[name] = due
+        if spec.get("when") and not self._when(doc, now):  # skipped: lastScheduledTime stays
             return events + [f"{name}: skipped {iso(due)}: when {spec['when']!r} is false"]
         status = doc.setdefault("status", {})
         status["lastScheduledTime"] = iso(due)
@@ -84,7 +85,7 @@ class Scheduler:
         from localflow.spec.cron import next_time
         spec = doc.get("spec") or {}
         last = parse_iso((doc.get("status") or {}).get("lastScheduledTime"))
-        since = max(last, self.started) if last is not None else self.started
+        since = max(t for t in (last, self.started, self.considered.get(doc["metadata"]["name"])) if t is not None)
         due = None
         t = next_time(spec.get("schedules") or [], spec.get("timezone"), since)
         while t is not None and t <= now:

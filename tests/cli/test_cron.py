@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from localflow.cli.cron_scheduler import Scheduler
+from localflow.cli.cron_scheduler import Scheduler, iso
 from localflow.spec.cron import Schedule, next_time
 
 UTC = dt.timezone.utc
@@ -170,3 +170,6 @@ def test_when_from_argos_cron_when_example():
     launcher.finish(launcher.started[-1], "Succeeded")
     events = s.tick(doc, base + dt.timedelta(minutes=2, seconds=1))  # last one ~2 minutes ago, not > 360 s
     assert len(launcher.started) == 1 and any("when" in e for e in events)
+    assert doc["status"]["lastScheduledTime"] == iso(base + dt.timedelta(minutes=1))  # a skipped time is not "last"
+    s.tick(doc, base + dt.timedelta(minutes=2, seconds=30))
+    assert len(launcher.started) == 1  # the skipped time is not considered again
