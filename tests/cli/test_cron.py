@@ -112,6 +112,9 @@ def test_missed_times_run_only_within_starting_deadline():
     doc = cron(startingDeadlineSeconds=0)
     s.tick(doc, at(1, 30))  # 30 s late: missed, and a deadline of 0 runs nothing missed
     assert launcher.started == []
+    s.tick(doc, at(1, 40))
+    assert launcher.started == []  # a missed time is not tried again
+    s = Scheduler(launcher, started=at(0, 0))
     doc = cron(startingDeadlineSeconds=60)
     s.tick(doc, at(1, 30))
     assert launcher.started == [f"c-{int(at(1, 0).timestamp())}"]
