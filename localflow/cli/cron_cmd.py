@@ -108,106 +108,115 @@ def _set_suspend(names: list[str], suspend: bool) -> None:
     for_each_stored(KIND, names, change)
 
 
-def register(app: typer.Typer) -> None:
-    g = typer.Typer(help="Manage cron workflows (kept under $LOCALFLOW_HOME), as argo cron; `cron run` schedules them.",
+group = typer.Typer(help="Manage cron workflows (kept under $LOCALFLOW_HOME), as argo cron; `cron run` schedules them.",
                     no_args_is_help=True, rich_markup_mode=None)
 
-    @g.command("create")
-    def create_cmd(
-        files: Annotated[list[str], typer.Argument(help="YAML or JSON files; - for stdin")],
-        output: Annotated[str | None, typer.Option("--output", "-o", help="name | json | yaml | wide")] = None,
-        strict: Annotated[bool, typer.Option("--strict/--no-strict", help="reject unknown fields")] = True,
-    ) -> None:
-        """Install cron workflows from files (validated first); `localflow cron run` schedules them.
 
-        Example: localflow cron create cron-workflow.yaml
-        """
-        from .template_cmd import create
-        create(KIND, files, output, strict, printer=print_cron)
+@group.command("create")
+def create_cmd(
+    files: Annotated[list[str], typer.Argument(help="YAML or JSON files; - for stdin")],
+    output: Annotated[str | None, typer.Option("--output", "-o", help="name | json | yaml | wide")] = None,
+    strict: Annotated[bool, typer.Option("--strict/--no-strict", help="reject unknown fields")] = True,
+) -> None:
+    """Install cron workflows from files (validated first); `localflow cron run` schedules them.
 
-    @g.command("list")
-    def list_cmd(output: Annotated[str | None, typer.Option("--output", "-o", help="wide | name")] = None) -> None:
-        """List the installed cron workflows.
+    Example: localflow cron create cron-workflow.yaml
+    """
+    from .template_cmd import create
+    create(KIND, files, output, strict, printer=print_cron)
 
-        Example: localflow cron list
-        """
-        from localflow.store import templates as T
-        if output == "name":
-            for n in T.names(KIND):
-                O.out(n)
-            return
-        for line in list_table():
-            O.out(line)
 
-    @g.command("get")
-    def get_cmd(
-        names: Annotated[list[str], typer.Argument(help="cron workflow names")],
-        output: Annotated[str | None, typer.Option("--output", "-o", help="name | json | yaml | wide")] = None,
-    ) -> None:
-        """Display details about installed cron workflows.
+@group.command("list")
+def list_cmd(output: Annotated[str | None, typer.Option("--output", "-o", help="wide | name")] = None) -> None:
+    """List the installed cron workflows.
 
-        Example: localflow cron get hello-world
-        """
-        from .template_cmd import for_each_stored
-        for_each_stored(KIND, names, lambda name, doc: print_cron(doc, output))
+    Example: localflow cron list
+    """
+    from localflow.store import templates as T
+    if output == "name":
+        for n in T.names(KIND):
+            O.out(n)
+        return
+    for line in list_table():
+        O.out(line)
 
-    @g.command("delete")
-    def delete_cmd(
-        names: Annotated[list[str] | None, typer.Argument(help="cron workflow names")] = None,
-        all_: Annotated[bool, typer.Option("--all", help="delete all cron workflows")] = False,
-    ) -> None:
-        """Delete installed cron workflows (their runs stay in the history).
 
-        Example: localflow cron delete hello-world
-        """
-        from localflow.store import templates as T
+@group.command("get")
+def get_cmd(
+    names: Annotated[list[str], typer.Argument(help="cron workflow names")],
+    output: Annotated[str | None, typer.Option("--output", "-o", help="name | json | yaml | wide")] = None,
+) -> None:
+    """Display details about installed cron workflows.
 
-        from .resources_cmd import delete_each
-        targets = T.names(KIND) if all_ else list(names or [])
-        if not targets and not all_:
-            O.err("localflow: give the names of the cron workflows to delete, or --all")
-            raise typer.Exit(2)
-        delete_each(targets, lambda n: T.delete(KIND, n), "CronWorkflow '{name}' deleted",
-                    'CronWorkflow "{name}" not found')
+    Example: localflow cron get hello-world
+    """
+    from .template_cmd import for_each_stored
+    for_each_stored(KIND, names, lambda name, doc: print_cron(doc, output))
 
-    @g.command("suspend")
-    def suspend_cmd(names: Annotated[list[str], typer.Argument(help="cron workflow names")]) -> None:
-        """Suspend cron workflows: `cron run` starts no more runs of them.
 
-        Example: localflow cron suspend hello-world
-        """
-        _set_suspend(names, True)
+@group.command("delete")
+def delete_cmd(
+    names: Annotated[list[str] | None, typer.Argument(help="cron workflow names")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="delete all cron workflows")] = False,
+) -> None:
+    """Delete installed cron workflows (their runs stay in the history).
 
-    @g.command("resume")
-    def resume_cmd(names: Annotated[list[str], typer.Argument(help="cron workflow names")]) -> None:
-        """Resume suspended cron workflows.
+    Example: localflow cron delete hello-world
+    """
+    from localflow.store import templates as T
 
-        Example: localflow cron resume hello-world
-        """
-        _set_suspend(names, False)
+    from .resources_cmd import delete_each
+    targets = T.names(KIND) if all_ else list(names or [])
+    if not targets and not all_:
+        O.err("localflow: give the names of the cron workflows to delete, or --all")
+        raise typer.Exit(2)
+    delete_each(targets, lambda n: T.delete(KIND, n), "CronWorkflow '{name}' deleted",
+                'CronWorkflow "{name}" not found')
 
-    @g.command("lint")
-    def lint_cmd(
-        files: Annotated[list[str], typer.Argument(help="files or folders to check")],
-        strict: Annotated[bool, typer.Option("--strict/--no-strict", help="reject unknown fields")] = True,
-    ) -> None:
-        """Validate cron workflow files without installing them.
 
-        Example: localflow cron lint cron-workflow.yaml
-        """
-        from .main import _lint
-        raise typer.Exit(_lint(files, [], strict))
+@group.command("suspend")
+def suspend_cmd(names: Annotated[list[str], typer.Argument(help="cron workflow names")]) -> None:
+    """Suspend cron workflows: `cron run` starts no more runs of them.
 
-    @g.command("run")
-    def run_cmd(
-        names: Annotated[list[str] | None, typer.Argument(help="cron workflows to schedule (default: all)")] = None,
-    ) -> None:
-        """Schedule installed cron workflows in the foreground until Ctrl-C: each due run starts as
-        `localflow submit --from cronwf/NAME` and is recorded in the history.
+    Example: localflow cron suspend hello-world
+    """
+    _set_suspend(names, True)
 
-        Example: localflow cron run hello-world
-        """
-        from .cron_run import run_forever
-        raise typer.Exit(run_forever(list(names or [])))
 
-    app.add_typer(g, name="cron", help="Manage and schedule cron workflows (as argo cron).")
+@group.command("resume")
+def resume_cmd(names: Annotated[list[str], typer.Argument(help="cron workflow names")]) -> None:
+    """Resume suspended cron workflows.
+
+    Example: localflow cron resume hello-world
+    """
+    _set_suspend(names, False)
+
+
+@group.command("lint")
+def lint_cmd(
+    files: Annotated[list[str], typer.Argument(help="files or folders to check")],
+    strict: Annotated[bool, typer.Option("--strict/--no-strict", help="reject unknown fields")] = True,
+) -> None:
+    """Validate cron workflow files without installing them.
+
+    Example: localflow cron lint cron-workflow.yaml
+    """
+    from .main import _lint
+    raise typer.Exit(_lint(files, [], strict))
+
+
+@group.command("run")
+def run_cmd(
+    names: Annotated[list[str] | None, typer.Argument(help="cron workflows to schedule (default: all)")] = None,
+) -> None:
+    """Schedule installed cron workflows in the foreground until Ctrl-C: each due run starts as
+    `localflow submit --from cronwf/NAME` and is recorded in the history.
+
+    Example: localflow cron run hello-world
+    """
+    from .cron_run import run_forever
+    raise typer.Exit(run_forever(list(names or [])))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(group, name="cron", help="Manage and schedule cron workflows (as argo cron).")

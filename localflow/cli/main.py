@@ -89,22 +89,9 @@ def _lint(files: list[str], templates: list[str], strict: bool = True) -> int:
     return 2 if errors else 0
 
 
-def _own_commands() -> typer.Typer:
-    """The typer app with this module's commands (made once; _register() adds the others)."""
-    global _app
-    if _app is not None:
-        return _app
+def _add_submit(app: typer.Typer) -> None:
+    """`localflow submit` (argo submit's flags included)."""
     import typer
-
-    _plain_coercion()
-    app = typer.Typer(
-        name="localflow", no_args_is_help=True, add_completion=True,
-        help="Run Argo Workflow YAML on one machine with Docker.\n\n"
-             "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
-        context_settings={"help_option_names": ["-h", "--help"]},
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,  # plain help: fast start-up, and clean in CI logs
-    )
 
     @app.command()
     def submit(
@@ -153,6 +140,26 @@ def _own_commands() -> typer.Typer:
         except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
             _fail(e)
         raise typer.Exit(code)
+
+
+def _own_commands() -> typer.Typer:
+    """The typer app with this module's commands (made once; _register() adds the others)."""
+    global _app
+    if _app is not None:
+        return _app
+    import typer
+
+    _plain_coercion()
+    app = typer.Typer(
+        name="localflow", no_args_is_help=True, add_completion=True,
+        help="Run Argo Workflow YAML on one machine with Docker.\n\n"
+             "Exit codes: 0 the workflow Succeeded; 1 it Failed or Errored; 2 usage or validation error.",
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,  # plain help: fast start-up, and clean in CI logs
+    )
+
+    _add_submit(app)
 
     @app.command()
     def lint(
