@@ -199,3 +199,48 @@ def test_a_config_map_from_a_resource_template_is_used_and_kept_in_the_store(tmp
     assert out.returncode == 0 and "colour=blue" in out.stdout, out.stdout + out.stderr
     got = localflow("configmap", "get", "made-by-a-step", "-o", "json")
     assert got.returncode == 0 and '"colour": "blue"' in got.stdout
+
+
+CRON = """
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: every-second}
+spec:
+  schedules: ["@every 1s"]
+  concurrencyPolicy: Forbid
+  workflowSpec:
+    entrypoint: main
+    templates:
+    - name: main
+      container: {image: alpine:3.7, command: [echo, "scheduled at {{workflow.scheduledTime}}"]}
+"""
+
+
+def test_cron_run_starts_scheduled_runs_recorded_in_the_history(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from helpers import REPO
+    f = tmp_path / "cron.yaml"
+    f.write_text(CRON)
+    assert localflow("cron", "create", str(f)).returncode == 0
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    sched = subprocess.Popen([sys.executable, "-m", "localflow", "cron", "run", "every-second"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO))
+    try:
+        deadline = time.monotonic() + 120  # a bound on waiting, not a timing assertion
+        done: list[str] = []
+        while not done and time.monotonic() < deadline:
+            time.sleep(1)
+            rows = localflow("list").stdout.splitlines()[1:]
+            done = [r.split()[0] for r in rows if r.split()[1] == "Succeeded"]
+    finally:
+        sched.send_signal(signal.SIGINT)
+        out, err = sched.communicate(timeout=60)
+    assert done and done[0].startswith("every-second-"), out + err
+    assert "every-second: started every-second-" in out
+    got = localflow("get", done[0], "-o", "json").stdout
+    assert '"workflows.argoproj.io/cron-workflow": "every-second"' in got
