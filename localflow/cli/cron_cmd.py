@@ -80,7 +80,6 @@ def list_table() -> list[str]:
     from localflow.store import templates as T
 
     from .cron_scheduler import parse_iso
-    from .history import _table
     now = datetime.datetime.now(datetime.timezone.utc)
     rows = [("NAME", "AGE", "LAST RUN", "NEXT RUN", "SCHEDULES", "TIMEZONE", "SUSPENDED")]
     for name in T.names(KIND):
@@ -93,7 +92,8 @@ def list_table() -> list[str]:
                      _relative_short((now - last).total_seconds()) if last else "N/A",
                      _relative_short((nxt - now).total_seconds()) if nxt else "N/A",
                      _schedules(spec), spec.get("timezone") or "", "true" if spec.get("suspend") else "false"))
-    return _table(rows)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]  # Go's tabwriter, padding 3
 
 
 def _set_suspend(names: list[str], suspend: bool) -> None:

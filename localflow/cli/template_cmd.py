@@ -77,11 +77,16 @@ def create(kind: str, files: list[str], output: str | None, strict: bool, replac
         chosen = [(d, w) for d, w in docs if d.get("kind") == kind]
         if not chosen:
             raise LocalflowError(f"no {kind} found in the given files")
+        for doc, _ in chosen:
+            meta = doc.get("metadata")
+            if isinstance(meta, dict) and not meta.get("name") and meta.get("generateName"):
+                from localflow.engine.run import generate_name  # the API server names it
+                meta["name"] = generate_name(str(meta["generateName"]))
         bundle = check_argo_documents(chosen, strict)
         for path in bundle.ignored:
             O.err(f"localflow: notice: unknown field ignored (--strict=false): {path}")
         for doc, where in chosen:
-            name = (doc.get("metadata") or {}).get("name")
+            name = doc["metadata"]["name"]
             if not replace and T.get(kind, name) is not None:
                 raise LocalflowError(f'{where}: {kind} "{name}" already exists (delete it first, or use '
                                      "localflow apply -f)")
