@@ -211,7 +211,10 @@ class PodKind:
         status = child.get("status") or {}
         phase = status.get("phase") or N.PENDING
         if self.kind == "Pod":
-            return {"phase": "Failed" if phase == N.ERROR else phase}
+            pod = {"phase": "Failed" if phase == N.ERROR else phase}
+            if status.get("message") and phase != N.SUCCEEDED:
+                pod["message"] = status["message"]
+            return pod
         pods = [n for n in (status.get("nodes") or {}).values() if n.get("type") == N.POD]
         out: dict[str, Any] = {}
         counts = {"active": sum(n.get("phase") in (N.PENDING, N.RUNNING) for n in pods),
@@ -221,7 +224,10 @@ class PodKind:
             counts["failed"] = 1
         out.update({k: v for k, v in counts.items() if v})  # Kubernetes leaves zero counts out
         if phase in (N.SUCCEEDED, N.FAILED, N.ERROR):
-            out["conditions"] = [{"type": "Complete" if phase == N.SUCCEEDED else "Failed", "status": "True"}]
+            condition = {"type": "Complete" if phase == N.SUCCEEDED else "Failed", "status": "True"}
+            if phase != N.SUCCEEDED and status.get("message"):
+                condition["message"] = status["message"]
+            out["conditions"] = [condition]
         return out
 
 

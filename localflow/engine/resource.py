@@ -229,7 +229,7 @@ async def _await_conditions(run: WorkflowRun, node: N.Node, res: Any, obj: dict,
                 if not res.success_condition:
                     break  # the failure condition can no longer match
                 run.finish(node, N.FAILED, f"{obj.get('kind')} {obj['metadata'].get('name')} ended without "
-                           f"meeting successCondition '{res.success_condition}'")
+                           f"meeting successCondition '{res.success_condition}'{_why(obj)}")
                 return None
             if run.stopping:
                 run.finish(node, N.FAILED, run.stop_message)
@@ -244,6 +244,14 @@ async def _await_conditions(run: WorkflowRun, node: N.Node, res: Any, obj: dict,
             return None
         obj = fresh
     return obj
+
+
+def _why(obj: dict) -> str:
+    """What the object's status says about its end (a Workflow's message, a Job condition's), as ": ..."."""
+    status = obj.get("status") or {}
+    messages = [status.get("message")] + [c.get("message") for c in status.get("conditions") or []]
+    found = next((m for m in messages if m), None)
+    return f": {found}" if found else ""
 
 
 def _outputs(run: WorkflowRun, node: N.Node, tmpl: M.Template, obj: dict) -> None:
