@@ -4,7 +4,6 @@ the parent's, and ConfigMaps/Secrets written to the local stores."""
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from . import output as O
@@ -13,11 +12,12 @@ from . import output as O
 class ChildRecording:
     """The `recording` engine/child_workflows.py asks for: a Recorder, and console events."""
 
-    def __init__(self, store: Any, file: str | None, quiet: bool):
+    def __init__(self, store: Any, quiet: bool):
         from localflow.store.recorder import Recorder
 
         from .submit import ConsoleEvents
-        self.recorder = Recorder(store, None, file, sys.argv[1:], mask=O.mask)
+        # no file and no argv: `resubmit`/`retry` of a child must not run its parent again
+        self.recorder = Recorder(store, None, None, [], mask=O.mask)
         self.events = ConsoleEvents(quiet, store_events=self.recorder)
 
     def started(self, run: Any) -> None:
@@ -30,10 +30,10 @@ class ChildRecording:
         self.recorder.close()
 
 
-def record_children(run: Any, store: Any, file: str | None, quiet: bool, templates_given: bool) -> None:
+def record_children(run: Any, store: Any, quiet: bool, templates_given: bool) -> None:
     """Children are recorded in the history; unless --templates was given, the installed templates
     their manifests reference join the run's bundle."""
-    run.child_recording = lambda child: ChildRecording(store, file, quiet)
+    run.child_recording = lambda child: ChildRecording(store, quiet)
     if not templates_given and run.bundle is not None:
         from localflow.store.templates import add_stored
         run.more_templates = lambda wanted: add_stored(run.bundle, wanted)

@@ -282,7 +282,7 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
                       locks=FileLocks(), memo_cache=ConfigMapCache())
     run.local_inputs = local_inputs
     from .child_runs import record_children
-    record_children(run, store, opts.file, quiet, bool(opts.templates))
+    record_children(run, store, quiet, bool(opts.templates))
     live = None if quiet or not O.is_tty() else LiveView(run)
     try:
         rec.started(run)
