@@ -38,8 +38,8 @@ def lint_report(paths: list[str], templates: list[str], strict: bool = True) -> 
             bundles[f] = load_documents(f, strict)
         except LocalflowError as e:
             errors.append(str(e))
-    notices = [f"{os.path.basename(f)}: {path}: notice: unknown field ignored (--strict=false)"
-               for f, b in bundles.items() for path in b.ignored]
+    notices = [f"{os.path.basename(f)}: notice: unknown fields ignored (--strict=false): {', '.join(b.ignored)}"
+               for f, b in bundles.items() if b.ignored]
     try:
         extra = [load_templates(t) for t in templates]
     except LocalflowError as e:

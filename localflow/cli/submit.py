@@ -77,8 +77,8 @@ def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[s
     else:
         from .submit_flags import add_referenced_templates
         add_referenced_templates(bundle, opts.from_ref)
-    for path in bundle.ignored:
-        O.err(f"localflow: notice: unknown field ignored (--strict=false): {path}")
+    if bundle.ignored:
+        O.err(f"localflow: notice: unknown fields ignored (--strict=false): {', '.join(bundle.ignored)}")
     wf = pick_workflow(bundle, opts)
     if opts.namespace or opts.service_account or opts.generate_name or opts.labels or opts.priority:
         from .submit_flags import apply_argo_flags

@@ -83,8 +83,8 @@ def create(kind: str, files: list[str], output: str | None, strict: bool, replac
                 from localflow.engine.run import generate_name  # the API server names it
                 meta["name"] = generate_name(str(meta["generateName"]))
         bundle = check_argo_documents(chosen, strict)
-        for path in bundle.ignored:
-            O.err(f"localflow: notice: unknown field ignored (--strict=false): {path}")
+        if bundle.ignored:
+            O.err(f"localflow: notice: unknown fields ignored (--strict=false): {', '.join(bundle.ignored)}")
         for doc, where in chosen:
             name = doc["metadata"]["name"]
             if not replace and T.get(kind, name) is not None:

@@ -123,9 +123,13 @@ def test_strict_false_ignores_unknown_fields_with_a_notice(home, tmp_path):
     f.write_text(TYPO)
     strict = lf(home, "lint", str(f))
     assert strict.returncode == 2 and 'metadata.label: unknown field "label"' in strict.stderr
-    lenient = lf(home, "lint", "--strict=false", str(f))
+    f2 = tmp_path / "typo2.yaml"
+    f2.write_text(TYPO.replace("    container:", "    foo: 1\n    container:"))
+    lenient = lf(home, "lint", "--strict=false", str(f), str(f2))
     assert lenient.returncode == 0, lenient.stderr
-    assert "metadata.label" in lenient.stderr and "ignored" in lenient.stderr
+    assert lenient.stderr.splitlines() == [  # one notice per file, naming every field
+        "typo.yaml: notice: unknown fields ignored (--strict=false): metadata.label",
+        "typo2.yaml: notice: unknown fields ignored (--strict=false): metadata.label, spec.templates[0].foo"]
     refused = lf(home, "submit", str(f), "--strict=true")
     assert refused.returncode == 2 and "metadata.label" in refused.stderr
 

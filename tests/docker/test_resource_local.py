@@ -160,7 +160,7 @@ def test_strict_false_runs_a_file_with_a_stray_field(tmp_path):
     assert refused.returncode == 2 and 'metadata.label: unknown field "label"' in refused.stderr
     out = localflow("submit", "--strict=false", str(f))
     assert out.returncode == 0 and "lenient" in out.stdout, out.stdout + out.stderr
-    assert "notice: unknown field ignored (--strict=false): metadata.label" in out.stderr
+    assert "localflow: notice: unknown fields ignored (--strict=false): metadata.label\n" in out.stderr
 
 
 CONFIG = """
