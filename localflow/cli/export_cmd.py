@@ -40,8 +40,8 @@ def references(doc: Any, out: dict[str, set[str]]) -> None:
             out["PersistentVolumeClaim"].add(value["claimName"])
         elif key in ("templateRef", "workflowTemplateRef") and isinstance(name, str):
             out["ClusterWorkflowTemplate" if value.get("clusterScope") else "WorkflowTemplate"].add(name)
-        elif key == "cache" and isinstance((value.get("configMap") or {}).get("name"), str):
-            out["ConfigMap"].add(value["configMap"]["name"])
+        elif key == "artifactRepositoryRef":  # Argo's default config map name when none is given
+            out["ConfigMap"].add(str(value.get("configMap") or "artifact-repositories"))
         references(value, out)
 
 

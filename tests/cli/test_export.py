@@ -95,6 +95,7 @@ spec:
     persistentVolumeClaim: {claimName: shared-data}
   - name: creds
     secret: {secretName: db-creds}
+  artifactRepositoryRef: {key: my-repo}
   templates:
   - name: main
     container:
@@ -123,6 +124,7 @@ def test_config_maps_claims_and_secrets(tmp_path, schema):
     assert out.returncode == 0, out.stderr
     docs = exported(tmp_path / "plain")
     assert set(docs) == {"workflow.yaml", "configmaps/settings.yaml", "persistentvolumeclaims/shared-data.yaml"}
+    assert "ConfigMap artifact-repositories is referenced but known nowhere here" in out.stderr  # Argo's default name
     listing = (tmp_path / "plain" / "secrets-to-create.txt").read_text()
     assert "kubectl create secret generic api-token --from-literal=token=..." in listing
     assert "db-creds" in listing and "s3cret" not in listing
