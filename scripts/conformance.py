@@ -365,6 +365,15 @@ def url_hosts(doc: dict) -> list[tuple[str, str]]:
     return out
 
 
+
+def resource_runs_locally(resource: dict) -> bool:
+    """A resource template localflow runs without a cluster (engine/local_kinds.py: Workflow, PVC,
+    ConfigMap, Secret, Job, Pod with create/apply/replace/get/delete)."""
+    from types import SimpleNamespace
+
+    from localflow.cli.lint import _runs_locally
+    return _runs_locally(SimpleNamespace(action=resource.get("action"), manifest=resource.get("manifest")))
+
 def skip_reasons(doc: dict, available_images: set[str] | None = None) -> list[tuple[str, str]]:
     """Every reason why an example cannot run on one machine offline, as (category, reason)."""
     spec = doc.get("spec") or {}
@@ -385,7 +394,7 @@ def skip_reasons(doc: dict, available_images: set[str] | None = None) -> list[tu
             add(WINDOWS, f"Windows image {img}")
     # Kubernetes API
     for where, t in templates_of(doc):
-        if isinstance(t.get("resource"), dict):
+        if isinstance(t.get("resource"), dict) and not resource_runs_locally(t["resource"]):
             action = t["resource"].get("action", "")
             add(K8S, f"resource template `{t.get('name', where)}` ({action} a Kubernetes object)")
     for where, c in containers(doc):
@@ -496,7 +505,12 @@ def referenced(doc: dict, index: dict[tuple[str, str], str], texts: dict[str, li
     while todo:
         d = todo.pop()
         wanted = []
+        # a Workflow created by a resource template may name its template through a parameter
+        # (workflow-of-workflows.yaml): then a template named by any value of the file counts
+        makes_workflows = "workflowTemplateRef" in json.dumps([t.get("resource") for _, t in templates_of(d)])
         for path, v in walk(d.get("spec") or {}):
+            if makes_workflows and isinstance(v, str) and ("WorkflowTemplate", v) in index:
+                wanted.append(("WorkflowTemplate", v))
             if not isinstance(v, dict) or not path:
                 continue
             if path[-1] == "templateRef" and v.get("name"):

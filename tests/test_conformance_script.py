@@ -310,7 +310,9 @@ def test_every_example_in_the_folder_gets_a_plan():
              for rel in set(index.values())}
     plans = {p.example.label: p for p in (C.make_plan(e, index, texts, None) for e in examples)}
     assert plans["hello-world.yaml"].skip is None
-    assert plans["k8s-jobs.yaml"].skip[0] == C.K8S
+    assert plans["k8s-patch-pod.yaml"].skip[0] == C.K8S  # a patch needs a cluster
+    assert plans["k8s-jobs.yaml"].skip is None  # a batch/v1 Job runs here (engine/local_kinds.py)
+    assert plans["workflow-of-workflows.yaml"].templates == ["workflow-template/templates.yaml"]
     assert plans["input-artifact-gcs.yaml"].skip[0] == C.CLOUD
     assert plans["input-artifact-git.yaml"].skip[0] == C.INTERNET
     assert plans["hello-windows.yaml"].skip[0] == C.WINDOWS

@@ -77,16 +77,69 @@ def _fail(e: Exception) -> None:
     raise typer.Exit(1)
 
 
-def _lint(files: list[str], templates: list[str]) -> int:
+def _lint(files: list[str], templates: list[str], strict: bool = True) -> int:
     from localflow.cli import output as O
     from localflow.cli.lint import lint_report
 
-    errors, warnings = lint_report(files, templates)
+    errors, warnings = lint_report(files, templates, strict)
     for line in errors + warnings:
         O.err(line)
     if not errors:
         O.out(f"no linting errors found in {len(files)} file{'s' if len(files) != 1 else ''}")
     return 2 if errors else 0
+
+
+def _add_submit(app: typer.Typer) -> None:
+    """`localflow submit` (argo submit's flags included)."""
+    import typer
+
+    @app.command()
+    def submit(
+        file: str | None = typer.Argument(None, help="Workflow YAML (multi-document files too); "
+                                                "none with --from"),
+        parameter: list[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
+        parameter_file: str | None = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
+        entrypoint: str | None = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
+        name: str | None = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
+        output: str | None = typer.Option(None, "--output", "-o", help="json | yaml | name"),
+        templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+        input_artifact: list[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
+        from_ref: str | None = typer.Option(None, "--from", help="workflowtemplate/NAME or cronwf/NAME "
+                                            "(installed, or from --templates / the file)"),
+        keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
+        quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
+        detach: bool = typer.Option(False, "--detach", "-d", help="run in a background process; print its name"),
+        wait: bool = typer.Option(False, "--wait", "-w", help="with --detach: wait for the run to finish"),
+        junit: str | None = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
+        strict: bool = typer.Option(True, "--strict/--no-strict", help="reject unknown fields (argo's default); "
+                                    "--strict=false ignores them with a notice"),
+        namespace: str | None = typer.Option(None, "--namespace", "-n", help="sets workflow.namespace"),
+        service_account: str | None = typer.Option(None, "--serviceaccount", help="sets spec.serviceAccountName"),
+        generate_name: str | None = typer.Option(None, "--generate-name", help="metadata.generateName of the run"),
+        labels: str | None = typer.Option(None, "--labels", "-l", help="K=V,K2=V2: labels added to the run"),
+        priority: str | None = typer.Option(None, "--priority", help="spec.priority (accepted, as argo)"),
+        watch: bool = typer.Option(False, "--watch", help="accepted for argo scripts (localflow watches anyway)"),
+        log: bool = typer.Option(False, "--log", help="accepted for argo scripts (logs stream anyway)"),
+    ) -> None:
+        """Run a workflow in the foreground, streaming logs; print the final tree.
+
+        Example: localflow submit hello-world.yaml -p message="goodbye world"
+        """
+        from localflow.cli.submit import SubmitOptions
+        from localflow.cli.submit import submit as do_submit
+        from localflow.errors import SpecError
+        try:
+            if file is None and from_ref is None:
+                raise SpecError("give a workflow file, or --from workflowtemplate/NAME")
+            code = do_submit(SubmitOptions(file=file or "", parameters=parameter, parameter_file=parameter_file,
+                                           entrypoint=entrypoint, name=name, output=output, templates=templates,
+                                           input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
+                                           detach=detach, wait=wait, junit=junit, strict=strict, namespace=namespace,
+                                           service_account=service_account, generate_name=generate_name,
+                                           labels=labels, priority=priority))
+        except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
+            _fail(e)
+        raise typer.Exit(code)
 
 
 def _own_commands() -> typer.Typer:
@@ -106,48 +159,21 @@ def _own_commands() -> typer.Typer:
         rich_markup_mode=None,  # plain help: fast start-up, and clean in CI logs
     )
 
-    @app.command()
-    def submit(
-        file: str = typer.Argument(..., help="Workflow YAML (multi-document files too)"),
-        parameter: list[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
-        parameter_file: str | None = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
-        entrypoint: str | None = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
-        name: str | None = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
-        output: str | None = typer.Option(None, "--output", "-o", help="json | yaml | name"),
-        templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
-        input_artifact: list[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
-        from_ref: str | None = typer.Option(None, "--from", help="workflowtemplate/NAME from --templates"),
-        keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
-        detach: bool = typer.Option(False, "--detach", "-d", help="run in a background process; print its name"),
-        wait: bool = typer.Option(False, "--wait", "-w", help="with --detach: wait for the run to finish"),
-        junit: str | None = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
-    ) -> None:
-        """Run a workflow in the foreground, streaming logs; print the final tree.
-
-        Example: localflow submit hello-world.yaml -p message="goodbye world"
-        """
-        from localflow.cli.submit import SubmitOptions
-        from localflow.cli.submit import submit as do_submit
-        try:
-            code = do_submit(SubmitOptions(file=file, parameters=parameter, parameter_file=parameter_file,
-                                           entrypoint=entrypoint, name=name, output=output, templates=templates,
-                                           input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
-                                           detach=detach, wait=wait, junit=junit))
-        except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
-            _fail(e)
-        raise typer.Exit(code)
+    _add_submit(app)
 
     @app.command()
     def lint(
         files: list[str] = typer.Argument(..., help="files to check"),
-        templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
+        templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders "
+                                            "(default: the installed ones)"),
+        strict: bool = typer.Option(True, "--strict/--no-strict", help="reject unknown fields (argo's default); "
+                                    "--strict=false ignores them with a notice"),
     ) -> None:
         """Check workflows without running anything (no Docker needed).
 
         Example: localflow lint steps.yaml dag.yaml
         """
-        raise typer.Exit(_lint(files, templates))
+        raise typer.Exit(_lint(files, templates, strict))
 
     @app.command()
     def version() -> None:
@@ -167,9 +193,13 @@ def _register() -> typer.Typer:
     global _registered
     app = _own_commands()
     if not _registered:
-        from localflow.cli import artifacts_cmd, history, report_cmd, resources_cmd
+        from localflow.cli import (artifacts_cmd, cron_cmd, export_cmd, history, report_cmd, resources_cmd,
+                                   template_cmd)
         history.register(app)
+        export_cmd.register(app)
         resources_cmd.register(app)
+        template_cmd.register(app)
+        cron_cmd.register(app)
         artifacts_cmd.register(app)
         report_cmd.register(app)
         _registered = True
@@ -223,8 +253,22 @@ def _run_plain(function: Any, *args: Any) -> None:
     sys.exit(code)
 
 
+def _argo_booleans(args: list[str]) -> list[str]:
+    """argo's (cobra's) `--strict=false` / `--strict=true` as click's `--no-strict` / `--strict`."""
+    out = []
+    for arg in args:
+        flag, eq, value = arg.partition("=")
+        if eq and flag == "--strict" and value.lower() in ("false", "true", "0", "1"):
+            arg = flag if value.lower() in ("true", "1") else "--no-strict"
+        out.append(arg)
+    return out
+
+
 def main() -> None:
     args = sys.argv[1:]
+    if any(a.startswith("--strict=") for a in args):
+        args = _argo_booleans(args)
+        sys.argv[1:] = args
     if args[:1] == ["lint"]:
         plain = _plain_lint_arguments(args[1:])
         if plain is not None:

@@ -9,7 +9,6 @@ use the enclosing function's variables, when the commands are defined.)
 import base64
 import binascii
 import os
-import sys
 import time
 from typing import Annotated, Any
 
@@ -123,16 +122,23 @@ def _list(kind: str, output: str | None) -> None:
         O.out("   ".join([c.ljust(w) for c, w in zip(r, widths)] + [r[-1]]).rstrip())
 
 
-def _delete(kind: str, names: list[str]) -> None:
-    from localflow.store import secrets as S
+def delete_each(names: list[str], delete: Any, deleted: str, missing: str) -> None:
+    """Delete each name (`delete(name)` says whether it existed); print `deleted` or `missing`
+    (formats of {name}); exit 1 if any was missing."""
     code = 0
     for n in names:
-        if S.delete(kind, n):
-            O.out(f'{kind.lower()} "{n}" deleted')
+        if delete(n):
+            O.out(deleted.format(name=n))
         else:
-            O.err(f'localflow: {kind.lower()} "{n}" not found')
+            O.err("localflow: " + missing.format(name=n))
             code = 1
     raise typer.Exit(code)
+
+
+def _delete(kind: str, names: list[str]) -> None:
+    from localflow.store import secrets as S
+    word = kind.lower()
+    delete_each(names, lambda n: S.delete(kind, n), f'{word} "{{name}}" deleted', f'{word} "{{name}}" not found')
 
 
 def normalise(doc: Any, where: str) -> dict:
@@ -142,8 +148,8 @@ def normalise(doc: Any, where: str) -> dict:
         raise SpecError("expected a Kubernetes object (a mapping)", file=where)
     kind = doc.get("kind")
     if kind not in ("Secret", "ConfigMap"):
-        raise SpecError(f"kind {kind!r}: only Secret and ConfigMap can be applied "
-                        "(workflows run with localflow submit)", file=where)
+        raise SpecError(f"kind {kind!r}: only Secret, ConfigMap, WorkflowTemplate, ClusterWorkflowTemplate and "
+                        "CronWorkflow can be applied (workflows run with localflow submit)", file=where)
     meta = doc.get("metadata") or {}
     name = meta.get("name") if isinstance(meta, dict) else None
     if not name:
@@ -184,32 +190,31 @@ def normalise(doc: Any, where: str) -> dict:
     return out
 
 
+STORED_KINDS = ("WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
+
+
 def _apply(files: list[str]) -> None:
+    """Secrets and ConfigMaps to their stores; (Cluster)WorkflowTemplates and CronWorkflows, validated
+    as `argo lint` checks them, to the template store. All or nothing; kubectl's output lines."""
     from localflow.errors import LocalflowError
-    from localflow.spec.yamlgo import load_all
     from localflow.store import secrets as S
-    manifests = []
+    from localflow.store import templates as T
+
+    from .manifests import check_argo_documents, read_documents
     try:
-        for f in files:
-            if f == "-":
-                text, where = sys.stdin.read(), "<stdin>"
-            else:
-                try:
-                    with open(f, encoding="utf-8") as fh:
-                        text = fh.read()
-                except OSError as e:
-                    _fail(f"{f}: {e.strerror}", 2)
-                where = os.path.basename(f)
-            for doc in load_all(text, where):
-                if doc is None:
-                    continue
-                manifests.append(normalise(doc, where))
-        if not manifests:
+        docs = read_documents(files)
+        if not docs:
             _fail("no objects to apply", 2)
+        argo = [(d, w) for d, w in docs if d.get("kind") in STORED_KINDS]
+        manifests = [normalise(d, w) for d, w in docs if d.get("kind") not in STORED_KINDS]
+        check_argo_documents(argo)
         for m in manifests:
             existed = S.get(m["kind"], m["metadata"]["name"]) is not None
             S.save(m)
             O.out(f"{m['kind'].lower()}/{m['metadata']['name']} {'configured' if existed else 'created'}")
+        for d, _ in argo:
+            existed = T.save(d)
+            O.out(f"{d['kind'].lower()}.argoproj.io/{d['metadata']['name']} {'configured' if existed else 'created'}")
     except LocalflowError as e:
         _fail(str(e), getattr(e, "exit_code", 1))
 
@@ -285,9 +290,10 @@ def register(app: typer.Typer) -> None:
     @app.command("apply")
     def apply_cmd(
         file: Annotated[list[str], typer.Option("--filename", "-f",
-                                                help="YAML file(s) of Secrets/ConfigMaps; - for stdin")],
+                                                help="YAML file(s); - for stdin")],
     ) -> None:
-        """Create or update local Secrets and ConfigMaps from Kubernetes manifests (data is base64, stringData text).
+        """Create or update local Secrets, ConfigMaps (data is base64, stringData text), WorkflowTemplates,
+        ClusterWorkflowTemplates and CronWorkflows from manifests.
 
         Example: localflow apply -f secrets.yaml
         """

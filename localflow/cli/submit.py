@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localflow.errors import LocalflowError, SpecError
+from localflow.spec.workflow_ref import resolve_workflow_template_ref
 
 from . import output as O
 
@@ -31,6 +32,12 @@ class SubmitOptions:
     detach: bool = False
     wait: bool = False
     junit: str | None = None
+    strict: bool = True
+    namespace: str | None = None
+    service_account: str | None = None
+    generate_name: str | None = None
+    labels: str | None = None
+    priority: str | None = None
 
 
 def parse_parameters(pairs: list[str], parameter_file: str | None) -> dict[str, str]:
@@ -62,11 +69,20 @@ def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[s
     from localflow.spec.load import load_documents, load_templates, merge
     from localflow.spec.validate import validate_workflow
 
-    bundle = load_documents(opts.file)
+    from localflow.spec.load import Bundle
+    bundle = load_documents(opts.file, opts.strict) if opts.file else Bundle()
     extra = [load_templates(t) for t in opts.templates]
     if extra:
         bundle = merge([bundle] + extra)
+    else:
+        from .submit_flags import add_referenced_templates
+        add_referenced_templates(bundle, opts.from_ref)
+    if bundle.ignored:
+        O.err(f"localflow: notice: unknown fields ignored (--strict=false): {', '.join(bundle.ignored)}")
     wf = pick_workflow(bundle, opts)
+    if opts.namespace or opts.service_account or opts.generate_name or opts.labels or opts.priority:
+        from .submit_flags import apply_argo_flags
+        apply_argo_flags(wf, opts)
     params = parse_parameters(opts.parameters, opts.parameter_file)
     checked = wf
     local = [pair.split("=", 1)[0] for pair in opts.input_artifacts if "=" in pair]
@@ -87,6 +103,9 @@ def pick_workflow(bundle: Any, opts: SubmitOptions) -> Any:
     fname = os.path.basename(opts.file)
     if opts.from_ref:
         kind, _, name = opts.from_ref.partition("/")
+        if kind.lower() in ("cronwf", "cronworkflow", "cronworkflows"):
+            from .submit_flags import stored_cron
+            return cron_to_workflow(stored_cron(bundle, name))
         pool = bundle.cluster_workflow_templates if kind.lower().startswith("cluster") else bundle.workflow_templates
         if name not in pool:
             raise SpecError(f"--from {opts.from_ref}: no such template (known: {', '.join(sorted(pool)) or 'none'})",
@@ -102,36 +121,6 @@ def pick_workflow(bundle: Any, opts: SubmitOptions) -> Any:
         return cron_to_workflow(bundle.cron_workflows[0])
     raise SpecError("no Workflow or CronWorkflow in the file (WorkflowTemplates run with --from "
                     "workflowtemplate/NAME)", file=fname)
-
-
-def resolve_workflow_template_ref(wf: Any, bundle: Any) -> Any:
-    """A Workflow with `workflowTemplateRef` runs the referenced template's spec, merged with its own."""
-    from localflow.spec import model as M
-    ref = wf.spec.workflow_template_ref
-    if ref is None:
-        return wf
-    pool = bundle.cluster_workflow_templates if ref.cluster_scope else bundle.workflow_templates
-    if ref.name not in pool:
-        raise SpecError(f"spec.workflowTemplateRef: no WorkflowTemplate named {ref.name!r} "
-                        "(pass its file with --templates)")
-    base = M.to_dict(pool[ref.name].spec)
-    own = M.to_dict(wf.spec)
-    own.pop("workflowTemplateRef", None)
-    merged = dict(base)
-    for k, v in own.items():
-        if k == "arguments":
-            args = dict(base.get("arguments") or {})
-            byname = {p["name"]: p for p in args.get("parameters", [])}
-            for p in v.get("parameters", []):
-                byname[p["name"]] = p
-            args["parameters"] = list(byname.values())
-            if v.get("artifacts"):
-                args["artifacts"] = v["artifacts"]
-            merged["arguments"] = args
-        else:
-            merged[k] = v
-    spec = M.from_dict(M.WorkflowSpec, merged, "spec", None)
-    return M.Workflow(api_version=wf.api_version, kind=wf.kind, metadata=wf.metadata, spec=spec)
 
 
 def uses_artifacts(wf: Any) -> bool:
@@ -202,6 +191,8 @@ def build_resources(bundle: Any) -> Any:
     for doc in bundle.others:
         res.add_manifest(doc)
     O.add_secrets(res.secret_values())
+    from .child_runs import persist_to_stores
+    persist_to_stores(res)
     return res
 
 
@@ -290,6 +281,8 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
                       options=RunOptions(keep=opts.keep), control=control, previous=previous,
                       locks=FileLocks(), memo_cache=ConfigMapCache())
     run.local_inputs = local_inputs
+    from .child_runs import record_children
+    record_children(run, store, quiet, bool(opts.templates))
     live = None if quiet or not O.is_tty() else LiveView(run)
     try:
         rec.started(run)
@@ -383,7 +376,9 @@ def preflight(opts: SubmitOptions, wf: Any, runtime: Any) -> None:
 def retry_run(stored: dict) -> int:
     """`localflow retry`: the same run again, re-running only what failed (as `argo retry`)."""
     wfdoc = stored["workflow"]
-    argv_opts = SubmitOptions(file=stored["file"], name=stored["name"],
+    argv = list(stored.get("argv") or [])
+    from_ref = argv[argv.index("--from") + 1] if "--from" in argv[:-1] else None  # a run of an installed template
+    argv_opts = SubmitOptions(file=stored["file"] or "", name=stored["name"], from_ref=from_ref,
                               entrypoint=stored.get("entrypoint") or None)
     params = {p["name"]: p["value"] for p in (wfdoc.get("spec", {}).get("arguments") or {}).get("parameters", [])}
     argv_opts.parameters = [f"{k}={v}" for k, v in params.items()]

@@ -1,6 +1,7 @@
-"""Resource templates: run the action with `kubectl` against the current context, as Argo's executor.
-
-Without kubectl or a current context the node fails with one line saying what is needed.
+"""Resource templates: the kinds local_kinds.py models run without a cluster; any other kind runs
+with `kubectl` against the current context, as Argo's executor (without kubectl or a current
+context the node fails with one line saying what is needed). Conditions and outputs are read from
+the object either way.
 """
 
 from __future__ import annotations
@@ -125,12 +126,55 @@ async def cluster_problem() -> str | None:
 
 
 async def execute_resource(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> None:
+    """Kinds localflow models (local_kinds.py) run here; any other goes to kubectl. Then both wait
+    for success/failureCondition on the object and read the output parameters from it."""
+    import yaml
+
+    from .local_kinds import ACTIONS, local_kind
+    res = tmpl.resource
+    action = res.action or "create"
+    try:
+        manifest = yaml.safe_load(res.manifest or "")
+    except yaml.YAMLError as e:
+        run.finish(node, N.ERROR, f"resource.manifest is not YAML: {str(e).splitlines()[0]}")
+        return
+    handler = local_kind(manifest) if isinstance(manifest, dict) else None
+    if handler is not None and action not in ACTIONS:
+        run.finish(node, N.ERROR, f"resource action {action!r} on a {manifest.get('kind')} needs a Kubernetes "
+                   f"cluster (localflow runs {', '.join(ACTIONS)} of it locally)")
+        return
+    if handler is not None:
+        try:
+            obj = await handler.act(run, action, manifest)
+        except StepError as e:
+            run.finish(node, N.FAILED, str(e))
+            return
+
+        async def refresh(current: dict) -> dict | None:
+            return await handler.get(run, current)
+
+        def settled(current: dict) -> bool:
+            return handler.settled(run, current)
+    else:
+        settled = None
+        obj, refresh = await _kubectl_act(run, node, res, action)
+        if obj is None and node.done:
+            return
+    if obj is None:  # deleted
+        run.finish(node, N.SUCCEEDED)
+        return
+    obj = await _await_conditions(run, node, res, obj, refresh, settled)
+    if obj is not None:
+        _outputs(run, node, tmpl, obj)
+
+
+async def _kubectl_act(run: WorkflowRun, node: N.Node, res: Any, action: str) -> tuple[dict | None, Any]:
+    """The action with kubectl: (the object, an async refresh), or (None, None) after a delete; the node
+    is finished when it failed."""
     why = await cluster_problem()
     if why is not None:
         run.finish(node, N.ERROR, NEEDS_CLUSTER.format(why=why))
-        return
-    res = tmpl.resource
-    action = res.action or "create"
+        return None, None
     fd, path = tempfile.mkstemp(prefix="localflow-manifest-", suffix=".yaml")
     try:
         with os.fdopen(fd, "w") as f:
@@ -151,49 +195,83 @@ async def execute_resource(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> 
     if code != 0:
         lines = (err or out).strip().splitlines() or ["(no output)"]
         run.finish(node, N.FAILED, f"kubectl {action} failed: {lines[-1][:300]}")
-        return
+        return None, None
     if action == "delete":
-        run.finish(node, N.SUCCEEDED)
-        return
+        return None, None
     try:
         obj = json.loads(out)
     except ValueError:
         run.finish(node, N.ERROR, f"kubectl {action} did not print the object as JSON")
-        return
+        return None, None
     ref = f"{obj.get('kind', '')}/{(obj.get('metadata') or {}).get('name', '')}"
     ns = (obj.get("metadata") or {}).get("namespace")
-    get = ["get", ref] + (["-n", ns] if ns else [])
-    while res.success_condition or res.failure_condition:
-        if res.failure_condition and condition_holds(res.failure_condition, obj):
-            run.finish(node, N.FAILED, f"failure condition '{res.failure_condition}' matched")
-            return
-        if res.success_condition and condition_holds(res.success_condition, obj):
-            break
-        if run.stopping:
-            run.finish(node, N.FAILED, run.stop_message)
-            return
-        await run.clock.sleep(1.0)
-        code, out, err = await kubectl(*get, "-o", "json")
+
+    async def refresh(current: dict) -> dict | None:
+        code, out, err = await kubectl("get", ref, *(["-n", ns] if ns else []), "-o", "json")
         if code != 0:
-            run.finish(node, N.ERROR, f"kubectl get {ref} failed: {err.strip()[:300]}")
-            return
-        obj = json.loads(out)
+            raise StepError(f"kubectl get {ref} failed: {err.strip()[:300]}")
+        return json.loads(out)
+    return obj, refresh
+
+
+async def _await_conditions(run: WorkflowRun, node: N.Node, res: Any, obj: dict, refresh: Any,
+                            settled: Any = None) -> dict | None:
+    """Poll the object until successCondition holds (or there is none); None once the node failed.
+    `settled(obj)` says a local object will not change any more: then waiting longer is pointless."""
+    while res.success_condition or res.failure_condition:
+        try:
+            if res.failure_condition and condition_holds(res.failure_condition, obj):
+                run.finish(node, N.FAILED, f"failure condition '{res.failure_condition}' matched")
+                return None
+            if res.success_condition and condition_holds(res.success_condition, obj):
+                break
+            if settled is not None and settled(obj):
+                if not res.success_condition:
+                    break  # the failure condition can no longer match
+                run.finish(node, N.FAILED, f"{obj.get('kind')} {obj['metadata'].get('name')} ended without "
+                           f"meeting successCondition '{res.success_condition}'{_why(obj)}")
+                return None
+            if run.stopping:
+                run.finish(node, N.FAILED, run.stop_message)
+                return None
+            await run.clock.sleep(1.0)
+            fresh = await refresh(obj)
+        except StepError as e:
+            run.finish(node, N.ERROR, str(e))
+            return None
+        if fresh is None:
+            run.finish(node, N.FAILED, f"{obj.get('kind')} {obj['metadata'].get('name')} was deleted")
+            return None
+        obj = fresh
+    return obj
+
+
+def _why(obj: dict) -> str:
+    """What the object's status says about its end (a Workflow's message, a Job condition's), as ": ..."."""
+    status = obj.get("status") or {}
+    messages = [status.get("message")] + [c.get("message") for c in status.get("conditions") or []]
+    found = next((m for m in messages if m), None)
+    return f": {found}" if found else ""
+
+
+def _outputs(run: WorkflowRun, node: N.Node, tmpl: M.Template, obj: dict) -> None:
+    """Output parameters from the object (`jsonPath` as kubectl's, `jqFilter` with jq), then Succeeded."""
+    from .kube_jsonpath import evaluate
     params = []
     for p in tmpl.outputs.parameters:
         vf = p.value_from
         if vf is None:
             continue
         if vf.json_path:
-            code, out, err = await kubectl(*get, "-o", f"jsonpath={vf.json_path}")
-            value = out if code == 0 else vf.default
-        elif vf.jq_filter and shutil.which("jq"):
-            proc = await asyncio.create_subprocess_exec("jq", "-r", vf.jq_filter, stdin=asyncio.subprocess.PIPE,
-                                                        stdout=asyncio.subprocess.PIPE)
-            data, _ = await proc.communicate(json.dumps(obj).encode())
-            value = data.decode().rstrip("\n")
+            value = evaluate(vf.json_path, obj)
+            value = vf.default if value is None else value
+        elif vf.jq_filter:
+            value = _jq(vf.jq_filter, obj)
+            value = vf.default if value is None else value
         else:
             value = vf.default
         if value is None:
+            ref = f"{obj.get('kind', '')}/{(obj.get('metadata') or {}).get('name', '')}"
             run.finish(node, N.ERROR, f"unable to read output parameter {p.name!r} of {ref}")
             return
         params.append({"name": p.name, "value": value})
@@ -202,3 +280,14 @@ async def execute_resource(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> 
     if params:
         node.outputs = {"parameters": params}
     run.finish(node, N.SUCCEEDED)
+
+
+def _jq(program: str, obj: dict) -> str | None:
+    """jq -c as Argo's executor runs it; `.` needs no jq (the object itself, compact JSON)."""
+    import subprocess
+    if program.strip() == ".":
+        return json.dumps(obj, separators=(",", ":"))
+    if shutil.which("jq") is None:
+        return None
+    done = subprocess.run(["jq", "-c", "-r", program], input=json.dumps(obj).encode(), capture_output=True)
+    return done.stdout.decode().rstrip("\n") if done.returncode == 0 else None

@@ -123,6 +123,10 @@ class WorkflowRun:
         self.memo = Memoizer(self, memo_cache)  # `memoize`: so is the config maps' cache
         self.pods = PodExecutor(self)
         self.volumes = Volumes(self)
+        from .child_workflows import ChildWorkflows
+        self.children = ChildWorkflows(self)  # Workflows, Jobs and Pods created by resource templates
+        self.child_recording: Any = None  # set by the CLI to record children in the history
+        self.local_objects: dict[str, dict[str, dict]] = {}  # kind -> name -> object (resource templates)
         from .artifact_flow import ArtifactFlow
         self.artifacts_flow = ArtifactFlow(self, artifacts)
         self.globals: dict[str, Any] = {}
@@ -444,6 +448,8 @@ class WorkflowRun:
         finally:
             if watch is not None:
                 watch.cancel()
+            if self.children.runs:
+                await self.children.wait_all(self.stopping)
             self.finished_at = self.clock.now()
             try:
                 await self.runtime.end_run(self.name, keep=self.options.keep)

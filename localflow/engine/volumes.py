@@ -46,6 +46,7 @@ class Volumes:
         others = getattr(run.bundle, "others", None) or []
         self.declared_pvcs = {(d.get("metadata") or {}).get("name") for d in others
                               if d.get("kind") == "PersistentVolumeClaim"}
+        self.resource_claims: set[str] = set()  # claims created by resource templates: the run's volumes
 
     def run_volume_names(self) -> list[str]:
         return [self.claim_volume(n) for n in self.claims]
@@ -77,7 +78,7 @@ class Volumes:
                 mounts.append(MountSpec(target, self.claim_volume(vm.name), "volume", ro, vm.sub_path, auto="run"))
             elif vol.persistent_volume_claim is not None:
                 claim = vol.persistent_volume_claim.claim_name
-                auto = "pvc" if claim in self.declared_pvcs else None
+                auto = "run" if claim in self.resource_claims else "pvc" if claim in self.declared_pvcs else None
                 mounts.append(MountSpec(target, claim, "volume", ro or bool(vol.persistent_volume_claim.read_only),
                                         vm.sub_path, auto=auto))
             elif vol.empty_dir is not None:

@@ -9,9 +9,11 @@ position in its file).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +58,7 @@ class Bundle:
     cron_workflows: list[CronWorkflow] = field(default_factory=list)
     others: list[dict[str, Any]] = field(default_factory=list)
     file: str | None = None
+    ignored: list[str] = field(default_factory=list)  # unknown fields dropped by --strict=false
 
     def is_empty(self) -> bool:
         return not (
@@ -138,7 +141,41 @@ def _kind_name(value: Any) -> str:
     return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
-def _object(doc: dict[str, Any], index: int, count: int, file: str | None) -> Any:
+_PATH_PART = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _drop(doc: Any, path: str) -> bool:
+    """Remove the field at `path` (as SpecError names it: `spec.templates[0].foo`); False if absent."""
+    parts = [int(i) if i else key for i, key in _PATH_PART.findall(path)]
+    cur = doc
+    for part in parts[:-1]:
+        try:
+            cur = cur[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if not isinstance(cur, dict) or parts[-1] not in cur:
+        return False
+    del cur[parts[-1]]
+    return True
+
+
+def _decode(cls: type, doc: dict[str, Any], file: str | None, ignored: list[str] | None) -> Any:
+    """`from_dict`, or with `ignored` (argo's --strict=false) a lenient decode: every unknown field
+    is dropped and its path appended to `ignored`."""
+    if ignored is None:
+        return from_dict(cls, doc, "", file)
+    doc = copy.deepcopy(doc)
+    while True:
+        try:
+            return from_dict(cls, doc, "", file)
+        except SpecError as e:
+            if not e.detail.startswith("unknown field ") or not e.path or not _drop(doc, e.path):
+                raise
+            ignored.append(e.path)
+
+
+def _object(doc: dict[str, Any], index: int, count: int, file: str | None,
+            ignored: list[str] | None = None) -> Any:
     where = f"document {index + 1}: " if count > 1 else ""
     kind = doc.get("kind")
     api_version = doc.get("apiVersion")
@@ -167,11 +204,12 @@ def _object(doc: dict[str, Any], index: int, count: int, file: str | None) -> An
     if api_version != API_VERSION:
         shown = "missing" if not api_version else f'"{api_version}" is not supported'
         raise SpecError(f"{where}apiVersion {shown}: a {kind} needs apiVersion {API_VERSION}", file=file, path="apiVersion")
-    return from_dict(cls, doc, "", file)
+    return _decode(cls, doc, file, ignored)
 
 
-def load_text(text: str, file: str) -> Bundle:
-    """Load every document of `text` (YAML or JSON). `file` names the source in errors."""
+def load_text(text: str, file: str, strict: bool = True) -> Bundle:
+    """Load every document of `text` (YAML or JSON). `file` names the source in errors. Not
+    `strict` (argo's --strict=false): unknown fields are dropped and listed in `Bundle.ignored`."""
     if not text.strip():
         raise SpecError("the file is empty", file=file)
     docs = None
@@ -193,7 +231,7 @@ def load_text(text: str, file: str) -> Bundle:
                 f"{where}expected a mapping (an object with apiVersion, kind, metadata and spec), got {_kind_name(doc)}",
                 file=file,
             )
-        obj = _object(doc, index, count, file)
+        obj = _object(doc, index, count, file, None if strict else bundle.ignored)
         if not isinstance(obj, dict):
             object.__setattr__(obj, "source_file", file)
             object.__setattr__(obj, "source_index", index)
@@ -215,9 +253,9 @@ def _read(path: str) -> str:
         raise SpecError(f"cannot read the file: {err.strerror or err}", file=path) from None
 
 
-def load_documents(path: str) -> Bundle:
+def load_documents(path: str, strict: bool = True) -> Bundle:
     """Load one file (a path, or "-" is not supported here: read the text and use load_text)."""
-    return load_text(_read(path), str(path))
+    return load_text(_read(path), str(path), strict)
 
 
 def merge(bundles: Iterable[Bundle]) -> Bundle:
@@ -236,6 +274,7 @@ def merge(bundles: Iterable[Bundle]) -> Bundle:
         for cron in bundle.cron_workflows:
             out.add(cron)
         out.others.extend(bundle.others)
+        out.ignored.extend(bundle.ignored)
     out.file = files[0] if len(files) == 1 else None
     return out
 

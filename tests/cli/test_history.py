@@ -510,7 +510,7 @@ def test_apply_secret_and_configmap_manifests(cli, tmp_path):
 @pytest.mark.parametrize("doc, message", [
     ("kind: Secret\nmetadata: {name: s}\ndata: {a: '%%%'}\n", "data.a: not valid base64"),
     ("kind: ConfigMap\nmetadata: {name: c}\ndata: {enabled: yes}\n", "data.enabled: must be a string"),
-    ("kind: Workflow\nmetadata: {name: w}\n", "only Secret and ConfigMap can be applied"),
+    ("kind: Workflow\nmetadata: {name: w}\n", "can be applied (workflows run with localflow submit)"),
     ("kind: Secret\nmetadata: {}\n", "metadata.name is required"),
 ])
 def test_apply_rejects_what_kubernetes_would(cli, tmp_path, doc, message):

@@ -37,7 +37,7 @@ TABLE = {
     "volumes-existing.yaml": (0, "Succeeded", ["hello world"]),
     "timeouts.yaml": (1, "Failed", ["sleeping for 1m", "Pod was active on the node longer than the specified deadline"]),
     "daemon-step.yaml": (0, "Succeeded", ["server01"]),
-    "k8s-jobs.yaml": (1, "Error", ["resource templates need a Kubernetes cluster"]),
+    "k8s-jobs.yaml": (1, "Failed", ["ended without meeting successCondition 'status.succeeded > 0'"]),  # no perl image here
     "k8s-patch.yaml": (1, "Error", ["resource templates need a Kubernetes cluster"]),
     "global-parameters.yaml": (2, None, ["spec.templates[0].container.image: image 'containerA'"]),
     "sidecar-dind.yaml": (1, None, ["securityContext.privileged: this Docker engine refuses privileged"]),

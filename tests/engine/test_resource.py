@@ -1,4 +1,5 @@
-"""Resource templates through kubectl (a stand-in kubectl on PATH), and their condition language."""
+"""Resource templates through kubectl (a stand-in kubectl on PATH) for kinds localflow does not model
+(here a custom resource named Job in another API group), and their condition language."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ spec:
       successCondition: status.succeeded > 0
       failureCondition: status.failed > 3
       manifest: |
-        apiVersion: batch/v1
+        apiVersion: example.com/v1
         kind: Job
         metadata:
           generateName: NAME-
