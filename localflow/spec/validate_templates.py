@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from localflow.errors import SpecError
@@ -19,6 +19,7 @@ from localflow.spec.model import (
 from localflow.spec.names import field_name_problem, metric_name_ok, param_name_problem
 from localflow.spec.scope import Scope
 from localflow.spec.tags import (
+    Tag,
     UnterminatedTag,
     expression_problem,
     replace_tags,
@@ -309,18 +310,25 @@ class TemplateChecks:
 
     def check_syntax_everywhere(self, t: Template, file: str | None, path: str) -> None:
         """Every `{{` is closed and every `{{=...}}` expression parses."""
-        for spath, text in strings_in(to_dict(t)):
+        for spath, tag in self.tags_in(strings_in(to_dict(t)), file, path):
+            if tag.is_expression:
+                problem = expression_problem(tag.expression)
+                if problem:
+                    raise self.fail(file, _join(path, spath), f"invalid expression {tag.raw}: {problem}")
+
+    def tags_in(self, strings: Iterable[tuple[str, str]], file: str | None, path: str,
+                nested: Callable[[str], bool] | None = None) -> Iterator[tuple[str, Tag]]:
+        """(string path, tag) for every tag of `strings` (`nested` as for tags.scan); an unterminated
+        `{{` fails at its string."""
+        for spath, text in strings:
             if "{{" not in text:
                 continue
             try:
-                tags = scan(text)
+                tags = scan(text, nested)
             except UnterminatedTag as err:
                 raise self.fail(file, _join(path, spath), str(err)) from None
             for tag in tags:
-                if tag.is_expression:
-                    problem = expression_problem(tag.expression)
-                    if problem:
-                        raise self.fail(file, _join(path, spath), f"invalid expression {tag.raw}: {problem}")
+                yield spath, tag
 
     def template_scope(self, loc: Located) -> Scope:
         t = loc.tmpl
@@ -341,21 +349,14 @@ class TemplateChecks:
         return scope
 
     def check_tags(self, strings: Iterable[tuple[str, str]], scope: Scope, file: str | None, path: str) -> None:
-        for spath, text in strings:
-            if "{{" not in text:
+        for spath, tag in self.tags_in(strings, file, path, scope.substituted_first):
+            if tag.is_expression:
                 continue
-            try:
-                tags = scan(text, scope.substituted_first)
-            except UnterminatedTag as err:
-                raise self.fail(file, _join(path, spath), str(err)) from None
-            for tag in tags:
-                if tag.is_expression:
-                    continue
-                problem, is_error = scope.problem(tag.name)
-                if problem and is_error:
-                    raise self.fail(file, _join(path, spath), problem)
-                if problem:
-                    self.warn(file, _join(path, spath), problem)
+            problem, is_error = scope.problem(tag.name)
+            if problem and is_error:
+                raise self.fail(file, _join(path, spath), problem)
+            if problem:
+                self.warn(file, _join(path, spath), problem)
 
     def check_non_leaf(self, loc: Located) -> None:
         if loc.tmpl.active_deadline_seconds is not None:
