@@ -221,18 +221,16 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
             for obj in [*self.bundle.workflow_templates.values(), *self.bundle.cluster_workflow_templates.values()]:
                 templates.extend(obj.spec.templates)
         for t in templates:
-            for p in t.outputs.parameters:
-                if p.global_name:
-                    if is_param_ref(p.global_name):
+            for kind, outputs in (("parameters", t.outputs.parameters), ("artifacts", t.outputs.artifacts)):
+                for o in outputs:
+                    if not o.global_name:
+                        continue
+                    if not is_param_ref(o.global_name):
+                        g.add(f"workflow.outputs.{kind}.{o.global_name}")
+                    elif kind == "parameters":
                         self.any_global_output_param = True
                     else:
-                        g.add(f"workflow.outputs.parameters.{p.global_name}")
-            for a in t.outputs.artifacts:
-                if a.global_name:
-                    if is_param_ref(a.global_name):
                         self.any_global_output_artifact = True
-                    else:
-                        g.add(f"workflow.outputs.artifacts.{a.global_name}")
 
     def effective_arguments(self, args: Arguments, parameters: Mapping[str, str] | None) -> Arguments:
         """The workflow arguments after `-p name=value` (a given value replaces the declared one)."""
