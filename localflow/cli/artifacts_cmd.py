@@ -21,12 +21,8 @@ def _guard(fn):
     @functools.wraps(fn)
     def wrapper(*a, **kw):
         from localflow.cli import output as O
-        from localflow.errors import LocalflowError
-        try:
+        with O.user_errors():
             return fn(*a, **kw)
-        except LocalflowError as e:
-            O.err(f"localflow: {e}")
-            raise typer.Exit(getattr(e, "exit_code", 1))
     return wrapper
 
 

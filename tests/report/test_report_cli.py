@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from localflow.cli import report_cmd
 from localflow.engine.run import WorkflowRun
+from localflow.report.collect import write_html_for
+from localflow.report.junit import write_junit_for
 from localflow.runtime.fake import FakeClock, FakeRuntime, Outcome
 from localflow.spec.load import load_text
 from localflow.store import secrets as S
@@ -138,8 +140,8 @@ def test_unwritable_target_is_exit_1(cli, tmp_path):
 
 def test_write_junit_for_for_submit(tmp_path):
     run = record()
-    counts = report_cmd.write_junit_for(run.name, tmp_path / "junit.xml")
+    counts = write_junit_for(run.name, tmp_path / "junit.xml")
     assert counts == {"tests": 4, "failures": 1, "errors": 0, "skipped": 1}
     assert ET.parse(tmp_path / "junit.xml").getroot().get("name") == run.name
-    report_cmd.write_html_for("@latest", tmp_path / "report.html")
+    write_html_for("@latest", tmp_path / "report.html")
     assert "going down" in (tmp_path / "report.html").read_text()
