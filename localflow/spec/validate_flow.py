@@ -249,7 +249,87 @@ class FlowChecks:
 
                 raise self.fail(file, _join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
 
+    def check_task_depends(self, task: Any, using_depends: bool, file: str | None, tpath: str) -> None:
+        """A task's name and its depends or dependencies, as validateDAG and ancestry.go read them."""
+        name = task.name
+        if (using_depends or task.dependencies) and name[0].isdigit():
+            raise self.fail(file, _join(tpath, "name"), f"task name {name!r} cannot start with a digit when the DAG uses depends or dependencies")
+        if using_depends and task.dependencies:
+            raise self.fail(file, _join(tpath, "dependencies"), "this DAG uses depends, so it cannot also use dependencies; use one of them")
+        if using_depends and task.continue_on is not None:
+            raise self.fail(file, _join(tpath, "continueOn"), "continueOn cannot be used with depends; write the condition in depends instead (e.g. A.Failed)")
+        if task.depends:
+            dep_field = _join(tpath, "depends")
+            problem = depends_problem(task.depends)
+            if problem:
+                raise self.fail(file, dep_field, _expr_message("depends", task.depends, problem))
+            for match in _TASK_RESULT.findall(task.depends):
+                dep, result = match.split(".", 1)
+                if result not in TASK_RESULTS:
+                    raise self.fail(file, dep_field, f"{result!r} is not a task result for {dep!r} (use {', '.join(TASK_RESULTS)})")
+
+    def task_edges(self, task: Any, by_name: dict[str, Any], file: str | None, tpath: str) -> list[str]:
+        """The tasks `task` depends on, each a task of the DAG, and one with a loop where an items
+        result (AnySucceeded, AllFailed) is asked of it."""
+        dep_field = _join(tpath, "depends" if task.depends else "dependencies")
+        deps = []
+        for dep, items in task_dependencies(task).items():
+            other = by_name.get(dep)
+            if other is None:
+                from localflow.spec.validate import suggest
+
+                raise self.fail(file, dep_field, f'dependency "{dep}" is not a task of this DAG{suggest(dep, by_name)}')
+            if items and not (other.with_items or other.with_param or other.with_sequence):
+                raise self.fail(file, dep_field, f'"{dep}" has no loop (withItems, withParam or withSequence), so AnySucceeded and AllFailed do not apply')
+            deps.append(dep)
+        return deps
+
+    def check_task(self, task: Any, scope: Scope, by_name: dict[str, Any], before: dict[str, list[str]],
+                   targets: dict[str, Located | None], base: Base, file: str | None, tpath: str) -> None:
+        """One task in its scope: the DAG's, with the outputs of its ancestors (and its own, for an
+        exit hook), its loop and its inline template's inputs."""
+        name = task.name
+        if task.hooks:
+            scope.names.add(f"tasks.{name}.status")
+        task_scope = scope.copy()
+        task_scope.here = name
+        strings = list(strings_in(_without_inline(task)))
+        # only a task that names other tasks needs its ancestors (computing them for every task of
+        # a 10,000-task DAG is quadratic)
+        refers = bool(task.hooks) or any("tasks." in text for _path, text in strings)
+        ancestors = _ancestors(before, name) if refers else set()
+        for ancestor in ancestors:
+            other = by_name[ancestor]
+            aggregate = bool(other.with_items) or bool(other.with_param)
+            self.add_outputs(task_scope, "tasks", ancestor, targets[ancestor], aggregate=aggregate, ancestor=True)
+        if self.has_exit_hook(task):
+            self.add_outputs(task_scope, "tasks", name, targets[name], aggregate=False)
+        if task.inline is not None:
+            task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
+        self.add_loop(task, task_scope, file, tpath)
+        self.check_node(task, task_scope, file, tpath, base)
+        self.check_tags(strings, task_scope, file, tpath)
+        self.check_arguments_from_ancestors(task, ancestors, file, tpath)
+        target = targets[name]
+        if target is not None:
+            self.check_supplied(target, task.arguments, file, _join(tpath, "arguments"))
+
+    def check_arguments_from_ancestors(self, task: Any, ancestors: set[str], file: str | None, tpath: str) -> None:
+        """An argument taken from `{{tasks.X...}}` names a task this task depends on."""
+        for j, p in enumerate(task.arguments.parameters):
+            if p.value and p.value.startswith("{{tasks."):
+                dep = p.value.split(".")[1]
+                if dep not in ancestors:
+                    raise self.fail(file, _join(tpath, f"arguments.parameters[{j}].value"), f'parameter "{p.name}" uses task "{dep}", which is not a dependency of this task')
+        for j, a in enumerate(task.arguments.artifacts):
+            if a.from_ and a.from_.startswith("{{tasks."):
+                dep = a.from_.split(".")[1]
+                if dep not in ancestors:
+                    raise self.fail(file, _join(tpath, f"arguments.artifacts[{j}].from"), f'artifact "{a.name}" comes from task "{dep}", which is not a dependency of this task')
+
     def check_dag(self, loc: Located, scope: Scope) -> None:
+        """validateDAG: the tasks' names and dependencies, no cycle, the target, then each task in
+        the scope its ancestors give it; the DAG's outputs may use any task."""
         t, file, base = loc.tmpl, loc.file, loc.base
         dag = t.dag
         assert dag is not None
@@ -266,33 +346,10 @@ class FlowChecks:
         targets: dict[str, Located | None] = {}
         for i, task in enumerate(dag.tasks):
             tpath = _join(path, f"tasks[{i}]")
-            name = task.name
-            if (using_depends or task.dependencies) and name[0].isdigit():
-                raise self.fail(file, _join(tpath, "name"), f"task name {name!r} cannot start with a digit when the DAG uses depends or dependencies")
-            if using_depends and task.dependencies:
-                raise self.fail(file, _join(tpath, "dependencies"), "this DAG uses depends, so it cannot also use dependencies; use one of them")
-            if using_depends and task.continue_on is not None:
-                raise self.fail(file, _join(tpath, "continueOn"), "continueOn cannot be used with depends; write the condition in depends instead (e.g. A.Failed)")
-            dep_field = _join(tpath, "depends" if task.depends else "dependencies")
-            if task.depends:
-                problem = depends_problem(task.depends)
-                if problem:
-                    raise self.fail(file, dep_field, _expr_message("depends", task.depends, problem))
-                for match in _TASK_RESULT.findall(task.depends):
-                    dep, result = match.split(".", 1)
-                    if result not in TASK_RESULTS:
-                        raise self.fail(file, dep_field, f"{result!r} is not a task result for {dep!r} (use {', '.join(TASK_RESULTS)})")
-            targets[name] = self.resolve(task, base, file, tpath)
-            scope.nodes[name] = targets[name]
-            for dep, items in task_dependencies(task).items():
-                other = by_name.get(dep)
-                if other is None:
-                    from localflow.spec.validate import suggest
-
-                    raise self.fail(file, dep_field, f'dependency "{dep}" is not a task of this DAG{suggest(dep, by_name)}')
-                if items and not (other.with_items or other.with_param or other.with_sequence):
-                    raise self.fail(file, dep_field, f'"{dep}" has no loop (withItems, withParam or withSequence), so AnySucceeded and AllFailed do not apply')
-                edges.append((dep, name))
+            self.check_task_depends(task, using_depends, file, tpath)
+            targets[task.name] = self.resolve(task, base, file, tpath)
+            scope.nodes[task.name] = targets[task.name]
+            edges.extend((dep, task.name) for dep in self.task_edges(task, by_name, file, tpath))
         chain = cycle_chain(by_name, edges)
         if chain:
             raise self.fail(file, _join(path, "tasks"), f"dependency cycle: {chain}")
@@ -302,40 +359,7 @@ class FlowChecks:
         if dag.target:
             self.check_dag_target(dag.target, by_name, scope, file, path)
         for i, task in enumerate(dag.tasks):
-            tpath = _join(path, f"tasks[{i}]")
-            name = task.name
-            if task.hooks:
-                scope.names.add(f"tasks.{name}.status")
-            task_scope = scope.copy()
-            task_scope.here = name
-            strings = list(strings_in(_without_inline(task)))
-            # only a task that names other tasks needs its ancestors (computing them for every task of
-            # a 10,000-task DAG is quadratic)
-            refers = bool(task.hooks) or any("tasks." in text for _path, text in strings)
-            ancestors = _ancestors(before, name) if refers else set()
-            for ancestor in ancestors:
-                other = by_name[ancestor]
-                aggregate = bool(other.with_items) or bool(other.with_param)
-                self.add_outputs(task_scope, "tasks", ancestor, targets[ancestor], aggregate=aggregate, ancestor=True)
-            if self.has_exit_hook(task):
-                self.add_outputs(task_scope, "tasks", name, targets[name], aggregate=False)
-            if task.inline is not None:
-                task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
-            self.add_loop(task, task_scope, file, tpath)
-            self.check_node(task, task_scope, file, tpath, base)
-            self.check_tags(strings, task_scope, file, tpath)
-            for j, p in enumerate(task.arguments.parameters):
-                if p.value and p.value.startswith("{{tasks."):
-                    dep = p.value.split(".")[1]
-                    if dep not in ancestors:
-                        raise self.fail(file, _join(tpath, f"arguments.parameters[{j}].value"), f'parameter "{p.name}" uses task "{dep}", which is not a dependency of this task')
-            for j, a in enumerate(task.arguments.artifacts):
-                if a.from_ and a.from_.startswith("{{tasks."):
-                    dep = a.from_.split(".")[1]
-                    if dep not in ancestors:
-                        raise self.fail(file, _join(tpath, f"arguments.artifacts[{j}].from"), f'artifact "{a.name}" comes from task "{dep}", which is not a dependency of this task')
-            if targets[name] is not None:
-                self.check_supplied(targets[name], task.arguments, file, _join(tpath, "arguments"))
+            self.check_task(task, scope, by_name, before, targets, base, file, _join(path, f"tasks[{i}]"))
         # The DAG's own outputs may use any task.
         for task in dag.tasks:
             aggregate = bool(task.with_items) or bool(task.with_param)
