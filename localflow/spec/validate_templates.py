@@ -370,15 +370,19 @@ class TemplateChecks:
         self.check_names(t.inputs.artifacts, file, _join(path, "artifacts"), param=True)
         for i, art in enumerate(t.inputs.artifacts):
             apath = _join(path, f"artifacts[{i}]")
-            if t.is_leaf:
-                problem = _clean_path_problem(art)
-                if problem:
-                    raise self.fail(file, _join(apath, "path"), problem)
-            elif art.path:
-                raise self.fail(file, _join(apath, "path"), "an artifact path is only valid in container and script templates")
+            self.check_artifact_path(t, art, file, apath)
             if art.from_:
                 raise self.fail(file, _join(apath, "from"), "from is only valid in arguments, not in inputs")
             self.check_location(art, file, apath)
+
+    def check_artifact_path(self, t: Template, art: Artifact, file: str | None, apath: str) -> None:
+        """An input's or output's artifact path: clean in a leaf template, absent in any other."""
+        if t.is_leaf:
+            problem = _clean_path_problem(art)
+            if problem:
+                raise self.fail(file, _join(apath, "path"), problem)
+        elif art.path:
+            raise self.fail(file, _join(apath, "path"), "an artifact path is only valid in container and script templates")
 
     def check_location(self, loc: ArtifactLocation, file: str | None, path: str) -> None:
         if loc.git is not None and not loc.git.repo:
@@ -403,12 +407,7 @@ class TemplateChecks:
         kind = t.kind
         for i, art in enumerate(t.outputs.artifacts):
             apath = _join(path, f"artifacts[{i}]")
-            if t.is_leaf:
-                problem = _clean_path_problem(art)
-                if problem:
-                    raise self.fail(file, _join(apath, "path"), problem)
-            elif art.path:
-                raise self.fail(file, _join(apath, "path"), "an artifact path is only valid in container and script templates")
+            self.check_artifact_path(t, art, file, apath)
             if art.global_name and not is_param_ref(art.global_name) and param_name_problem(art.global_name):
                 raise self.fail(file, _join(apath, "globalName"), param_name_problem(art.global_name) or "")
             if art.from_expression:
