@@ -19,6 +19,7 @@ from localflow.report.junit import write_junit_for
 from localflow.runtime.fake import FakeClock, FakeRuntime, Outcome
 from localflow.spec.load import load_text
 from localflow.store import secrets as S
+from localflow.store.paths import home
 from localflow.store.db import Store
 from localflow.store.recorder import Recorder, StoreControl
 
@@ -111,6 +112,18 @@ def test_report_masks_local_secrets(cli, tmp_path):
         text = (tmp_path / f).read_text()
         assert "S00perS3cret" not in text, f
         assert "*** in the logs" in text, f
+
+
+def test_a_broken_secret_file_does_not_unmask_the_others(cli, tmp_path):
+    """A Secret file that cannot be read is passed over; the other Secrets' values are still masked."""
+    S.save(S.secret_manifest("a-broken", {"token": b"whatever"}))
+    (home() / "secrets" / "a-broken.json").write_text("{not json")
+    S.save(S.secret_manifest("creds", {"password": b"S00perS3cret"}))
+    record()
+    r = cli("report", "@latest", "--junit", str(tmp_path / "j.xml"))
+    assert r.exit_code == 0
+    text = (tmp_path / "j.xml").read_text()
+    assert "S00perS3cret" not in text and "*** in the logs" in text
 
 
 def test_report_to_stdout(cli):
