@@ -93,12 +93,9 @@ def _docker_client() -> Any:
 
 def _delete_artifacts(wf: dict, run: str) -> tuple[int, str | None]:
     """Delete the objects localflow stored under the run's default key prefix `<run>/`."""
-    buckets = set()
-    for n in (wf.get("status") or {}).get("nodes", {}).values():
-        for a in (n.get("outputs") or {}).get("artifacts") or []:
-            s3 = a.get("s3") or {}
-            if str(s3.get("key", "")).startswith(f"{run}/"):
-                buckets.add(s3.get("bucket"))
+    from localflow.report.common import output_artifacts
+    locations = [a.get("s3") or {} for _node, a in output_artifacts(wf)]
+    buckets = {s3.get("bucket") for s3 in locations if str(s3.get("key", "")).startswith(f"{run}/")}
     if not buckets:
         return 0, None
     try:

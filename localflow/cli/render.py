@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localflow.report.common import SYMBOLS
+from localflow.report.common import SYMBOLS, output_artifacts
 from localflow.timefmt import elapsed, long_duration, short_duration
 
 
@@ -111,11 +111,8 @@ def wide_tree(wf: dict, now: float | None = None) -> str:
 
 
 def artifacts_table(wf: dict) -> str:
-    rows = []
-    for n in wf.get("status", {}).get("nodes", {}).values():
-        for a in (n.get("outputs") or {}).get("artifacts", []):
-            rows.append((n.get("displayName", n["name"]), a["name"], str(a.get("size", "")),
-                         (a.get("s3") or {}).get("key", "")))
+    rows = [(n.get("displayName", n["name"]), a["name"], str(a.get("size", "")), (a.get("s3") or {}).get("key", ""))
+            for n, a in output_artifacts(wf)]
     if not rows:
         return ""
     table = [("NODE", "ARTIFACT", "SIZE", "KEY")] + rows
