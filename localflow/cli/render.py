@@ -23,16 +23,11 @@ def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
     dur = elapsed(st, now)
     if dur is not None:
         rows.append(("Duration", long_duration(dur)))
-    params = (wf.get("spec", {}).get("arguments") or {}).get("parameters") or []
-    if params:
-        rows.append(("Parameters", ""))
-        for p in params:
-            rows.append((f"  {p['name']}", str(p.get("value", ""))))
-    outs = (st.get("outputs") or {}).get("parameters") or []
-    if outs:
-        rows.append(("Outputs", ""))
-        for p in outs:
-            rows.append((f"  {p['name']}", str(p.get("value", ""))))
+    for title, holder in (("Parameters", wf.get("spec", {}).get("arguments")), ("Outputs", st.get("outputs"))):
+        params = (holder or {}).get("parameters") or []
+        if params:
+            rows.append((title, ""))
+            rows.extend((f"  {p['name']}", str(p.get("value", ""))) for p in params)
     return rows
 
 
