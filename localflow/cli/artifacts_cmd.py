@@ -21,12 +21,8 @@ def _guard(fn):
     @functools.wraps(fn)
     def wrapper(*a, **kw):
         from localflow.cli import output as O
-        from localflow.errors import LocalflowError
-        try:
+        with O.user_errors():
             return fn(*a, **kw)
-        except LocalflowError as e:
-            O.err(f"localflow: {e}")
-            raise typer.Exit(getattr(e, "exit_code", 1))
     return wrapper
 
 
@@ -149,11 +145,9 @@ def artifacts_list(run: str = typer.Argument(..., help="run name or @latest"),
     from localflow.store.db import Store
     store = Store()
     wf = store.get_run(store.resolve(run))
-    rows = []
-    for n in wf["status"]["nodes"].values():
-        for art in (n.get("outputs") or {}).get("artifacts", []):
-            rows.append({"node": n.get("displayName"), "name": art["name"], "key": (art.get("s3") or {}).get("key"),
-                         "size": art.get("size")})
+    from localflow.report.common import output_artifacts
+    rows = [{"node": n.get("displayName"), "name": art["name"], "key": (art.get("s3") or {}).get("key"),
+             "size": art.get("size")} for n, art in output_artifacts(wf)]
     if output == "json":
         O.out(json.dumps(rows, indent=2))
         return

@@ -1,61 +1,22 @@
-"""Commands over the run history: list, get, logs, watch, stop, terminate, suspend, resume, delete, gc,
-resubmit, retry: one module-level function each, listed in COMMANDS (a sub-application that `register`
-adds to the main app). Heavy modules are imported inside the commands so `localflow --help` stays fast.
+"""Commands that act on recorded runs: stop, terminate, suspend, resume (requests that the run's
+localflow process acts on), delete, gc, resubmit, retry. `register` adds them, after view_cmd's list,
+get, logs and watch, to the main app: one module-level function each, listed in COMMANDS. Heavy
+modules are imported inside the commands so `localflow --help` stays fast.
 
 Exit codes: 0 ok, 1 failure, 2 usage (an unknown run is `localflow: no run named "x"`, exit 2).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
 from typing import Annotated, Any
 
 import typer
 
-from localflow.timefmt import short_duration
-
 from . import output as O
+from .view_cmd import ACTIVE, get_cmd, list_cmd, logs_cmd, open_store, reap, watch_cmd
 
 WAIT_SECONDS = 30.0
-ACTIVE = ("Pending", "Running")
-
-
-def _store() -> Any:
-    from localflow.store.db import Store
-    return Store()
-
-
-def _mask_local_secrets() -> None:
-    """Mask the values of local Secrets in what we print (containers may have echoed them)."""
-    from localflow.store import secrets as S
-    O.add_secrets(S.secret_values())
-
-
-def _reap(store: Any) -> list[str]:
-    """Error the runs whose localflow process has gone (cheap when nothing runs)."""
-    if not store.orphans():
-        return []
-    from localflow.store.recorder import reap_orphans
-    return reap_orphans(store)
-
-
-def _age(ts: float | None, now: float) -> str:
-    """`argo list`'s AGE: time since the run was created."""
-    return "" if ts is None else short_duration(max(0.0, now - ts))
-
-
-def _duration(row: dict, now: float) -> str:
-    """`argo list`'s DURATION: from start to finish, or to now while the run is active."""
-    if row.get("started") is None:
-        return ""
-    end = row.get("finished") or (now if row.get("phase") in ACTIVE else None)
-    return short_duration(max(0.0, end - row["started"])) if end else ""
-
-
-def _notices(row: dict) -> list[str]:
-    return [m for _, m in (row.get("notices") or [])]
 
 
 def _split_pairs(pairs: list[str], flag: str) -> dict[str, str]:
@@ -93,9 +54,9 @@ def _request(name: str, kind: str, node: str | None = None, parameters: dict | N
              wait_done: bool = False) -> None:
     """Queue a request for the run's localflow process and wait (max 30 s) until it acts on it."""
     with O.user_errors():
-        store = _store()
+        store = open_store()
         name = store.resolve(name)
-        _reap(store)
+        reap(store)
         row = store.run_row(name)
         if row["phase"] not in ACTIVE:
             O.fail(f"run {name} is not running ({row['phase']})")
@@ -104,7 +65,7 @@ def _request(name: str, kind: str, node: str | None = None, parameters: dict | N
         if not _wait_handled(store, name, rid, WAIT_SECONDS):
             row = store.run_row(name) or {}
             if row.get("phase") not in ACTIVE:
-                _reap(store)
+                reap(store)
                 row = store.run_row(name) or {}
                 O.out(f"workflow {name} has finished meanwhile ({row.get('phase', 'deleted')})")
                 return
@@ -132,12 +93,9 @@ def _docker_client() -> Any:
 
 def _delete_artifacts(wf: dict, run: str) -> tuple[int, str | None]:
     """Delete the objects localflow stored under the run's default key prefix `<run>/`."""
-    buckets = set()
-    for n in (wf.get("status") or {}).get("nodes", {}).values():
-        for a in (n.get("outputs") or {}).get("artifacts") or []:
-            s3 = a.get("s3") or {}
-            if str(s3.get("key", "")).startswith(f"{run}/"):
-                buckets.add(s3.get("bucket"))
+    from localflow.report.common import output_artifacts
+    locations = [a.get("s3") or {} for _node, a in output_artifacts(wf)]
+    buckets = {s3.get("bucket") for s3 in locations if str(s3.get("key", "")).startswith(f"{run}/")}
     if not buckets:
         return 0, None
     try:
@@ -195,182 +153,6 @@ def _run_child(cmd: list[str], cwd: str | None) -> int:
         signal.signal(signal.SIGINT, old)
 
 
-def list_cmd(
-    running: Annotated[bool, typer.Option("--running", help="only runs still going")] = False,
-    completed: Annotated[bool, typer.Option("--completed", help="only finished runs")] = False,
-    prefix: Annotated[str | None, typer.Option("--prefix", help="only names starting with this")] = None,
-    output: Annotated[str | None, typer.Option("--output", "-o", help="json | name")] = None,
-) -> None:
-    """List recorded runs, newest first.
-
-    Example: localflow list --running
-    """
-    if output not in (None, "json", "name"):
-        O.usage(f"-o {output}: expected json or name")
-    with O.user_errors():
-        store = _store()
-        _reap(store)
-        rows = store.list_runs(prefix=prefix, running=running, completed=completed)
-        if output == "name":
-            for r in rows:
-                O.out(r["name"])
-            return
-        if output == "json":
-            docs = []
-            for r in rows:
-                with contextlib.suppress(Exception):
-                    docs.append(store.get_run(r["name"]))
-            O.out(json.dumps(docs, indent=2))
-            return
-        if not rows:
-            O.err("No workflows found")
-            return
-        now = time.time()
-        table = [("NAME", "STATUS", "AGE", "DURATION", "MESSAGE")]
-        for r in rows:
-            table.append((r["name"], r["phase"], _age(r["created"], now), _duration(r, now), r["message"] or ""))
-        from .render import columns
-        for line in columns(table, "   "):
-            O.out(line)
-
-
-def get_cmd(
-    name: Annotated[str, typer.Argument(help="run name, or @latest")],
-    output: Annotated[str | None, typer.Option("--output", "-o", help="json | yaml | wide")] = None,
-) -> None:
-    """Show a run: its status and the tree of its nodes, as `argo get`.
-
-    Example: localflow get @latest -o wide
-    """
-    if output not in (None, "json", "yaml", "wide"):
-        O.usage(f"-o {output}: expected json, yaml or wide")
-    with O.user_errors():
-        store = _store()
-        _reap(store)
-        wf = store.get_run(name)
-        row = store.run_row(wf["metadata"]["name"]) or {}
-        _mask_local_secrets()
-        now = time.time()
-        if output == "json":
-            O.out(json.dumps(wf, indent=2))
-        elif output == "yaml":
-            import yaml
-            O.out(yaml.safe_dump(wf, sort_keys=False).rstrip("\n"))
-        elif output == "wide":
-            from .render import wide_get
-            O.out(wide_get(wf, now))
-        else:
-            from .render import plain_get
-            O.out(plain_get(wf, now))
-        if output in (None, "wide") and _notices(row):
-            O.out("")
-            O.out("Notices:")
-            for m in _notices(row):
-                O.out(f"  {m}")
-
-
-def logs_cmd(
-    name: Annotated[str, typer.Argument(help="run name, or @latest")],
-    node: Annotated[str | None, typer.Argument(help="a node's display name, name or id (pod name)")] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep printing until the run finishes")] = False,
-    container: Annotated[str, typer.Option("--container", "-c",
-                                           help="container name; 'all' for every one")] = "main",
-    since: Annotated[str | None, typer.Option("--since",
-                                              help="only newer lines: 10m, 1h, or an RFC3339 time")] = None,
-    timestamps: Annotated[bool, typer.Option("--timestamps", help="show each line's time")] = False,
-    no_prefix: Annotated[bool, typer.Option("--no-prefix",
-                                            help="do not prefix lines with the step's name")] = False,
-) -> None:
-    """Print a run's container logs, each line prefixed by its step's name.
-
-    Example: localflow logs @latest -f --since 10m
-    """
-    from localflow.store import logs as L
-    with O.user_errors():
-        store = _store()
-        run = store.resolve(name)
-        _mask_local_secrets()
-        cutoff = None
-        if since:
-            try:
-                cutoff = L.parse_since(since)
-            except ValueError as e:
-                O.usage(f"--since {e}")
-        nodes = store.nodes(run)
-        if node is not None and not any(node in (n.get("displayName"), n.get("name"), nid)
-                                        for nid, n in nodes.items()):
-            O.usage(f'run {run} has no node "{node}"')
-        cont = None if container in ("all", "*") else container
-        colours: dict[str, str] = {}
-        base = store.path.parent
-
-        def show(display: str, c: str, text: str, stamp: str = "") -> None:
-            if timestamps and stamp:
-                text = f"{stamp} {text}"
-            if no_prefix:
-                O.out(text)
-                return
-            col = colours.setdefault(display, O.PALETTE[len(colours) % len(O.PALETTE)])
-            who = display if c in ("main", "init", "wait") else f"{display}[{c}]"
-            O.out(f"{O.colour(who, col)}: {text}")
-
-        if follow:
-            for display, c, text in L.follow(run, node, cont, cutoff, store=store, base=base):
-                show(display, c, text)
-            _reap(store)
-        else:
-            for stamp, display, c, text in L.read_records(run, node, cont, cutoff, nodes=nodes, base=base):
-                show(display, c, text, stamp)
-
-
-def watch_cmd(
-    name: Annotated[str, typer.Argument(help="run name, or @latest")],
-    interval: Annotated[float, typer.Option("--interval", help="seconds between refreshes")] = 1.0,
-) -> None:
-    """Show a run's tree, refreshed until the run completes. Exit 0 if it Succeeded, else 1.
-
-    Example: localflow watch @latest
-    """
-    from .render import plain_get
-    with O.user_errors():
-        store = _store()
-        run = store.resolve(name)
-        _mask_local_secrets()
-
-        def snapshot() -> dict:
-            _reap(store)
-            return store.get_run(run)
-
-        wf = snapshot()
-        if O.is_tty():
-            from rich.console import Console
-            from rich.live import Live
-            from rich.text import Text
-            def view(w: dict) -> Text:
-                return Text(O.mask(plain_get(w, time.time())), no_wrap=True, overflow="ellipsis")
-
-            with Live(view(wf), console=Console(), auto_refresh=False) as live:
-                while wf["status"]["phase"] in ACTIVE:
-                    time.sleep(interval)
-                    wf = snapshot()
-                    live.update(view(wf), refresh=True)
-        else:
-            def signature(w: dict) -> Any:
-                st = w["status"]
-                return st["phase"], sorted((k, n.get("phase"), n.get("message")) for k, n in st["nodes"].items())
-
-            O.out(plain_get(wf, time.time()))
-            last = signature(wf)
-            while wf["status"]["phase"] in ACTIVE:
-                time.sleep(interval)
-                wf = snapshot()
-                if signature(wf) != last:
-                    last = signature(wf)
-                    O.out("")
-                    O.out(plain_get(wf, time.time()))
-        raise typer.Exit(0 if wf["status"]["phase"] == "Succeeded" else 1)
-
-
 def stop_cmd(name: Annotated[str, typer.Argument(help="run name, or @latest")]) -> None:
     """Stop a run: no new steps start, running ones are stopped, exit handlers still run.
 
@@ -424,8 +206,8 @@ def delete_cmd(
     from localflow.store import logs as L
     from localflow.store.db import pid_alive
     with O.user_errors():
-        store = _store()
-        _reap(store)
+        store = open_store()
+        reap(store)
         if name:
             names = [store.resolve(name)]
         else:
@@ -465,7 +247,7 @@ def gc_cmd() -> None:
     Example: localflow gc
     """
     with O.user_errors():
-        store = _store()
+        store = open_store()
         from localflow.store.recorder import reap_orphans
         reaped = reap_orphans(store)
         for r in reaped:
@@ -495,7 +277,7 @@ def resubmit_cmd(
     import sys
     _split_pairs(parameter or [], "--parameter")
     with O.user_errors():
-        store = _store()
+        store = open_store()
         row = store.run_row(store.resolve(name))
         argv = _submit_argv(row, parameter or [])
         if not argv:
@@ -512,17 +294,14 @@ def retry_cmd(name: Annotated[str, typer.Argument(help="run name, or @latest")])
     Example: localflow retry @latest
     """
     with O.user_errors():
-        store = _store()
-        _reap(store)
+        store = open_store()
+        reap(store)
         run = store.resolve(name)
         row = store.run_row(run)
         if row["phase"] not in ("Failed", "Error"):
             O.fail(f"run {run} is {row['phase']}: only Failed or Error runs can be retried")
         row["workflow"] = store.get_run(run)
-        try:
-            from localflow.cli.submit import retry_run
-        except ImportError:
-            O.fail("retry is not available in this build")
+        from localflow.cli.submit import retry_run
         raise typer.Exit(retry_run(row))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localflow.report.common import SYMBOLS
+from localflow.report.common import SYMBOLS, output_artifacts
 from localflow.timefmt import elapsed, long_duration, short_duration
 
 
@@ -23,16 +23,11 @@ def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
     dur = elapsed(st, now)
     if dur is not None:
         rows.append(("Duration", long_duration(dur)))
-    params = (wf.get("spec", {}).get("arguments") or {}).get("parameters") or []
-    if params:
-        rows.append(("Parameters", ""))
-        for p in params:
-            rows.append((f"  {p['name']}", str(p.get("value", ""))))
-    outs = (st.get("outputs") or {}).get("parameters") or []
-    if outs:
-        rows.append(("Outputs", ""))
-        for p in outs:
-            rows.append((f"  {p['name']}", str(p.get("value", ""))))
+    for title, holder in (("Parameters", wf.get("spec", {}).get("arguments")), ("Outputs", st.get("outputs"))):
+        params = (holder or {}).get("parameters") or []
+        if params:
+            rows.append((title, ""))
+            rows.extend((f"  {p['name']}", str(p.get("value", ""))) for p in params)
     return rows
 
 
@@ -111,11 +106,8 @@ def wide_tree(wf: dict, now: float | None = None) -> str:
 
 
 def artifacts_table(wf: dict) -> str:
-    rows = []
-    for n in wf.get("status", {}).get("nodes", {}).values():
-        for a in (n.get("outputs") or {}).get("artifacts", []):
-            rows.append((n.get("displayName", n["name"]), a["name"], str(a.get("size", "")),
-                         (a.get("s3") or {}).get("key", "")))
+    rows = [(n.get("displayName", n["name"]), a["name"], str(a.get("size", "")), (a.get("s3") or {}).get("key", ""))
+            for n, a in output_artifacts(wf)]
     if not rows:
         return ""
     table = [("NODE", "ARTIFACT", "SIZE", "KEY")] + rows

@@ -86,16 +86,6 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         raise
 
 
-def write_junit_for(run_name: str, path: str | os.PathLike[str], store: Any = None) -> dict[str, int]:
-    """Write the JUnit XML of a stored run (`@latest` works) to `path`; return its counts
-    {tests, failures, errors, skipped}. For `localflow submit --junit FILE`."""
-    from .junit import build_junit, render_junit
-    wf, logs = load_run(run_name, store)
-    write_text(path, render_junit(wf, logs))
-    root = build_junit(wf, {})
-    return {k: int(root.get(k, "0")) for k in ("tests", "failures", "errors", "skipped")}
-
-
 def write_html_for(run_name: str, path: str | os.PathLike[str], store: Any = None) -> None:
     """Write the HTML report of a stored run (`@latest` works) to `path`."""
     from .html import render_html

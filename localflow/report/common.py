@@ -9,6 +9,7 @@ UTC) and `children`. Logs are `{node_id: [line, ...]}` (see `collect.run_logs`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from localflow.timefmt import parse_ts
@@ -48,6 +49,13 @@ def clean(text: Any) -> str:
 
 def nodes_of(wf: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return ((wf.get("status") or {}).get("nodes") or {})
+
+
+def output_artifacts(wf: dict[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(node, artifact) for each output artifact of each node, in `status.nodes` order."""
+    for n in nodes_of(wf).values():
+        for a in (n.get("outputs") or {}).get("artifacts") or []:
+            yield n, a
 
 
 def workflow_name(wf: dict[str, Any]) -> str:

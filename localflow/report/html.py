@@ -14,7 +14,7 @@ import json
 import time
 from typing import Any
 
-from localflow.timefmt import elapsed, parse_ts, short_duration, ui_duration
+from localflow.timefmt import elapsed, iso, parse_ts, short_duration, ui_duration
 
 from .common import (
     GROUP_TYPES,
@@ -217,7 +217,7 @@ def build_view(workflow: dict[str, Any], logs: dict[str, list[str]] | None = Non
         "global_artifacts": _artifacts((status.get("outputs") or {}).get("artifacts")),
         "artifacts": artifacts, "graph": graph, "timeline": _timeline(workflow, nodes, now),
         "steps": _steps(nodes, order, logs, now),
-        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "generated": iso(now),
     }
 
 

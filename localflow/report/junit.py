@@ -122,8 +122,10 @@ def summary(workflow: dict[str, Any]) -> dict[str, int]:
 def write_junit_for(run_name: str, path: str | os.PathLike[str], store: Any = None) -> dict[str, int]:
     """Write the JUnit XML of a stored run (`@latest` works; "-" is standard output) atomically;
     return {tests, failures, errors, skipped}. What `localflow submit --junit FILE` calls."""
-    from .collect import write_junit_for as write
-    return write(run_name, path, store)
+    from .collect import load_run, write_text
+    wf, logs = load_run(run_name, store)
+    write_text(path, render_junit(wf, logs))
+    return summary(wf)
 
 
 __all__ = ["build_junit", "render_junit", "summary", "write_junit_for"]

@@ -61,15 +61,21 @@ def parse_go_duration(text: str) -> float:
     return sign * total
 
 
+def _number_or_text(value: object, what: str) -> float | str:
+    """A YAML number as a float, text as it is; anything else (a bool, a list, ...) is not a `what`."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise UnitError(f"expected a {what}, got {value!r}")
+
+
 def parse_duration(value: str | float) -> float:
     """Argo's ParseStringToDuration, in seconds: a plain integer means seconds (`"30"`, 30), anything
     else is a Go duration (`1m30s`, `2h`). Go durations have no day unit, so `1d` is an error."""
-    if isinstance(value, bool):
-        raise UnitError(f"expected a duration, got {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        raise UnitError(f"expected a duration, got {value!r}")
+    value = _number_or_text(value, "duration")
+    if isinstance(value, float):
+        return value
     if is_go_int(value):
         return float(int(value))
     return parse_go_duration(value)
@@ -82,12 +88,9 @@ QUANTITY_RE = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|
 
 def parse_quantity(value: str | float) -> float:
     """A Kubernetes quantity as a number: `100m` -> 0.1, `32Mi` -> 33554432, `1G` -> 1e9, `1e3` -> 1000."""
-    if isinstance(value, bool):
-        raise UnitError(f"expected a quantity, got {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        raise UnitError(f"expected a quantity, got {value!r}")
+    value = _number_or_text(value, "quantity")
+    if isinstance(value, float):
+        return value
     match = QUANTITY_RE.match(value)
     if not match:
         raise UnitError(f"{value!r} is not a valid quantity (use a number with an optional suffix such as 100m, 32Mi, 1G)")

@@ -9,13 +9,13 @@ accepts but that will not work as the author probably expects). The template-lev
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from localflow.errors import SpecError
 from localflow.spec.cron import schedule_problem, timezone_problem
+from localflow.spec.fieldpath import join, suggest
 from localflow.spec.tags import expression_problem
 from localflow.spec.model import (
     Arguments,
@@ -68,20 +68,6 @@ __all__ = [
 
 POD_GC_STRATEGIES = ("", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
 CONCURRENCY_POLICIES = ("", "Allow", "Forbid", "Replace")
-
-
-def suggest(name: str, candidates: Any) -> str:
-    """` (did you mean "x"?)` for the closest candidate, or ""."""
-    close = difflib.get_close_matches(name, [c for c in candidates if c], n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
-
-
-def join(path: str, tail: str) -> str:
-    if not path:
-        return tail
-    if not tail:
-        return path
-    return path + tail if tail.startswith("[") else f"{path}.{tail}"
 
 
 @dataclass
@@ -221,18 +207,16 @@ class Checker(TemplateChecks, LeafChecks, FlowChecks):
             for obj in [*self.bundle.workflow_templates.values(), *self.bundle.cluster_workflow_templates.values()]:
                 templates.extend(obj.spec.templates)
         for t in templates:
-            for p in t.outputs.parameters:
-                if p.global_name:
-                    if is_param_ref(p.global_name):
+            for kind, outputs in (("parameters", t.outputs.parameters), ("artifacts", t.outputs.artifacts)):
+                for o in outputs:
+                    if not o.global_name:
+                        continue
+                    if not is_param_ref(o.global_name):
+                        g.add(f"workflow.outputs.{kind}.{o.global_name}")
+                    elif kind == "parameters":
                         self.any_global_output_param = True
                     else:
-                        g.add(f"workflow.outputs.parameters.{p.global_name}")
-            for a in t.outputs.artifacts:
-                if a.global_name:
-                    if is_param_ref(a.global_name):
                         self.any_global_output_artifact = True
-                    else:
-                        g.add(f"workflow.outputs.artifacts.{a.global_name}")
 
     def effective_arguments(self, args: Arguments, parameters: Mapping[str, str] | None) -> Arguments:
         """The workflow arguments after `-p name=value` (a given value replaces the declared one)."""

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from localflow.spec.fieldpath import join, suggest
 from localflow.spec.model import to_dict
 from localflow.spec.names import field_name_problem
 from localflow.spec.tags import depends_problem, replace_tags, strings_in, when_problem
@@ -22,10 +23,6 @@ _TASK_NAME = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)|([a-zA-Z0-
 _TASK_RESULT = re.compile(r"([a-zA-Z0-9][-a-zA-Z0-9]*?\.[A-Z][a-zA-Z]+)")
 TASK_RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
 ITEMS_RESULTS = ("AnySucceeded", "AllFailed")
-
-
-def _join(path: str, tail: str) -> str:
-    return path + tail if tail.startswith("[") else f"{path}.{tail}"
 
 
 def task_dependencies(task: Any) -> dict[str, bool]:
@@ -144,7 +141,7 @@ class FlowChecks:
             keys: set[str] = set()
             for i, item in enumerate(node.with_items):
                 if item is None:
-                    raise self.fail(file, _join(path, f"withItems[{i}]"), "a withItems item cannot be null")
+                    raise self.fail(file, join(path, f"withItems[{i}]"), "a withItems item cannot be null")
                 if isinstance(item, dict):
                     keys.update(item)
                 elif isinstance(item, list):
@@ -160,13 +157,13 @@ class FlowChecks:
             scope.names.add("item")
         elif node.with_sequence is not None:
             seq = node.with_sequence
-            spath = _join(path, "withSequence")
+            spath = join(path, "withSequence")
             if seq.count is not None and seq.end is not None:
                 raise self.fail(file, spath, "set either count or end in withSequence, not both")
             for attr in ("count", "start", "end"):
                 value = getattr(seq, attr)
                 if isinstance(value, str) and not is_go_int(value) and "{{" not in value:
-                    raise self.fail(file, _join(spath, attr), f"{attr} must be a whole number, got {value!r}")
+                    raise self.fail(file, join(spath, attr), f"{attr} must be a whole number, got {value!r}")
             scope.item_keys = {""}
             scope.names.add("item")
 
@@ -176,17 +173,17 @@ class FlowChecks:
             self.check_tags([("when", node.when)], scope, file, path)  # an unresolved tag first, as Argo
             problem = when_problem(node.when, scope.substituted_first)
             if problem:
-                raise self.fail(file, _join(path, "when"), _expr_message("when", node.when, problem))
+                raise self.fail(file, join(path, "when"), _expr_message("when", node.when, problem))
         for name, hook in node.hooks.items():
-            hpath = _join(path, f"hooks.{name}")
+            hpath = join(path, f"hooks.{name}")
             if name != "exit" and not hook.expression:
-                raise self.fail(file, _join(hpath, "expression"), f'hook "{name}" needs an expression (only the "exit" hook runs without one)')
+                raise self.fail(file, join(hpath, "expression"), f'hook "{name}" needs an expression (only the "exit" hook runs without one)')
             if hook.expression:
-                self.check_expression(hook.expression, file, _join(hpath, "expression"))
+                self.check_expression(hook.expression, file, join(hpath, "expression"))
             self.check_hook_target(hook, base, file, hpath)
         if node.on_exit:
-            self.check_hook_target(type(node)(template=node.on_exit), base, file, _join(path, "onExit"))
-        self.check_arguments(node.arguments, file, _join(path, "arguments"), workflow_level=False, allow_empty=False)
+            self.check_hook_target(type(node)(template=node.on_exit), base, file, join(path, "onExit"))
+        self.check_arguments(node.arguments, file, join(path, "arguments"), workflow_level=False, allow_empty=False)
 
     @staticmethod
     def has_exit_hook(node: Any) -> bool:
@@ -208,13 +205,13 @@ class FlowChecks:
                 spath = f"{loc.path}.steps[{gi}][{si}]"
                 name = step.name
                 if not name:
-                    raise self.fail(file, _join(spath, "name"), "a step needs a name")
+                    raise self.fail(file, join(spath, "name"), "a step needs a name")
                 if name in seen:
-                    raise self.fail(file, _join(spath, "name"), f"step name {name!r} is used more than once in {loc.label}")
+                    raise self.fail(file, join(spath, "name"), f"step name {name!r} is used more than once in {loc.label}")
                 # Argo substitutes the template's inputs first and checks what is left of the name.
                 problem = field_name_problem(replace_tags(name, "x")) if "{{" in name else field_name_problem(name)
                 if problem:
-                    raise self.fail(file, _join(spath, "name"), problem)
+                    raise self.fail(file, join(spath, "name"), problem)
                 seen.add(name)
                 scope.names.add(f"steps.{name}.status")
                 step_scope = scope.copy()
@@ -232,7 +229,7 @@ class FlowChecks:
                 aggregate = bool(step.with_items) or bool(step.with_param)
                 finished.append((name, target, aggregate))
                 if target is not None:
-                    self.check_supplied(target, step.arguments, file, _join(spath, "arguments"))
+                    self.check_supplied(target, step.arguments, file, join(spath, "arguments"))
             # Steps of a group run in parallel: their outputs are there for the next groups only.
             for name, target, aggregate in finished:
                 self.add_outputs(scope, "steps", name, target, aggregate=aggregate)
@@ -245,19 +242,95 @@ class FlowChecks:
         self.check_tags([("target", target)], scope, file, path)
         for target_name in target.split(" "):
             if target_name and "{{" not in target_name and target_name not in by_name:
-                from localflow.spec.validate import suggest
+                raise self.fail(file, join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
 
-                raise self.fail(file, _join(path, "target"), f'target "{target_name}" is not a task of this DAG{suggest(target_name, by_name)}')
+    def check_task_depends(self, task: Any, using_depends: bool, file: str | None, tpath: str) -> None:
+        """A task's name and its depends or dependencies, as validateDAG and ancestry.go read them."""
+        name = task.name
+        if (using_depends or task.dependencies) and name[0].isdigit():
+            raise self.fail(file, join(tpath, "name"), f"task name {name!r} cannot start with a digit when the DAG uses depends or dependencies")
+        if using_depends and task.dependencies:
+            raise self.fail(file, join(tpath, "dependencies"), "this DAG uses depends, so it cannot also use dependencies; use one of them")
+        if using_depends and task.continue_on is not None:
+            raise self.fail(file, join(tpath, "continueOn"), "continueOn cannot be used with depends; write the condition in depends instead (e.g. A.Failed)")
+        if task.depends:
+            dep_field = join(tpath, "depends")
+            problem = depends_problem(task.depends)
+            if problem:
+                raise self.fail(file, dep_field, _expr_message("depends", task.depends, problem))
+            for match in _TASK_RESULT.findall(task.depends):
+                dep, result = match.split(".", 1)
+                if result not in TASK_RESULTS:
+                    raise self.fail(file, dep_field, f"{result!r} is not a task result for {dep!r} (use {', '.join(TASK_RESULTS)})")
+
+    def task_edges(self, task: Any, by_name: dict[str, Any], file: str | None, tpath: str) -> list[str]:
+        """The tasks `task` depends on, each a task of the DAG, and one with a loop where an items
+        result (AnySucceeded, AllFailed) is asked of it."""
+        dep_field = join(tpath, "depends" if task.depends else "dependencies")
+        deps = []
+        for dep, items in task_dependencies(task).items():
+            other = by_name.get(dep)
+            if other is None:
+                raise self.fail(file, dep_field, f'dependency "{dep}" is not a task of this DAG{suggest(dep, by_name)}')
+            if items and not (other.with_items or other.with_param or other.with_sequence):
+                raise self.fail(file, dep_field, f'"{dep}" has no loop (withItems, withParam or withSequence), so AnySucceeded and AllFailed do not apply')
+            deps.append(dep)
+        return deps
+
+    def check_task(self, task: Any, scope: Scope, by_name: dict[str, Any], before: dict[str, list[str]],
+                   targets: dict[str, Located | None], base: Base, file: str | None, tpath: str) -> None:
+        """One task in its scope: the DAG's, with the outputs of its ancestors (and its own, for an
+        exit hook), its loop and its inline template's inputs."""
+        name = task.name
+        if task.hooks:
+            scope.names.add(f"tasks.{name}.status")
+        task_scope = scope.copy()
+        task_scope.here = name
+        strings = list(strings_in(_without_inline(task)))
+        # only a task that names other tasks needs its ancestors (computing them for every task of
+        # a 10,000-task DAG is quadratic)
+        refers = bool(task.hooks) or any("tasks." in text for _path, text in strings)
+        ancestors = _ancestors(before, name) if refers else set()
+        for ancestor in ancestors:
+            other = by_name[ancestor]
+            aggregate = bool(other.with_items) or bool(other.with_param)
+            self.add_outputs(task_scope, "tasks", ancestor, targets[ancestor], aggregate=aggregate, ancestor=True)
+        if self.has_exit_hook(task):
+            self.add_outputs(task_scope, "tasks", name, targets[name], aggregate=False)
+        if task.inline is not None:
+            task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
+        self.add_loop(task, task_scope, file, tpath)
+        self.check_node(task, task_scope, file, tpath, base)
+        self.check_tags(strings, task_scope, file, tpath)
+        self.check_arguments_from_ancestors(task, ancestors, file, tpath)
+        target = targets[name]
+        if target is not None:
+            self.check_supplied(target, task.arguments, file, join(tpath, "arguments"))
+
+    def check_arguments_from_ancestors(self, task: Any, ancestors: set[str], file: str | None, tpath: str) -> None:
+        """An argument taken from `{{tasks.X...}}` names a task this task depends on."""
+        for j, p in enumerate(task.arguments.parameters):
+            if p.value and p.value.startswith("{{tasks."):
+                dep = p.value.split(".")[1]
+                if dep not in ancestors:
+                    raise self.fail(file, join(tpath, f"arguments.parameters[{j}].value"), f'parameter "{p.name}" uses task "{dep}", which is not a dependency of this task')
+        for j, a in enumerate(task.arguments.artifacts):
+            if a.from_ and a.from_.startswith("{{tasks."):
+                dep = a.from_.split(".")[1]
+                if dep not in ancestors:
+                    raise self.fail(file, join(tpath, f"arguments.artifacts[{j}].from"), f'artifact "{a.name}" comes from task "{dep}", which is not a dependency of this task')
 
     def check_dag(self, loc: Located, scope: Scope) -> None:
+        """validateDAG: the tasks' names and dependencies, no cycle, the target, then each task in
+        the scope its ancestors give it; the DAG's outputs may use any task."""
         t, file, base = loc.tmpl, loc.file, loc.base
         dag = t.dag
         assert dag is not None
         path = f"{loc.path}.dag"
         scope.node_prefix = "tasks"
         if not dag.tasks:
-            raise self.fail(file, _join(path, "tasks"), "a DAG needs at least one task")
-        self.check_names(dag.tasks, file, _join(path, "tasks"), param=False)
+            raise self.fail(file, join(path, "tasks"), "a DAG needs at least one task")
+        self.check_names(dag.tasks, file, join(path, "tasks"), param=False)
         using_depends = any(task.depends for task in dag.tasks)
         by_name = {task.name: task for task in dag.tasks}
         for task in dag.tasks:
@@ -265,77 +338,21 @@ class FlowChecks:
         edges: list[tuple[str, str]] = []
         targets: dict[str, Located | None] = {}
         for i, task in enumerate(dag.tasks):
-            tpath = _join(path, f"tasks[{i}]")
-            name = task.name
-            if (using_depends or task.dependencies) and name[0].isdigit():
-                raise self.fail(file, _join(tpath, "name"), f"task name {name!r} cannot start with a digit when the DAG uses depends or dependencies")
-            if using_depends and task.dependencies:
-                raise self.fail(file, _join(tpath, "dependencies"), "this DAG uses depends, so it cannot also use dependencies; use one of them")
-            if using_depends and task.continue_on is not None:
-                raise self.fail(file, _join(tpath, "continueOn"), "continueOn cannot be used with depends; write the condition in depends instead (e.g. A.Failed)")
-            dep_field = _join(tpath, "depends" if task.depends else "dependencies")
-            if task.depends:
-                problem = depends_problem(task.depends)
-                if problem:
-                    raise self.fail(file, dep_field, _expr_message("depends", task.depends, problem))
-                for match in _TASK_RESULT.findall(task.depends):
-                    dep, result = match.split(".", 1)
-                    if result not in TASK_RESULTS:
-                        raise self.fail(file, dep_field, f"{result!r} is not a task result for {dep!r} (use {', '.join(TASK_RESULTS)})")
-            targets[name] = self.resolve(task, base, file, tpath)
-            scope.nodes[name] = targets[name]
-            for dep, items in task_dependencies(task).items():
-                other = by_name.get(dep)
-                if other is None:
-                    from localflow.spec.validate import suggest
-
-                    raise self.fail(file, dep_field, f'dependency "{dep}" is not a task of this DAG{suggest(dep, by_name)}')
-                if items and not (other.with_items or other.with_param or other.with_sequence):
-                    raise self.fail(file, dep_field, f'"{dep}" has no loop (withItems, withParam or withSequence), so AnySucceeded and AllFailed do not apply')
-                edges.append((dep, name))
+            tpath = join(path, f"tasks[{i}]")
+            self.check_task_depends(task, using_depends, file, tpath)
+            targets[task.name] = self.resolve(task, base, file, tpath)
+            scope.nodes[task.name] = targets[task.name]
+            edges.extend((dep, task.name) for dep in self.task_edges(task, by_name, file, tpath))
         chain = cycle_chain(by_name, edges)
         if chain:
-            raise self.fail(file, _join(path, "tasks"), f"dependency cycle: {chain}")
+            raise self.fail(file, join(path, "tasks"), f"dependency cycle: {chain}")
         before: dict[str, list[str]] = {}
         for dep, dependent in edges:
             before.setdefault(dependent, []).append(dep)
         if dag.target:
             self.check_dag_target(dag.target, by_name, scope, file, path)
         for i, task in enumerate(dag.tasks):
-            tpath = _join(path, f"tasks[{i}]")
-            name = task.name
-            if task.hooks:
-                scope.names.add(f"tasks.{name}.status")
-            task_scope = scope.copy()
-            task_scope.here = name
-            strings = list(strings_in(_without_inline(task)))
-            # only a task that names other tasks needs its ancestors (computing them for every task of
-            # a 10,000-task DAG is quadratic)
-            refers = bool(task.hooks) or any("tasks." in text for _path, text in strings)
-            ancestors = _ancestors(before, name) if refers else set()
-            for ancestor in ancestors:
-                other = by_name[ancestor]
-                aggregate = bool(other.with_items) or bool(other.with_param)
-                self.add_outputs(task_scope, "tasks", ancestor, targets[ancestor], aggregate=aggregate, ancestor=True)
-            if self.has_exit_hook(task):
-                self.add_outputs(task_scope, "tasks", name, targets[name], aggregate=False)
-            if task.inline is not None:
-                task_scope.names.update(f"inputs.parameters.{p.name}" for p in task.inline.inputs.parameters)
-            self.add_loop(task, task_scope, file, tpath)
-            self.check_node(task, task_scope, file, tpath, base)
-            self.check_tags(strings, task_scope, file, tpath)
-            for j, p in enumerate(task.arguments.parameters):
-                if p.value and p.value.startswith("{{tasks."):
-                    dep = p.value.split(".")[1]
-                    if dep not in ancestors:
-                        raise self.fail(file, _join(tpath, f"arguments.parameters[{j}].value"), f'parameter "{p.name}" uses task "{dep}", which is not a dependency of this task')
-            for j, a in enumerate(task.arguments.artifacts):
-                if a.from_ and a.from_.startswith("{{tasks."):
-                    dep = a.from_.split(".")[1]
-                    if dep not in ancestors:
-                        raise self.fail(file, _join(tpath, f"arguments.artifacts[{j}].from"), f'artifact "{a.name}" comes from task "{dep}", which is not a dependency of this task')
-            if targets[name] is not None:
-                self.check_supplied(targets[name], task.arguments, file, _join(tpath, "arguments"))
+            self.check_task(task, scope, by_name, before, targets, base, file, join(path, f"tasks[{i}]"))
         # The DAG's own outputs may use any task.
         for task in dag.tasks:
             aggregate = bool(task.with_items) or bool(task.with_param)

@@ -76,13 +76,15 @@ def config_map_manifest(name: str, data: dict[str, str]) -> dict:
 
 
 def load_secrets() -> dict[str, dict[str, bytes]]:
-    out = {}
-    for n in names("Secret"):
-        m = get("Secret", n) or {}
-        data = {k: base64.b64decode(v) for k, v in (m.get("data") or {}).items()}
-        data.update({k: str(v).encode() for k, v in (m.get("stringData") or {}).items()})
-        out[n] = data
-    return out
+    return {n: _secret_data(n) for n in names("Secret")}
+
+
+def _secret_data(name: str) -> dict[str, bytes]:
+    """A stored Secret's keys and values: `data` decoded from base64, then `stringData` over it."""
+    m = get("Secret", name) or {}
+    data = {k: base64.b64decode(v) for k, v in (m.get("data") or {}).items()}
+    data.update({k: str(v).encode() for k, v in (m.get("stringData") or {}).items()})
+    return data
 
 
 def load_config_maps() -> dict[str, dict[str, str]]:
@@ -95,13 +97,18 @@ def load_config_maps() -> dict[str, dict[str, str]]:
 
 def secret_values() -> list[str]:
     """The values of the local Secrets to mask (UTF-8 text of MIN_MASKED characters or more), longest
-    first; none when the local store cannot be read (masking must not stop a report or a listing)."""
+    first. A Secret whose file cannot be read is passed over and the others are still masked; none
+    when the store itself cannot be read (masking must not stop a report or a listing)."""
     values: set[str] = set()
     try:
-        secrets = load_secrets()
-    except Exception:  # noqa: BLE001 - a broken secret file masks nothing rather than failing the caller
+        stored = names("Secret")
+    except OSError:
         return []
-    for data in secrets.values():
+    for name in stored:
+        try:
+            data = _secret_data(name)
+        except Exception:  # noqa: BLE001 - a broken secret file: mask the others rather than fail the caller
+            continue
         for v in data.values():
             try:
                 values.add(v.decode())

@@ -14,9 +14,12 @@ from typer.testing import CliRunner
 
 from localflow.cli import report_cmd
 from localflow.engine.run import WorkflowRun
+from localflow.report.collect import write_html_for
+from localflow.report.junit import write_junit_for
 from localflow.runtime.fake import FakeClock, FakeRuntime, Outcome
 from localflow.spec.load import load_text
 from localflow.store import secrets as S
+from localflow.store.paths import home
 from localflow.store.db import Store
 from localflow.store.recorder import Recorder, StoreControl
 
@@ -111,6 +114,18 @@ def test_report_masks_local_secrets(cli, tmp_path):
         assert "*** in the logs" in text, f
 
 
+def test_a_broken_secret_file_does_not_unmask_the_others(cli, tmp_path):
+    """A Secret file that cannot be read is passed over; the other Secrets' values are still masked."""
+    S.save(S.secret_manifest("a-broken", {"token": b"whatever"}))
+    (home() / "secrets" / "a-broken.json").write_text("{not json")
+    S.save(S.secret_manifest("creds", {"password": b"S00perS3cret"}))
+    record()
+    r = cli("report", "@latest", "--junit", str(tmp_path / "j.xml"))
+    assert r.exit_code == 0
+    text = (tmp_path / "j.xml").read_text()
+    assert "S00perS3cret" not in text and "*** in the logs" in text
+
+
 def test_report_to_stdout(cli):
     record()
     r = cli("report", "@latest", "--junit", "-")
@@ -138,8 +153,8 @@ def test_unwritable_target_is_exit_1(cli, tmp_path):
 
 def test_write_junit_for_for_submit(tmp_path):
     run = record()
-    counts = report_cmd.write_junit_for(run.name, tmp_path / "junit.xml")
+    counts = write_junit_for(run.name, tmp_path / "junit.xml")
     assert counts == {"tests": 4, "failures": 1, "errors": 0, "skipped": 1}
     assert ET.parse(tmp_path / "junit.xml").getroot().get("name") == run.name
-    report_cmd.write_html_for("@latest", tmp_path / "report.html")
+    write_html_for("@latest", tmp_path / "report.html")
     assert "going down" in (tmp_path / "report.html").read_text()

@@ -69,10 +69,12 @@ class Parameter:
     global_name: str | None = opt()
 
 
-@model
-class Inputs:
-    parameters: list[Parameter] = lst()
-    artifacts: list[Artifact] = lst()
+class ByName:
+    """`parameter(name)` and `artifact(name)` over the `parameters` and `artifacts` lists of Inputs,
+    Outputs and Arguments (a plain base: it adds no fields)."""
+
+    parameters: list[Parameter]
+    artifacts: list[Artifact]
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -82,29 +84,23 @@ class Inputs:
 
 
 @model
-class Outputs:
+class Inputs(ByName):
+    parameters: list[Parameter] = lst()
+    artifacts: list[Artifact] = lst()
+
+
+@model
+class Outputs(ByName):
     parameters: list[Parameter] = lst()
     artifacts: list[Artifact] = lst()
     result: str | None = opt()
     exit_code: str | None = opt()
 
-    def parameter(self, name: str) -> Parameter | None:
-        return next((p for p in self.parameters if p.name == name), None)
-
-    def artifact(self, name: str) -> Artifact | None:
-        return next((a for a in self.artifacts if a.name == name), None)
-
 
 @model
-class Arguments:
+class Arguments(ByName):
     parameters: list[Parameter] = lst()
     artifacts: list[Artifact] = lst()
-
-    def parameter(self, name: str) -> Parameter | None:
-        return next((p for p in self.parameters if p.name == name), None)
-
-    def artifact(self, name: str) -> Artifact | None:
-        return next((a for a in self.artifacts if a.name == name), None)
 
 
 @model
