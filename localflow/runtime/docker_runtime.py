@@ -25,7 +25,7 @@ from localflow.engine.interfaces import (
 )
 from localflow.errors import RuntimeFailure
 
-from . import calls, files
+from . import calls, files, startfail
 from . import labels as L
 from .images import Images
 from .probes import wait_ready
@@ -203,6 +203,7 @@ class DockerRuntime:
             name=f"{pod.pod_name}-{c.name}"[:200], detach=True, tty=c.tty, user=c.user or None,
             privileged=c.privileged, cap_add=c.cap_add or None, cap_drop=c.cap_drop or None,
             read_only=c.read_only_rootfs, mem_limit=c.memory_limit, nano_cpus=c.nano_cpus,
+            init=True,  # the user's process is not PID 1, as under Argo's emissary (see startfail)
         )
         if c.command is not None:
             kwargs["command"] = c.args or []
@@ -244,9 +245,10 @@ class DockerRuntime:
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
-                        sink(pod.spec.display_name, cname, line.decode(errors="replace").rstrip("\r"))
+                        text = line.decode(errors="replace").rstrip("\r")
+                        sink(pod.spec.display_name, cname, startfail.log_line(text))
                 if buf:
-                    sink(pod.spec.display_name, cname, buf.decode(errors="replace"))
+                    sink(pod.spec.display_name, cname, startfail.log_line(buf.decode(errors="replace")))
             except (docker.errors.APIError, requests.RequestException):
                 pass
 
@@ -320,7 +322,8 @@ class DockerRuntime:
             done.update(results)
             bad = [n for n in ready if results.get(n, 1) != 0]
             if bad:
-                return ip, results.get(bad[0], 1), f"{bad[0]}: Error (exit code {results.get(bad[0], 1)})"
+                code, detail = self._exit_detail(made[bad[0]], results.get(bad[0], 1))
+                return ip, code, f"{bad[0]}: Error (exit code {code})" + (f": {detail}" if detail else "")
         return ip, done.get(spec.main.name, 0), None
 
     def _start_group(self, p: _Pod, sink: LogSink) -> str | None:
@@ -402,6 +405,7 @@ class DockerRuntime:
                                  started_at=started, finished_at=time.time())
             try:
                 code, reason = self._wait(p, spec)
+                code, detail = self._exit_detail(p.main, code)
             except RuntimeFailure as e:
                 return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                  finished_at=time.time())
@@ -417,6 +421,8 @@ class DockerRuntime:
                 result.phase, result.message = "Failed", "Stopped"
             elif code != 0:
                 result.message = f"main: {reason or 'Error'} (exit code {code})"  # as Argo v4
+                if detail:  # the termination message (operator.go inferFailedReason)
+                    result.message += f": {detail}"
             try:
                 self._collect(p, spec, result, artifacts)
             except requests.RequestException as e:
@@ -457,6 +463,17 @@ class DockerRuntime:
             except docker.errors.APIError:
                 pass
         return code, reason
+
+    @staticmethod
+    def _exit_detail(container: Any, code: int) -> tuple[int, str | None]:
+        """(exit code, termination message) as Argo reports a container whose command could not start."""
+        if code not in startfail.TINI_EXEC_CODES:
+            return code, None
+        try:
+            detail = startfail.from_logs(code, calls.logs(container, stdout=False, stderr=True))
+        except (docker.errors.APIError, requests.RequestException):
+            detail = None
+        return (startfail.ARGO_EXIT_CODE, detail) if detail else (code, None)
 
     def _engine_alive(self) -> bool:
         try:

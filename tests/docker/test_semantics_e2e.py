@@ -1,0 +1,106 @@
+"""Runtime semantics found in Argo's end-to-end workflows (test/e2e), against the real engine.
+
+Each expectation comes from Argo's code or e2e assertions, cited per test; none is copied from localflow's
+output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import docker
+import pytest
+
+from helpers import leftovers, localflow
+
+pytestmark = pytest.mark.docker
+
+HEAD = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: sem-}\nspec:\n"
+
+
+def submit(tmp_path, body: str, *args: str):
+    p = tmp_path / "wf.yaml"
+    p.write_text(HEAD + body)
+    proc = localflow("submit", str(p), *args)
+    text = proc.stdout + proc.stderr
+    m = re.search(r"^Name:\s+(\S+)", text, re.M)
+    if m and "--keep" not in args:
+        assert leftovers(m.group(1)) == (0, 0, 0), "the run left Docker objects behind"
+    return proc, text
+
+
+def run_json(tmp_path, body: str, *args: str) -> tuple[int, dict]:
+    proc, text = submit(tmp_path, body, "-o", "json", *args)
+    start = proc.stdout.find("{")
+    assert start >= 0, text
+    return proc.returncode, json.loads(proc.stdout[start:])
+
+
+def node(wf: dict, display: str) -> dict:
+    return next(n for n in wf["status"]["nodes"].values() if n["displayName"] == display)
+
+
+def test_user_process_is_not_pid_1_and_self_sigterm_is_143(tmp_path):
+    """test/e2e/signals_test.go TestSignaled: `kill $BASHPID` ends Failed with "(exit code 143)"; the
+    emissary is PID 1 and the user's command its child (cmd/argoexec/commands/emissary.go)."""
+    code, wf = run_json(tmp_path, """
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: pid, template: pid}
+    - - {name: kill, template: kill}
+  - name: pid
+    container: {image: alpine:3.7, command: [sh, -c, 'echo $$']}
+  - name: kill
+    container: {image: alpine:3.7, command: [sh, -c], args: ['kill $$; echo survived']}
+""")
+    assert code == 1
+    assert node(wf, "pid")["outputs"]["result"] != "1"
+    kill = node(wf, "kill")
+    assert kill["phase"] == "Failed"
+    assert kill["message"] == "main: Error (exit code 143)"
+    assert kill["outputs"]["exitCode"] == "143"
+
+
+def test_sidecar_stops_on_sigterm_when_main_ends(tmp_path):
+    """A sidecar running `sleep 999` (test/e2e/testdata/sidecar-workflow.yaml) stops at SIGTERM (exit
+    143), not by SIGKILL after the grace period (137): its process is not PID 1."""
+    proc, text = submit(tmp_path, """
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: alpine:3.7, command: [echo, hi]}
+    sidecars:
+    - {name: sleeper, image: alpine:3.7, command: [sh, -c], args: ["sleep 999"]}
+    - {name: web, image: python:alpine3.6, command: [python3, -m, http.server, "8000"]}
+""", "--keep")
+    run = re.search(r"^Name:\s+(\S+)", text, re.M).group(1)
+    client = docker.from_env()
+    try:
+        assert proc.returncode == 0, text
+        found = client.api.containers(all=True, filters={"label": [f"localflow.run={run}", "localflow.role=sidecar"]})
+        codes = sorted(client.api.inspect_container(c["Id"])["State"]["ExitCode"] for c in found)
+        assert codes == [143, 143]
+    finally:
+        for c in client.api.containers(all=True, filters={"label": f"localflow.run={run}"}):
+            client.api.remove_container(c["Id"], force=True, v=True)
+
+
+def test_command_that_cannot_start_fails_with_argo_message(tmp_path):
+    """test/e2e/testdata/cannot-start-workflow.yaml: Failed, message contains "executable file not
+    found". The emissary's LookPath error, exit 64 (cmd/argoexec/main.go), worded by inferFailedReason
+    as `main: Error (exit code 64): <termination message>` (workflow/controller/operator.go)."""
+    code, wf = run_json(tmp_path, """
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: argoproj/argosay:v2, command: [invalid]}
+""")
+    assert code == 1
+    main = node(wf, wf["metadata"]["name"])
+    assert main["phase"] == "Failed"
+    assert main["message"] == ('main: Error (exit code 64): failed to find name in PATH: '
+                               'exec: "invalid": executable file not found in $PATH')
+    assert "executable file not found" in wf["status"]["message"]
