@@ -12,7 +12,7 @@ import re
 import docker
 import pytest
 
-from helpers import leftovers, localflow
+from helpers import submit_text
 
 pytestmark = pytest.mark.docker
 
@@ -20,14 +20,7 @@ HEAD = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateNam
 
 
 def submit(tmp_path, body: str, *args: str):
-    p = tmp_path / "wf.yaml"
-    p.write_text(HEAD + body)
-    proc = localflow("submit", str(p), *args)
-    text = proc.stdout + proc.stderr
-    m = re.search(r"^Name:\s+(\S+)", text, re.M)
-    if m and "--keep" not in args:
-        assert leftovers(m.group(1)) == (0, 0, 0), "the run left Docker objects behind"
-    return proc, text
+    return submit_text(tmp_path, HEAD + body, *args, check_leftovers="--keep" not in args)
 
 
 def run_json(tmp_path, body: str, *args: str) -> tuple[int, dict]:
