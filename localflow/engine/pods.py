@@ -100,8 +100,9 @@ class PodExecutor:
         else:
             c = tmpl.container if kind == "container" else tmpl.script
             main = self.container_spec(c, "main", tmpl, pod, vals)
-        if kind == "script":
+        if kind == "script" and c.source:  # an empty source runs as a container (operator.go executeScript)
             main.args = list(main.args or []) + [SCRIPT_PATH]
+        if kind == "script":
             main.input_files.append(InputFile("/argo/staging", lambda src=c.source: tar_of_file(
                 SCRIPT_PATH, (src or "").encode(), 0o755), "script"))
         for name, (decl, src) in in_arts.items():

@@ -1,0 +1,103 @@
+"""Runtime semantics found in Argo's end-to-end workflows, on the fake runtime (scheduling and
+substitution); the docker-backed twins are in tests/docker/test_semantics_e2e.py."""
+
+from __future__ import annotations
+
+import pytest
+
+HEAD = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: s-}\nspec:\n"
+LEAVES = """
+  - name: say
+    container: {image: alpine, command: [echo, hi]}
+  - name: echo
+    inputs: {parameters: [{name: m}]}
+    container: {image: alpine, command: [echo, "{{inputs.parameters.m}}"]}
+"""
+
+
+@pytest.mark.parametrize("fields,message", [
+    ('arguments: {parameters: [{name: m, value: "{{=asInt(steps.a.outputs.result)}}"}]}',
+     "when 'Skipped == Succeeded' evaluated false"),
+    ('withParam: "{{steps.a.outputs.result}}"\n        arguments: {parameters: [{name: m, value: "{{item}}"}]}',
+     "Skipped, empty params"),
+])
+def test_step_when_is_evaluated_before_its_arguments(h, fields, message):
+    """steps.go resolveReferences: `when` is resolved and evaluated first; a step that will not run
+    returns before its arguments are substituted, so an unresolvable argument is no error. expandStep: a
+    withParam that cannot be parsed is no error when `when` is false; the step has no items."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: a, template: say, when: "false"}
+    - - name: b
+        template: echo
+        when: "{{steps.a.status}} == Succeeded"
+        """ + fields + LEAVES)
+    nodes = h.by_name(run)
+    assert run.phase == "Succeeded"
+    assert nodes["wf[1].b"].phase == "Skipped"
+    assert nodes["wf[1].b"].message == message
+
+
+def test_task_when_is_evaluated_before_its_arguments(h):
+    """dag.go resolveDependencyReferences: the same for a DAG task."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: a, template: say, when: "false"}
+      - name: b
+        depends: a
+        template: echo
+        when: "{{tasks.a.status}} == Succeeded"
+        arguments: {parameters: [{name: m, value: "{{=asInt(tasks.a.outputs.result)}}"}]}
+""" + LEAVES)
+    nodes = h.by_name(run)
+    assert run.phase == "Succeeded"
+    assert nodes["wf.b"].phase == "Skipped"
+    assert nodes["wf.b"].message == "when 'Skipped == Succeeded' evaluated false"
+
+
+def test_template_defaults_apply_by_template_type(h):
+    """operator.go mergedTemplateDefaultsInto: the defaults of the other template types are zeroed, so a
+    script takes `templateDefaults.script` and a container `.container` (test/e2e/functional/
+    template-default-image.yaml)."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  templateDefaults:
+    script: {image: python:alpine3.6, command: [sh], workingDir: /src}
+    container: {image: alpine:3.7, command: [sh, -c], workingDir: /work}
+  templates:
+  - name: main
+    steps:
+    - - {name: s, template: s}
+      - {name: c, template: c}
+  - name: s
+    script: {source: pwd}
+  - name: c
+    container: {args: [pwd]}
+""")
+    assert run.phase == "Succeeded"
+    pods = {p.template_name: p.main for p in h.runtime.pods}
+    assert (pods["s"].image, pods["s"].command, pods["s"].working_dir) == ("python:alpine3.6", ["sh"], "/src")
+    assert pods["s"].args == ["/argo/staging/script"]
+    assert (pods["c"].image, pods["c"].command, pods["c"].working_dir) == ("alpine:3.7", ["sh", "-c"], "/work")
+    assert pods["c"].args == ["pwd"]
+
+
+def test_script_with_empty_source_runs_as_a_container(h):
+    """operator.go executeScript: with an empty `source` nothing is appended to the args (Argo logs
+    "'script.source' is empty, suggest change template into 'container'")."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  templates:
+  - name: main
+    script: {image: alpine:3.7, command: [echo], args: [hello]}
+""")
+    assert run.phase == "Succeeded"
+    assert h.runtime.pods[0].main.command == ["echo"]
+    assert h.runtime.pods[0].main.args == ["hello"]
