@@ -124,7 +124,8 @@ class Executor:
             for a in inputs.artifacts:
                 src = self.run.artifacts_flow.bind_input(a, arg_arts.get(a.name), scope, values)
                 if src is None:
-                    if a.optional:
+                    if a.optional:  # absent: passed on with `from`, it stays absent (scope.go resolveVar)
+                        values[f"inputs.artifacts.{a.name}"] = {ART_MARK: None}
                         continue
                     raise StepError(f"inputs.artifacts.{a.name} was not supplied")
                 arts[a.name] = (a, src)

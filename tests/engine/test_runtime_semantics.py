@@ -101,3 +101,26 @@ def test_script_with_empty_source_runs_as_a_container(h):
     assert run.phase == "Succeeded"
     assert h.runtime.pods[0].main.command == ["echo"]
     assert h.runtime.pods[0].main.args == ["hello"]
+
+
+def test_optional_input_artifact_not_supplied_stays_absent_when_passed_on(h):
+    """scope.go resolveVar puts the template's own input artifacts in scope (`inputs.artifacts.NAME`, no
+    location when not supplied); the child gets it as is, optional, and the executor skips it
+    (test/e2e/functional/input-artifact-optional.yaml passes an absent one to a container)."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  templates:
+  - name: main
+    inputs: {artifacts: [{name: a, optional: true}]}
+    dag:
+      tasks:
+      - name: child
+        template: child
+        arguments: {artifacts: [{name: a, from: "{{inputs.artifacts.a}}"}]}
+  - name: child
+    inputs: {artifacts: [{name: a, path: /tmp/a, optional: true}]}
+    container: {image: alpine:3.7, command: [sh, -c, "ls /tmp/a || echo absent"]}
+""")
+    assert run.phase == "Succeeded"
+    assert h.runtime.pods[0].main.input_files == []
+    assert h.by_name(run)["wf.child"].inputs is None
