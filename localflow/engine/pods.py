@@ -10,6 +10,7 @@ from localflow.spec import model as M
 from localflow.spec.validate import parse_quantity
 
 from . import nodes as N
+from .downward import PodMeta, pod_meta
 from .interfaces import ContainerSpec, InputFile, MountSpec, PodResult, PodSpec
 from .outputs import evaluate_expression
 from .scope import StepError, to_text
@@ -43,16 +44,18 @@ class PodExecutor:
         self.run = run
 
     # ---- building the pod ----
-    def container_spec(self, c: Any, name: str, tmpl: M.Template, pod: str, vals: dict) -> ContainerSpec:
+    def container_spec(self, c: Any, name: str, tmpl: M.Template, pod: str, vals: dict,
+                       meta: PodMeta | None = None) -> ContainerSpec:
         run = self.run
         if not c.image:
             raise StepError(f"{name}: container has no image")
+        meta = meta or pod_meta(run, pod)
         env: dict[str, str] = {}
         for ef in c.env_from or []:
             env.update(run.env_from(ef))
         for e in c.env or []:
             if e.value_from is not None:
-                env[e.name] = run.env_value_from(e.value_from, pod, e.name)
+                env[e.name] = run.env_value_from(e.value_from, meta, e.name)
             else:
                 env[e.name] = e.value or ""
         spec = ContainerSpec(name=name, image=c.image, command=list(c.command) if c.command else None,
@@ -88,10 +91,14 @@ class PodExecutor:
         pod = node.pod_name
         kind = tmpl.kind
         cset: list[tuple[ContainerSpec, list[str]]] = []
+        default = "main"
+        if kind == "containerSet" and not any(cn.name == "main" for cn in tmpl.container_set.containers):
+            default = tmpl.container_set.containers[-1].name
+        meta = pod_meta(run, pod, node, tmpl, default)
         if kind == "containerSet":
             cs = tmpl.container_set
             for cn in cs.containers:
-                spec_c = self.container_spec(cn, cn.name, tmpl, pod, vals)
+                spec_c = self.container_spec(cn, cn.name, tmpl, pod, vals, meta)
                 shared, files = run.volumes.mounts_for(cs.volume_mounts or [], tmpl, pod)
                 spec_c.mounts = shared + spec_c.mounts
                 spec_c.input_files = files + spec_c.input_files
@@ -99,7 +106,7 @@ class PodExecutor:
             main = next((c for c, _ in cset if c.name == "main"), cset[-1][0])
         else:
             c = tmpl.container if kind == "container" else tmpl.script
-            main = self.container_spec(c, "main", tmpl, pod, vals)
+            main = self.container_spec(c, "main", tmpl, pod, vals, meta)
         if kind == "script" and c.source:  # an empty source runs as a container (operator.go executeScript)
             main.args = list(main.args or []) + [SCRIPT_PATH]
         if kind == "script":
@@ -112,12 +119,12 @@ class PodExecutor:
                        pod_name=pod, main=main, template_name=tmpl.name, daemon=bool(tmpl.daemon),
                        capture_stdout=True, container_set=cset)
         for sc in tmpl.sidecars or []:
-            side = self.container_spec(sc, sc.name, tmpl, pod, vals)
+            side = self.container_spec(sc, sc.name, tmpl, pod, vals, meta)
             if getattr(sc, "mirror_volume_mounts", False):
                 side.mounts = list(main.mounts) + side.mounts
             spec.sidecars.append(side)
         for ic in tmpl.init_containers or []:
-            init = self.container_spec(ic, ic.name, tmpl, pod, vals)
+            init = self.container_spec(ic, ic.name, tmpl, pod, vals, meta)
             if getattr(ic, "mirror_volume_mounts", False):
                 init.mounts = list(main.mounts) + init.mounts
             spec.init_containers.append(init)

@@ -97,3 +97,71 @@ def test_command_that_cannot_start_fails_with_argo_message(tmp_path):
     assert main["message"] == ('main: Error (exit code 64): failed to find name in PATH: '
                                'exec: "invalid": executable file not found in $PATH')
     assert "executable file not found" in wf["status"]["message"]
+
+
+def test_when_template_defaults_script_and_optional_artifact(tmp_path):
+    """Four classes in one run, each from Argo's code: `when` before arguments (steps.go resolveReferences),
+    templateDefaults by type (operator.go mergedTemplateDefaultsInto; test/e2e/functional/
+    template-default-image.yaml), a script with an empty source runs as a container (operator.go
+    executeScript), an optional input artifact passed on while absent (scope.go resolveVar)."""
+    code, wf = run_json(tmp_path, """
+  entrypoint: main
+  templateDefaults:
+    script: {image: alpine:3.7, command: [sh], workingDir: /src}
+    container: {image: alpine:3.7, command: [sh, -c], workingDir: /work}
+  templates:
+  - name: main
+    inputs: {artifacts: [{name: a, optional: true}]}
+    steps:
+    - - {name: skipped, template: plain, when: "false"}
+    - - name: never
+        template: plain
+        when: "{{steps.skipped.status}} == Succeeded"
+        arguments: {parameters: [{name: m, value: "{{=asInt(steps.skipped.outputs.result)}}"}]}
+      - {name: script, template: script}
+      - {name: container, template: container}
+      - {name: bare-script, template: bare-script}
+      - name: optional
+        template: optional
+        arguments: {artifacts: [{name: a, from: "{{inputs.artifacts.a}}"}]}
+  - name: plain
+    inputs: {parameters: [{name: m, default: x}]}
+    container: {args: ["echo {{inputs.parameters.m}}"]}
+  - name: script
+    script: {source: pwd}
+  - name: container
+    container: {args: [pwd]}
+  - name: bare-script
+    script: {image: alpine:3.7, command: [echo], args: [bare]}
+  - name: optional
+    inputs: {artifacts: [{name: a, path: /tmp/a, optional: true}]}
+    container: {args: ["test -e /tmp/a && echo present || echo absent"]}
+""")
+    assert code == 0, wf["status"]
+    assert node(wf, "never")["phase"] == "Skipped"
+    assert node(wf, "never")["message"] == "when 'Skipped == Succeeded' evaluated false"
+    assert node(wf, "script")["outputs"]["result"] == "/src"
+    assert node(wf, "container")["outputs"]["result"] == "/work"
+    assert node(wf, "bare-script")["outputs"]["result"] == "bare"
+    assert node(wf, "optional")["outputs"]["result"] == "absent"
+
+
+def test_downward_api_env_from_pod_metadata(tmp_path):
+    """workflowpod.go createWorkflowPod/addMetadata: Argo's own label `workflows.argoproj.io/workflow` and
+    the template's metadata labels are on the pod; fieldRef reads them (Kubeflow Pipelines v1)."""
+    code, wf = run_json(tmp_path, """
+  entrypoint: main
+  templates:
+  - name: main
+    metadata: {labels: {"pipelines.kubeflow.org/cache_enabled": "true"}}
+    container:
+      image: alpine:3.7
+      command: [sh, -c, 'echo "$WORKFLOW_ID $CACHE $POD"']
+      env:
+      - {name: WORKFLOW_ID, valueFrom: {fieldRef: {fieldPath: "metadata.labels['workflows.argoproj.io/workflow']"}}}
+      - {name: CACHE, valueFrom: {fieldRef: {fieldPath: "metadata.labels['pipelines.kubeflow.org/cache_enabled']"}}}
+      - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+""")
+    assert code == 0
+    name = wf["metadata"]["name"]
+    assert node(wf, name)["outputs"]["result"] == f"{name} true {name}"

@@ -3,6 +3,8 @@ substitution); the docker-backed twins are in tests/docker/test_semantics_e2e.py
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 HEAD = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: s-}\nspec:\n"
@@ -124,3 +126,55 @@ def test_optional_input_artifact_not_supplied_stays_absent_when_passed_on(h):
     assert run.phase == "Succeeded"
     assert h.runtime.pods[0].main.input_files == []
     assert h.by_name(run)["wf.child"].inputs is None
+
+
+def test_downward_api_answers_what_argo_puts_on_the_pod(h):
+    """workflowpod.go createWorkflowPod/addMetadata: Argo's labels and annotations, spec.podMetadata, then
+    the template's metadata; Kubernetes answers fieldRef from that pod (Kubeflow Pipelines v1 reads
+    WORKFLOW_ID from the workflow label)."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  podMetadata: {labels: {team: data, tier: low}}
+  templates:
+  - name: main
+    metadata:
+      labels: {tier: high, "pipelines.kubeflow.org/cache_enabled": "true"}
+      annotations: {note: "{{workflow.name}}"}
+    container:
+      image: alpine:3.7
+      command: [env]
+      env:
+      - {name: WORKFLOW_ID, valueFrom: {fieldRef: {fieldPath: "metadata.labels['workflows.argoproj.io/workflow']"}}}
+      - {name: CACHE, valueFrom: {fieldRef: {fieldPath: "metadata.labels['pipelines.kubeflow.org/cache_enabled']"}}}
+      - {name: TEAM, valueFrom: {fieldRef: {fieldPath: "metadata.labels['team']"}}}
+      - {name: TIER, valueFrom: {fieldRef: {fieldPath: "metadata.labels['tier']"}}}
+      - {name: NOTE, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['note']"}}}
+      - {name: NODE, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['workflows.argoproj.io/node-name']"}}}
+      - {name: ABSENT, valueFrom: {fieldRef: {fieldPath: "metadata.labels['nope']"}}}
+      - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+      - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+      - {name: UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}
+""")
+    assert run.phase == "Succeeded"
+    env = h.runtime.pods[0].main.env
+    assert env["WORKFLOW_ID"] == "wf" and env["CACHE"] == "true"
+    assert env["TEAM"] == "data" and env["TIER"] == "high"  # the template's metadata wins
+    assert env["NOTE"] == "wf" and env["NODE"] == "wf" and env["ABSENT"] == ""
+    assert env["POD"] == h.runtime.pods[0].pod_name and env["NS"] == "default"
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", env["UID"])
+
+
+def test_pod_metadata_is_not_reported_as_ignored():
+    """Since fieldRef reads them, podMetadata and a template's metadata have an effect."""
+    from localflow.engine.preflight import ignored_fields
+    from localflow.spec.load import load_text
+    wf = load_text(HEAD + """
+  entrypoint: main
+  podMetadata: {labels: {a: b}}
+  templates:
+  - name: main
+    metadata: {labels: {a: c}}
+    nodeSelector: {disk: ssd}
+    container: {image: alpine:3.7}
+""", "t.yaml").workflows[0]
+    assert ignored_fields(wf.spec) == ["spec.templates[0].nodeSelector"]
