@@ -6,6 +6,7 @@ import io
 import tarfile
 from typing import TYPE_CHECKING, Any
 
+from localflow.errors import ExprError
 from localflow.spec import model as M
 from localflow.spec.validate import parse_quantity
 
@@ -37,6 +38,28 @@ def tar_of_file(path: str, data: bytes, mode: int = 0o644) -> bytes:
 def parent_dir(path: str) -> str:
     parent = path.rstrip("/").rsplit("/", 1)[0]
     return parent or "/"
+
+
+def container_set_backoff(rs: Any) -> tuple[int, float]:
+    """(attempts, seconds between them) of a containerSet.retryStrategy, as ContainerSetTemplate.
+    GetRetryStrategy builds the emissary's wait.Backoff: Steps = retries (every run counts, so
+    `retries: 2` runs a failing container twice), a constant `duration` between runs. `retries: 0` is
+    taken as one run (Argo's backoff would then never run the command)."""
+    try:
+        steps = int(str(rs.retries)) if rs.retries is not None else 1
+    except ValueError:
+        steps = 0  # intstr.IntValue of a non-number
+    delay = 0.0
+    if rs.duration:
+        from localflow.expr.gotime import parse_duration
+        try:
+            nanos = parse_duration(rs.duration)
+        except ExprError as e:
+            raise StepError(f"containerSet.retryStrategy.duration: {e}") from e
+        if nanos < 0:
+            raise StepError(f"duration has to be positive, current duration: {rs.duration}")
+        delay = nanos / 1e9
+    return max(steps, 1), delay
 
 
 class PodExecutor:
@@ -118,6 +141,9 @@ class PodExecutor:
         spec = PodSpec(run_name=run.name, node_id=node.id, node_name=node.name, display_name=node.display_name,
                        pod_name=pod, main=main, template_name=tmpl.name, daemon=bool(tmpl.daemon),
                        capture_stdout=True, container_set=cset)
+        if kind == "containerSet" and tmpl.container_set.retry_strategy is not None:
+            spec.container_attempts, spec.container_retry_delay = container_set_backoff(
+                tmpl.container_set.retry_strategy)
         for sc in tmpl.sidecars or []:
             side = self.container_spec(sc, sc.name, tmpl, pod, vals, meta)
             if getattr(sc, "mirror_volume_mounts", False):

@@ -237,7 +237,21 @@ class DockerRuntime:
                 raise RuntimeFailure(f"failed to place {f.description or 'input'} at {f.parent}: {short(e)}") from e
         return container
 
-    def _follow_logs(self, pod: _Pod, container: Any, cname: str, sink: LogSink) -> None:
+    def _follow_logs(self, pod: _Pod, container: Any, cname: str, sink: LogSink,
+                     lines: list[int] | None = None) -> threading.Thread:
+        """Hand the container's log lines to the sink as they come. `lines` counts the lines handed on; a
+        restarted container's log starts with its earlier runs' lines, which are skipped."""
+        count = lines if lines is not None else [0]
+        skip = count[0]
+
+        def emit(text: str) -> None:
+            nonlocal skip
+            if skip > 0:
+                skip -= 1
+                return
+            count[0] += 1
+            sink(pod.spec.display_name, cname, startfail.log_line(text))
+
         def run() -> None:
             buf = b""
             try:
@@ -245,16 +259,16 @@ class DockerRuntime:
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
-                        text = line.decode(errors="replace").rstrip("\r")
-                        sink(pod.spec.display_name, cname, startfail.log_line(text))
+                        emit(line.decode(errors="replace").rstrip("\r"))
                 if buf:
-                    sink(pod.spec.display_name, cname, startfail.log_line(buf.decode(errors="replace")))
+                    emit(buf.decode(errors="replace"))
             except (docker.errors.APIError, requests.RequestException):
                 pass
 
         t = threading.Thread(target=run, name=f"logs-{cname}", daemon=True)
         t.start()
         pod.log_threads.append(t)
+        return t
 
     def _remove(self, containers: list[Any]) -> None:
         for c in containers:
@@ -307,10 +321,7 @@ class DockerRuntime:
             results: dict[str, int] = {}
 
             def one(name: str) -> None:
-                c = made[name]
-                c.start()
-                self._follow_logs(p, c, name, sink)
-                results[name] = int(c.wait().get("StatusCode", 1))
+                results[name] = self._run_attempts(p, made[name], name, sink)
 
             threads = [threading.Thread(target=one, args=(n,), daemon=True) for n in ready]
             for t in threads:
@@ -325,6 +336,25 @@ class DockerRuntime:
                 code, detail = self._exit_detail(made[bad[0]], results.get(bad[0], 1))
                 return ip, code, f"{bad[0]}: Error (exit code {code})" + (f": {detail}" if detail else "")
         return ip, done.get(spec.main.name, 0), None
+
+    def _run_attempts(self, p: _Pod, c: Any, name: str, sink: LogSink) -> int:
+        """Run one container of a containerSet, again in the same container (its files kept) while it
+        fails and its retryStrategy allows, as the emissary's retry.OnError loop around the command
+        (cmd/argoexec/commands/emissary.go). A command that cannot start is not retried: the emissary
+        looks it up before the loop."""
+        spec = p.spec
+        lines = [0]
+        code = 1
+        for attempt in range(spec.container_attempts):
+            if attempt:
+                time.sleep(spec.container_retry_delay)
+            c.start()
+            follower = self._follow_logs(p, c, name, sink, lines)
+            code = int(c.wait().get("StatusCode", 1))
+            follower.join(timeout=5)  # the stream ends with the run; the next run's follower skips its lines
+            if code == 0 or p.stopped or spec.run_name in self.stopping or self._exit_detail(c, code)[1]:
+                break
+        return code
 
     def _start_group(self, p: _Pod, sink: LogSink) -> str | None:
         """Create and start init containers, sidecars and main. Returns the pod IP."""

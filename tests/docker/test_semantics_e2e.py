@@ -165,3 +165,31 @@ def test_downward_api_env_from_pod_metadata(tmp_path):
     assert code == 0
     name = wf["metadata"]["name"]
     assert node(wf, name)["outputs"]["result"] == f"{name} true {name}"
+
+
+def test_container_set_retry_strategy_retries_inside_the_pod(tmp_path):
+    """test/e2e/retry_test.go TestWorkflowTemplateWithRetryStrategyInContainerSet: with `retries: "2"` a
+    failing container runs twice (ContainerSetTemplate.GetRetryStrategy: Steps = retries), a command that
+    cannot start is not retried, the workflow Fails; a retried container keeps its files (same pod)."""
+    proc, text = submit(tmp_path, """
+  entrypoint: test
+  templates:
+  - name: test
+    containerSet:
+      retryStrategy: {retries: "2"}
+      containers:
+      - {name: c1, image: argoproj/argosay:v2, args: [echo, hi]}
+      - {name: c2, image: argoproj/argosay:v2, command: [invalid, command]}
+      - {name: c3, image: alpine:3.7, command: [sh, -c], args: ["echo intentional failure; exit 1"]}
+      - name: main
+        image: alpine:3.7
+        command: [sh, -c]
+        args: ["if [ -e /tmp/seen ]; then echo second-run; else touch /tmp/seen; echo first-run; exit 1; fi"]
+""")
+    assert proc.returncode == 1, text
+    logs = text.split("Name:")[0]
+    assert logs.count("intentional failure") == 2
+    assert logs.count("hi\n") == 1
+    assert logs.count("executable file not found in $PATH") == 1
+    assert "first-run" in logs and "second-run" in logs
+    assert re.search(r"^Status:\s+Failed$", text, re.M)

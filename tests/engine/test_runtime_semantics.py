@@ -178,3 +178,20 @@ def test_pod_metadata_is_not_reported_as_ignored():
     container: {image: alpine:3.7}
 """, "t.yaml").workflows[0]
     assert ignored_fields(wf.spec) == ["spec.templates[0].nodeSelector"]
+
+
+def test_container_set_retry_strategy_reaches_the_pod(h):
+    """ContainerSetTemplate.GetRetryStrategy: wait.Backoff{Steps: retries, Duration: duration}; the retries
+    happen inside the pod (one node, no Retry node)."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  templates:
+  - name: main
+    containerSet:
+      retryStrategy: {retries: 3, duration: 300ms}
+      containers: [{name: main, image: alpine:3.7, command: [echo, hi]}]
+""")
+    assert run.phase == "Succeeded"
+    pod = h.runtime.pods[0]
+    assert (pod.container_attempts, pod.container_retry_delay) == (3, 0.3)
+    assert [n.type for n in run.nodes.values()] == ["Pod"]
