@@ -62,7 +62,7 @@ def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[s
     from localflow.spec.load import load_documents, load_templates, merge
     from localflow.spec.validate import validate_workflow
 
-    bundle = load_documents(opts.file)
+    bundle = load_documents(opts.file, json_fold_case=True)  # as `argo submit` decodes a JSON file
     extra = [load_templates(t) for t in opts.templates]
     if extra:
         bundle = merge([bundle] + extra)

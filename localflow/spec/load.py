@@ -127,7 +127,7 @@ def _kind_name(value: Any) -> str:
     return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
-def _object(doc: dict[str, Any], index: int, count: int, file: str | None) -> Any:
+def _object(doc: dict[str, Any], index: int, count: int, file: str | None, fold_case: bool = False) -> Any:
     where = f"document {index + 1}: " if count > 1 else ""
     kind = doc.get("kind")
     api_version = doc.get("apiVersion")
@@ -156,19 +156,22 @@ def _object(doc: dict[str, Any], index: int, count: int, file: str | None) -> An
     if api_version != API_VERSION:
         shown = "missing" if not api_version else f'"{api_version}" is not supported'
         raise SpecError(f"{where}apiVersion {shown}: a {kind} needs apiVersion {API_VERSION}", file=file, path="apiVersion")
-    obj = from_dict(cls, doc, "", file)
+    obj = from_dict(cls, doc, "", file, fold_case=fold_case)
     if cls in (WorkflowTemplate, ClusterWorkflowTemplate) and not obj.metadata.name:
         raise SpecError(f"{where}a {kind} needs metadata.name (templateRef finds it by name)", file=file, path="metadata.name")
     return obj
 
 
-def load_text(text: str, file: str) -> Bundle:
-    """Load every document of `text` (YAML or JSON). `file` names the source in errors."""
+def load_text(text: str, file: str, *, json_fold_case: bool = False) -> Bundle:
+    """Load every document of `text` (YAML or JSON). `file` names the source in errors.
+    `json_fold_case`: field names of a JSON file match case-insensitively, as `argo submit` decodes
+    JSON (see model.convert.from_dict); YAML and `argo lint` match them exactly."""
     if not text.strip():
         raise SpecError("the file is empty", file=file)
     docs = None
     if text.lstrip().startswith("{"):
         docs = _json_documents(text, file)
+    fold_case = json_fold_case and docs is not None
     if docs is None:
         docs = load_all(text, file)
     docs_present = [d for d in docs if d is not None]
@@ -185,7 +188,7 @@ def load_text(text: str, file: str) -> Bundle:
                 f"{where}expected a mapping (an object with apiVersion, kind, metadata and spec), got {_kind_name(doc)}",
                 file=file,
             )
-        obj = _object(doc, index, count, file)
+        obj = _object(doc, index, count, file, fold_case)
         if not isinstance(obj, dict):
             object.__setattr__(obj, "source_file", file)
             object.__setattr__(obj, "source_index", index)
@@ -207,9 +210,9 @@ def _read(path: str) -> str:
         raise SpecError(f"cannot read the file: {err.strerror or err}", file=path) from None
 
 
-def load_documents(path: str) -> Bundle:
+def load_documents(path: str, *, json_fold_case: bool = False) -> Bundle:
     """Load one file (a path, or "-" is not supported here: read the text and use load_text)."""
-    return load_text(_read(path), str(path))
+    return load_text(_read(path), str(path), json_fold_case=json_fold_case)
 
 
 def merge(bundles: Iterable[Bundle]) -> Bundle:
