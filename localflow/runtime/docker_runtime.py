@@ -366,9 +366,9 @@ class DockerRuntime:
             p.containers.append(c)
             c.start()
             self._follow_logs(p, c, init.name, sink)
-            code = c.wait().get("StatusCode", 1)
+            code, detail = self._exit_detail(c, int(c.wait().get("StatusCode", 1)))
             if code != 0:
-                raise _PodError(f"{init.name}: Error (exit code {code})")
+                raise _PodError(f"{init.name}: Error (exit code {code})" + (f": {detail}" if detail else ""))
         owner_net = network
         ip = None
         for i, side in enumerate(spec.sidecars):
@@ -427,9 +427,10 @@ class DockerRuntime:
             except (_PodError, RuntimeFailure) as e:
                 return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                  finished_at=time.time())
-            except docker.errors.APIError as e:
-                return PodResult(exit_code=None, phase="Error", message=short(e), started_at=started,
-                                 finished_at=time.time())
+            except docker.errors.APIError as e:  # a sidecar that failed by itself takes the pod's network with it
+                why = self._stop_sidecars(p) if p.owner is not None and p.owner is not p.main else None
+                return PodResult(exit_code=None, phase="Failed" if why else "Error", message=why or short(e),
+                                 started_at=started, finished_at=time.time())
             except requests.RequestException as e:
                 return PodResult(exit_code=None, phase="Error", message=f"lost the Docker engine: {short(e)}",
                                  started_at=started, finished_at=time.time())
@@ -440,7 +441,7 @@ class DockerRuntime:
                 return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                  finished_at=time.time())
             finished = time.time()
-            self._stop_sidecars(p)
+            side_failure = self._stop_sidecars(p)
             for t in p.log_threads:
                 t.join(timeout=5)
             result = PodResult(exit_code=code, phase="Succeeded" if code == 0 else "Failed", ip=ip,
@@ -453,6 +454,8 @@ class DockerRuntime:
                 result.message = f"main: {reason or 'Error'} (exit code {code})"  # as Argo v4
                 if detail:  # the termination message (operator.go inferFailedReason)
                     result.message += f": {detail}"
+            elif side_failure:
+                result.phase, result.message = "Failed", side_failure
             try:
                 self._collect(p, spec, result, artifacts)
             except requests.RequestException as e:
@@ -512,14 +515,22 @@ class DockerRuntime:
         except (docker.errors.DockerException, requests.RequestException):
             return False
 
-    def _stop_sidecars(self, p: _Pod) -> None:
-        for c in p.containers:
-            if c is p.main or c.labels.get(L.ROLE) != "sidecar":
-                continue
+    def _stop_sidecars(self, p: _Pod) -> str | None:
+        """Stop the sidecars (SIGTERM, SIGKILL after the grace period). Returns Argo's message for a sidecar
+        that failed by itself: an exit code other than 137 and 143, which operator.go inferFailedReason
+        ignores (the executor killed it)."""
+        failed = None
+        sidecars = [c for c in p.containers if c is not p.main and c.labels.get(L.ROLE) == "sidecar"]
+        for side, c in zip(p.spec.sidecars, sidecars):
             try:
                 c.stop(timeout=int(p.spec.termination_grace))
+                code = int(c.wait().get("StatusCode", 0))
             except (docker.errors.APIError, requests.RequestException):
-                pass
+                continue
+            if failed is None and code not in (0, 137, 143):
+                code, detail = self._exit_detail(c, code)
+                failed = f"{side.name}: Error (exit code {code})" + (f": {detail}" if detail else "")
+        return failed
 
     def _collect(self, p: _Pod, spec: PodSpec, result: PodResult, artifacts: ArtifactSink | None) -> None:
         main = p.main

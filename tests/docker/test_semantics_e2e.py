@@ -193,3 +193,32 @@ def test_container_set_retry_strategy_retries_inside_the_pod(tmp_path):
     assert logs.count("executable file not found in $PATH") == 1
     assert "first-run" in logs and "second-run" in logs
     assert re.search(r"^Status:\s+Failed$", text, re.M)
+
+
+def test_sidecar_that_fails_by_itself_fails_the_pod(tmp_path):
+    """operator.go inferFailedReason: a sidecar's exit code other than 137/143 (the executor's kill) fails
+    the node with `NAME: Error (exit code N)[: message]`; 143 (stopped after main) does not."""
+    code, wf = run_json(tmp_path, """
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: crashes, template: crashes}
+      - {name: cannot-start, template: cannot-start}
+  - name: crashes
+    container: {image: alpine:3.7, command: [sh, -c, "sleep 2; echo main-done"]}
+    sidecars:
+    - {name: web, image: alpine:3.7, command: [sh, -c, "sleep 1000"]}
+    - {name: crash, image: alpine:3.7, command: [sh, -c, "exit 3"]}
+  - name: cannot-start
+    container: {image: alpine:3.7, command: [echo, hi]}
+    sidecars:
+    - {name: broken, image: alpine:3.7, command: [nosuch]}
+""")
+    assert code == 1
+    crashes = node(wf, "crashes")
+    assert (crashes["phase"], crashes["message"]) == ("Failed", "crash: Error (exit code 3)")
+    broken = node(wf, "cannot-start")
+    assert broken["phase"] == "Failed"
+    assert broken["message"] == ('broken: Error (exit code 64): failed to find name in PATH: '
+                                 'exec: "nosuch": executable file not found in $PATH')
