@@ -503,7 +503,7 @@ class DockerRuntime:
         if code not in startfail.TINI_EXEC_CODES:
             return code, None
         try:
-            detail = startfail.from_logs(code, calls.logs(container, stdout=False, stderr=True))
+            detail = startfail.from_logs(code, calls.logs(container))  # only the init's line: nothing ran
         except (docker.errors.APIError, requests.RequestException):
             detail = None
         return (startfail.ARGO_EXIT_CODE, detail) if detail else (code, None)

@@ -27,12 +27,12 @@ def argo_text(line: str) -> str | None:
     if m is None:
         return None
     name, why = m.group("name"), m.group("why")
-    if why == "Permission denied":
-        err = f'exec: "{name}": permission denied'
-    elif "/" in name:  # Go's LookPath stats a path instead of searching $PATH
-        err = f'exec: "{name}": stat {name}: {why[:1].lower()}{why[1:]}'
-    else:
+    if "/" not in name:  # searched in $PATH: LookPath skips what it cannot execute
         err = f'exec: "{name}": executable file not found in $PATH'
+    elif why == "Permission denied":
+        err = f'exec: "{name}": permission denied'
+    else:  # a path: LookPath stats it
+        err = f'exec: "{name}": stat {name}: {why[:1].lower()}{why[1:]}'
     return f"failed to find name in PATH: {err}"
 
 

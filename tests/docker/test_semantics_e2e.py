@@ -222,3 +222,21 @@ def test_sidecar_that_fails_by_itself_fails_the_pod(tmp_path):
     assert broken["phase"] == "Failed"
     assert broken["message"] == ('broken: Error (exit code 64): failed to find name in PATH: '
                                  'exec: "nosuch": executable file not found in $PATH')
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("[FATAL tini (7)] exec invalid failed: No such file or directory",
+     'failed to find name in PATH: exec: "invalid": executable file not found in $PATH'),
+    ("[FATAL tini (7)] exec ./run.sh failed: No such file or directory",
+     'failed to find name in PATH: exec: "./run.sh": stat ./run.sh: no such file or directory'),
+    ("[FATAL tini (7)] exec /x/run failed: Permission denied",
+     'failed to find name in PATH: exec: "/x/run": permission denied'),
+    ("plain output", None),
+])
+def test_exec_failures_are_worded_as_go_lookpath(line, expected):
+    """Go's os/exec LookPath errors (the emissary looks the command up first), for the lines Docker's init
+    (tini) prints when it cannot exec."""
+    from localflow.runtime import startfail
+    assert startfail.argo_text(line) == expected
+    assert startfail.from_logs(127, line + "\n") == expected
+    assert startfail.from_logs(1, line) is None
