@@ -9,6 +9,7 @@ position in its file).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -26,6 +27,7 @@ from localflow.spec.model import (
     WorkflowTemplate,
     from_dict,
 )
+from localflow.spec.model.convert import go_json_field_names
 from localflow.spec.yamlgo import load_all
 
 __all__ = ["ARGO_KINDS", "Bundle", "load_documents", "load_templates", "load_text", "merge"]
@@ -127,7 +129,7 @@ def _kind_name(value: Any) -> str:
     return {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
-def _object(doc: dict[str, Any], index: int, count: int, file: str | None, fold_case: bool = False) -> Any:
+def _object(doc: dict[str, Any], index: int, count: int, file: str | None) -> Any:
     where = f"document {index + 1}: " if count > 1 else ""
     kind = doc.get("kind")
     api_version = doc.get("apiVersion")
@@ -156,7 +158,7 @@ def _object(doc: dict[str, Any], index: int, count: int, file: str | None, fold_
     if api_version != API_VERSION:
         shown = "missing" if not api_version else f'"{api_version}" is not supported'
         raise SpecError(f"{where}apiVersion {shown}: a {kind} needs apiVersion {API_VERSION}", file=file, path="apiVersion")
-    obj = from_dict(cls, doc, "", file, fold_case=fold_case)
+    obj = from_dict(cls, doc, "", file)
     if cls in (WorkflowTemplate, ClusterWorkflowTemplate) and not obj.metadata.name:
         raise SpecError(f"{where}a {kind} needs metadata.name (templateRef finds it by name)", file=file, path="metadata.name")
     return obj
@@ -188,7 +190,8 @@ def load_text(text: str, file: str, *, json_fold_case: bool = False) -> Bundle:
                 f"{where}expected a mapping (an object with apiVersion, kind, metadata and spec), got {_kind_name(doc)}",
                 file=file,
             )
-        obj = _object(doc, index, count, file, fold_case)
+        with go_json_field_names() if fold_case else contextlib.nullcontext():
+            obj = _object(doc, index, count, file)
         if not isinstance(obj, dict):
             object.__setattr__(obj, "source_file", file)
             object.__setattr__(obj, "source_index", index)

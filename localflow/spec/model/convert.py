@@ -13,6 +13,8 @@ Argo's special scalar types are marked with `typing.Annotated`:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import difflib
 import functools
@@ -21,6 +23,7 @@ import types
 import typing
 from decimal import Decimal
 from functools import cache
+from collections.abc import Iterator
 from typing import Annotated, Any, Union
 
 from localflow.errors import SpecError
@@ -460,6 +463,19 @@ def _object(cls: type, value: Any, path: str, ctx: _Ctx) -> Any:
     return obj
 
 
+_FOLD_CASE: contextvars.ContextVar[bool] = contextvars.ContextVar("localflow_fold_case", default=False)
+
+
+@contextlib.contextmanager
+def go_json_field_names() -> Iterator[None]:
+    """Within: `from_dict` matches field names as Go's encoding/json does (see from_dict's fold_case)."""
+    token = _FOLD_CASE.set(True)
+    try:
+        yield
+    finally:
+        _FOLD_CASE.reset(token)
+
+
 def from_dict(cls: type, data: Any, path: str = "", file: str | None = None, *, fold_case: bool = False) -> Any:
     """Build `cls` from Argo's JSON form, raising SpecError naming the field path on a mistake.
 
@@ -468,7 +484,7 @@ def from_dict(cls: type, data: Any, path: str = "", file: str | None = None, *, 
     DisallowUnknownFields, which `argo submit` uses for a JSON file (cmd/argo/commands/submit.go
     unmarshalWorkflows): a key that differs from a field's name only in case sets that field
     (`valueFrom.Parameter`); an unknown field is still an error."""
-    return _convert(cls, data, path, _Ctx(file, fold_case))
+    return _convert(cls, data, path, _Ctx(file, fold_case or _FOLD_CASE.get()))
 
 
 # --- to_dict ---------------------------------------------------------------------------------
