@@ -2,7 +2,7 @@
 
 Argo's pod (workflow/controller/workflowpod.go createWorkflowPod, addMetadata) carries the labels
 `workflows.argoproj.io/workflow` (the workflow's name) and `workflows.argoproj.io/completed` ("false"
-while it runs), the annotations `workflows.argoproj.io/node-name`, `workflows.argoproj.io/node-id` and
+while it runs), `workflows.argoproj.io/on-exit` ("true" in an exit handler), the annotations `workflows.argoproj.io/node-name`, `workflows.argoproj.io/node-id` and
 `kubectl.kubernetes.io/default-container`, then `spec.podMetadata` and the template's `metadata`
 (labels and annotations, the template's winning). Kubernetes answers a fieldRef from that object; a label
 or annotation that is absent reads as "".
@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+_ON_EXIT = re.compile(r"\.onExit(?:$|[.\[])")
 _KEYED = re.compile(r"""^metadata\.(labels|annotations)\[(['"])(.*)\2\]$""")
 
 
@@ -45,6 +46,8 @@ def pod_meta(run: Any, pod: str, node: Any = None, tmpl: Any = None, default_con
     if node is not None:
         meta.annotations["workflows.argoproj.io/node-name"] = node.name
         meta.annotations["workflows.argoproj.io/node-id"] = node.id
+        if _ON_EXIT.search(node.name):  # a pod of an exit handler (common.GenerateOnExitNodeName: NAME.onExit)
+            meta.labels["workflows.argoproj.io/on-exit"] = "true"
     for source in (getattr(run.spec, "pod_metadata", None), getattr(tmpl, "metadata", None)):
         if source is not None:
             meta.annotations.update(source.annotations or {})

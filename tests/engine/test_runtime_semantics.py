@@ -195,3 +195,23 @@ def test_container_set_retry_strategy_reaches_the_pod(h):
     pod = h.runtime.pods[0]
     assert (pod.container_attempts, pod.container_retry_delay) == (3, 0.3)
     assert [n.type for n in run.nodes.values()] == ["Pod"]
+
+
+def test_exit_handler_pods_carry_the_on_exit_label(h):
+    """workflowpod.go: a pod run for an exit handler (executeTemplate's onExitTemplate, inherited by the
+    handler's children) is labelled workflows.argoproj.io/on-exit=true; other pods are not."""
+    run = h.run(HEAD + """
+  entrypoint: main
+  onExit: bye
+  templates:
+  - name: main
+    container: &c
+      image: alpine:3.7
+      command: [echo]
+      env: [{name: ON_EXIT, valueFrom: {fieldRef: {fieldPath: "metadata.labels['workflows.argoproj.io/on-exit']"}}}]
+  - name: bye
+    steps: [[{name: say, template: main}]]
+""")
+    assert run.phase == "Succeeded"
+    by_node = {p.node_name: p.main.env["ON_EXIT"] for p in h.runtime.pods}
+    assert by_node == {"wf": "", "wf.onExit[0].say": "true"}
