@@ -70,7 +70,8 @@ def load_workflow(opts: SubmitOptions) -> tuple[Any, Any, dict[str, str], list[s
     from localflow.spec.validate import validate_workflow
 
     from localflow.spec.load import Bundle
-    bundle = load_documents(opts.file, opts.strict) if opts.file else Bundle()
+    # a JSON file's field names match case-insensitively, as `argo submit` decodes JSON
+    bundle = load_documents(opts.file, opts.strict, json_fold_case=True) if opts.file else Bundle()
     extra = [load_templates(t) for t in opts.templates]
     if extra:
         bundle = merge([bundle] + extra)

@@ -56,6 +56,8 @@ class ArtifactFlow:
                 ref = src.from_.strip()
                 inner = ref[2:-2].strip() if ref.startswith("{{") and ref.endswith("}}") else ref
                 found = values.get(inner)
+                if isinstance(found, dict) and found.get(ART_MARK, 0) is None:
+                    return None  # an optional input that was not supplied
                 if isinstance(found, dict) and ART_MARK in found:
                     art = dict(found[ART_MARK], name=decl.name)
                     if src.sub_path:

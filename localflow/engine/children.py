@@ -51,8 +51,12 @@ class ChildRunner:
             loop = {k: raw.pop(k) for k in LOOP_KEYS if k in raw}
             if not loop:
                 return [await self.run_one(raw, name, display, parent, values, original=entry)]
-            loop = render_tree(loop, values, strict=True)
-            items = expand_items(loop.get("withItems"), loop.get("withParam"), loop.get("withSequence"))
+            if "when" in raw and has_tags([loop.get("withParam"), loop.get("withSequence")]) \
+                    and when_false_before_items(raw["when"], values):
+                items = []  # Argo leaves a skipped step's withParam unsubstituted: it parses as no items
+            else:
+                loop = render_tree(loop, values, strict=True)
+                items = expand_items(loop.get("withItems"), loop.get("withParam"), loop.get("withSequence"))
         except StepError as e:
             node = run.new_node(name, display, N.SKIPPED_T, getattr(entry, "template", None), self.node.id, parent)
             run.finish(node, N.ERROR, str(e))
@@ -89,28 +93,23 @@ class ChildRunner:
         run.refresh_runtime_globals()  # workflow.duration in the step's own fields
         try:
             hooks_raw = {k: raw.pop(k) for k in ("hooks", "onExit") if k in raw}
-            given = raw
-            raw = drop_absent_arguments(raw, values)
-            if raw is not given:
-                original = None  # an argument was dropped: the step as written no longer applies
-            if has_tags(raw):
-                rendered = render_tree(raw, values, strict=True)
-                when = rendered.pop("when", None)
-                entry = M.from_dict(type_of(self.prefix), rendered, name, None)
-            else:  # nothing to substitute: the step as written (Argo's `when` is read from raw)
-                when = raw.get("when")
-                entry = original if original is not None else M.from_dict(type_of(self.prefix), raw, name, None)
-            if when is not None:
-                try:
-                    from localflow.expr.govaluate import evaluate_when  # lark: only when needed
-                    ok = evaluate_when(when)
-                except ExprError as e:
-                    raise StepError(f"failed to evaluate when '{when}': {e}") from e
-                if not ok:
+            when = raw.get("when")
+            if when is not None:  # first: a step that will not run never has its arguments substituted
+                when = render_tree(when, values, strict=True) if has_tags(when) else when
+                if not evaluate_when_text(when):
                     node = run.new_node(name, display, N.SKIPPED_T, tname, self.node.id, parent)
                     run.finish(node, N.SKIPPED, f"when '{when}' evaluated false")
                     node.item_index = index
                     return node
+            given = raw
+            raw = drop_absent_arguments(raw, values)
+            if raw is not given:
+                original = None  # an argument was dropped: the step as written no longer applies
+            body = {k: v for k, v in raw.items() if k != "when"}
+            if has_tags(body):
+                entry = M.from_dict(type_of(self.prefix), render_tree(body, values, strict=True), name, None)
+            else:  # nothing to substitute: the step as written
+                entry = original if original is not None else M.from_dict(type_of(self.prefix), body, name, None)
         except StepError as e:
             node = run.new_node(name, display, N.SKIPPED_T, tname, self.node.id, parent)
             run.finish(node, N.ERROR, str(e))
@@ -218,6 +217,26 @@ class ChildRunner:
         for d in self.daemons:
             await self.run.stop_daemon(d)
         self.daemons.clear()
+
+
+def evaluate_when_text(when: str) -> bool:
+    """A substituted `when` (govaluate), as steps.go resolveReferences / dag.go resolveDependencyReferences
+    evaluate it before anything else of the step or task is substituted."""
+    from localflow.expr.govaluate import evaluate_when  # lark: only when needed
+    try:
+        return bool(evaluate_when(when))
+    except ExprError as e:
+        raise StepError(f"failed to evaluate when '{when}': {e}") from e
+
+
+def when_false_before_items(when: str, values: Any) -> bool:
+    """Whether a loop's `when` is false before its items are known (steps.go expandStep, dag.go expandTask:
+    a withParam/withSequence that cannot be expanded is no error when the step will not run). A `when`
+    that names `{{item}}` cannot be decided yet (False)."""
+    try:
+        return not evaluate_when_text(render_tree(when, values, strict=True))
+    except StepError:
+        return False
 
 
 def drop_absent_arguments(raw: dict, values: Any) -> dict:

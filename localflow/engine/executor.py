@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from localflow.spec import model as M
+from localflow.spec.model.argo_templates import TEMPLATE_KINDS
 
 from . import nodes as N
 from .scope import ART_MARK, Scope, StepError, has_tags, render_string, render_tree
@@ -39,6 +40,14 @@ def deep_merge(base: dict, over: dict) -> dict:
         else:
             out[k] = copy.deepcopy(v)
     return out
+
+
+def defaults_for(defaults: dict, kind: str | None) -> dict:
+    """`templateDefaults` as they apply to a template of this type: the fields of the other template types
+    are dropped, so a script takes `.script` and a container `.container` (operator.go
+    mergedTemplateDefaultsInto, which zeroes every TemplateType field but the template's own)."""
+    others = {js for _, js in TEMPLATE_KINDS if js != kind}
+    return {k: v for k, v in defaults.items() if k not in others}
 
 
 def caller_name(holder: Any, display: str, parent: N.Node | None) -> dict[str, str]:
@@ -115,7 +124,8 @@ class Executor:
             for a in inputs.artifacts:
                 src = self.run.artifacts_flow.bind_input(a, arg_arts.get(a.name), scope, values)
                 if src is None:
-                    if a.optional:
+                    if a.optional:  # absent: passed on with `from`, it stays absent (scope.go resolveVar)
+                        values[f"inputs.artifacts.{a.name}"] = {ART_MARK: None}
                         continue
                     raise StepError(f"inputs.artifacts.{a.name} was not supplied")
                 arts[a.name] = (a, src)
@@ -162,7 +172,7 @@ class Executor:
         key = ("defaults", id(tmpl))
         hit = self._defaulted.get(key)
         if hit is None or hit[0] is not tmpl:
-            merged = deep_merge(defaults, template_dict(tmpl))
+            merged = deep_merge(defaults_for(defaults, tmpl.kind), template_dict(tmpl))
             hit = self._defaulted[key] = (tmpl, M.from_dict(M.Template, merged, "spec.templateDefaults", None))
         return hit[1]
 

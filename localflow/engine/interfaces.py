@@ -79,6 +79,10 @@ class PodSpec:
     # a containerSet: (container, names it depends on), run in dependency order; `main` is the one named
     # "main" (or the last), whose stdout is the result and whose files give the outputs
     container_set: list[tuple[ContainerSpec, list[str]]] = field(default_factory=list)
+    # containerSet.retryStrategy: every container runs up to this many times in the same container (its
+    # files survive), `container_retry_delay` seconds apart
+    container_attempts: int = 1
+    container_retry_delay: float = 0.0
     sidecars: list[ContainerSpec] = field(default_factory=list)
     init_containers: list[ContainerSpec] = field(default_factory=list)
     # paths in the main container read as text after it exits (output parameters)

@@ -6,10 +6,12 @@ import io
 import tarfile
 from typing import TYPE_CHECKING, Any
 
+from localflow.errors import ExprError
 from localflow.spec import model as M
 from localflow.spec.validate import parse_quantity
 
 from . import nodes as N
+from .downward import PodMeta, pod_meta
 from .interfaces import ContainerSpec, InputFile, MountSpec, PodResult, PodSpec
 from .outputs import evaluate_expression
 from .scope import StepError, to_text
@@ -38,21 +40,45 @@ def parent_dir(path: str) -> str:
     return parent or "/"
 
 
+def container_set_backoff(rs: Any) -> tuple[int, float]:
+    """(attempts, seconds between them) of a containerSet.retryStrategy, as ContainerSetTemplate.
+    GetRetryStrategy builds the emissary's wait.Backoff: Steps = retries (every run counts, so
+    `retries: 2` runs a failing container twice), a constant `duration` between runs. `retries: 0` is
+    taken as one run (Argo's backoff would then never run the command)."""
+    try:
+        steps = int(str(rs.retries)) if rs.retries is not None else 1
+    except ValueError:
+        steps = 0  # intstr.IntValue of a non-number
+    delay = 0.0
+    if rs.duration:
+        from localflow.expr.gotime import parse_duration
+        try:
+            nanos = parse_duration(rs.duration)
+        except ExprError as e:
+            raise StepError(f"containerSet.retryStrategy.duration: {e}") from e
+        if nanos < 0:
+            raise StepError(f"duration has to be positive, current duration: {rs.duration}")
+        delay = nanos / 1e9
+    return max(steps, 1), delay
+
+
 class PodExecutor:
     def __init__(self, run: WorkflowRun):
         self.run = run
 
     # ---- building the pod ----
-    def container_spec(self, c: Any, name: str, tmpl: M.Template, pod: str, vals: dict) -> ContainerSpec:
+    def container_spec(self, c: Any, name: str, tmpl: M.Template, pod: str, vals: dict,
+                       meta: PodMeta | None = None) -> ContainerSpec:
         run = self.run
         if not c.image:
             raise StepError(f"{name}: container has no image")
+        meta = meta or pod_meta(run, pod)
         env: dict[str, str] = {}
         for ef in c.env_from or []:
             env.update(run.env_from(ef))
         for e in c.env or []:
             if e.value_from is not None:
-                env[e.name] = run.env_value_from(e.value_from, pod, e.name)
+                env[e.name] = run.env_value_from(e.value_from, meta, e.name)
             else:
                 env[e.name] = e.value or ""
         spec = ContainerSpec(name=name, image=c.image, command=list(c.command) if c.command else None,
@@ -88,10 +114,14 @@ class PodExecutor:
         pod = node.pod_name
         kind = tmpl.kind
         cset: list[tuple[ContainerSpec, list[str]]] = []
+        default = "main"
+        if kind == "containerSet" and not any(cn.name == "main" for cn in tmpl.container_set.containers):
+            default = tmpl.container_set.containers[-1].name
+        meta = pod_meta(run, pod, node, tmpl, default)
         if kind == "containerSet":
             cs = tmpl.container_set
             for cn in cs.containers:
-                spec_c = self.container_spec(cn, cn.name, tmpl, pod, vals)
+                spec_c = self.container_spec(cn, cn.name, tmpl, pod, vals, meta)
                 shared, files = run.volumes.mounts_for(cs.volume_mounts or [], tmpl, pod)
                 spec_c.mounts = shared + spec_c.mounts
                 spec_c.input_files = files + spec_c.input_files
@@ -99,9 +129,10 @@ class PodExecutor:
             main = next((c for c, _ in cset if c.name == "main"), cset[-1][0])
         else:
             c = tmpl.container if kind == "container" else tmpl.script
-            main = self.container_spec(c, "main", tmpl, pod, vals)
-        if kind == "script":
+            main = self.container_spec(c, "main", tmpl, pod, vals, meta)
+        if kind == "script" and c.source:  # an empty source runs as a container (operator.go executeScript)
             main.args = list(main.args or []) + [SCRIPT_PATH]
+        if kind == "script":
             main.input_files.append(InputFile("/argo/staging", lambda src=c.source: tar_of_file(
                 SCRIPT_PATH, (src or "").encode(), 0o755), "script"))
         for name, (decl, src) in in_arts.items():
@@ -110,13 +141,16 @@ class PodExecutor:
         spec = PodSpec(run_name=run.name, node_id=node.id, node_name=node.name, display_name=node.display_name,
                        pod_name=pod, main=main, template_name=tmpl.name, daemon=bool(tmpl.daemon),
                        capture_stdout=True, container_set=cset)
+        if kind == "containerSet" and tmpl.container_set.retry_strategy is not None:
+            spec.container_attempts, spec.container_retry_delay = container_set_backoff(
+                tmpl.container_set.retry_strategy)
         for sc in tmpl.sidecars or []:
-            side = self.container_spec(sc, sc.name, tmpl, pod, vals)
+            side = self.container_spec(sc, sc.name, tmpl, pod, vals, meta)
             if getattr(sc, "mirror_volume_mounts", False):
                 side.mounts = list(main.mounts) + side.mounts
             spec.sidecars.append(side)
         for ic in tmpl.init_containers or []:
-            init = self.container_spec(ic, ic.name, tmpl, pod, vals)
+            init = self.container_spec(ic, ic.name, tmpl, pod, vals, meta)
             if getattr(ic, "mirror_volume_mounts", False):
                 init.mounts = list(main.mounts) + init.mounts
             spec.init_containers.append(init)

@@ -80,15 +80,16 @@ def privileged_containers(spec: M.WorkflowSpec, entrypoint: str | None) -> list[
     return out
 
 
+# podMetadata and a template's metadata are not here: the downward API reads them (engine/downward.py)
 K8S_ONLY_SPEC = ("node_selector", "tolerations", "affinity", "service_account_name", "pod_spec_patch",
-                 "pod_priority_class_name", "priority_class_name", "pod_gc", "ttl_strategy", "pod_metadata",
+                 "pod_priority_class_name", "priority_class_name", "pod_gc", "ttl_strategy",
                  "image_pull_secrets", "scheduler_name", "dns_config", "dns_policy", "host_network",
                  "automount_service_account_token", "executor", "pod_disruption_budget", "security_context",
                  "host_aliases", "volume_claim_gc", "archive_logs", "artifact_gc", "metrics",
                  "priority", "shutdown")
 K8S_ONLY_TEMPLATE = ("node_selector", "tolerations", "affinity", "service_account_name", "pod_spec_patch",
                      "priority_class_name", "scheduler_name", "automount_service_account_token", "executor",
-                     "host_aliases", "metadata", "metrics", "priority",
+                     "host_aliases", "metrics", "priority",
                      "archive_location")
 
 

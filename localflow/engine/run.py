@@ -19,6 +19,7 @@ from localflow.spec.validate import parse_duration
 
 from . import nodes as N
 from .executor import Executor, TemplateCtx
+from .downward import PodMeta
 from .interfaces import Clock, Runtime
 from .memo import Memoizer
 from .pods import PodExecutor
@@ -327,11 +328,11 @@ class WorkflowRun:
     def env_from(self, ef: Any) -> dict[str, str]:
         return self.resources.env_from(ef)
 
-    def env_value_from(self, vf: Any, pod: str, name: str) -> str:
+    def env_value_from(self, vf: Any, pod: PodMeta, name: str) -> str:
+        """An env var's valueFrom: the pod's own fields (the downward API), secrets and config maps."""
         if vf.field_ref is not None:
             path = vf.field_ref.get("fieldPath") if isinstance(vf.field_ref, dict) else vf.field_ref.field_path
-            return {"metadata.name": pod, "metadata.namespace": self.namespace, "spec.nodeName": "localflow",
-                    "status.podIP": "", "spec.serviceAccountName": "default"}.get(path, "")
+            return pod.field(path or "")
         return self.resources.env_value_from(vf, name)
 
     def host_aliases(self, node: N.Node) -> list[str]:

@@ -25,7 +25,7 @@ from localflow.engine.interfaces import (
 )
 from localflow.errors import RuntimeFailure
 
-from . import calls, files
+from . import calls, files, startfail
 from . import labels as L
 from .images import Images
 from .probes import wait_ready
@@ -203,6 +203,7 @@ class DockerRuntime:
             name=f"{pod.pod_name}-{c.name}"[:200], detach=True, tty=c.tty, user=c.user or None,
             privileged=c.privileged, cap_add=c.cap_add or None, cap_drop=c.cap_drop or None,
             read_only=c.read_only_rootfs, mem_limit=c.memory_limit, nano_cpus=c.nano_cpus,
+            init=True,  # the user's process is not PID 1, as under Argo's emissary (see startfail)
         )
         if c.command is not None:
             kwargs["command"] = c.args or []
@@ -236,7 +237,21 @@ class DockerRuntime:
                 raise RuntimeFailure(f"failed to place {f.description or 'input'} at {f.parent}: {short(e)}") from e
         return container
 
-    def _follow_logs(self, pod: _Pod, container: Any, cname: str, sink: LogSink) -> None:
+    def _follow_logs(self, pod: _Pod, container: Any, cname: str, sink: LogSink,
+                     lines: list[int] | None = None) -> threading.Thread:
+        """Hand the container's log lines to the sink as they come. `lines` counts the lines handed on; a
+        restarted container's log starts with its earlier runs' lines, which are skipped."""
+        count = lines if lines is not None else [0]
+        skip = count[0]
+
+        def emit(text: str) -> None:
+            nonlocal skip
+            if skip > 0:
+                skip -= 1
+                return
+            count[0] += 1
+            sink(pod.spec.display_name, cname, startfail.log_line(text))
+
         def run() -> None:
             buf = b""
             try:
@@ -244,15 +259,16 @@ class DockerRuntime:
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
-                        sink(pod.spec.display_name, cname, line.decode(errors="replace").rstrip("\r"))
+                        emit(line.decode(errors="replace").rstrip("\r"))
                 if buf:
-                    sink(pod.spec.display_name, cname, buf.decode(errors="replace"))
+                    emit(buf.decode(errors="replace"))
             except (docker.errors.APIError, requests.RequestException):
                 pass
 
         t = threading.Thread(target=run, name=f"logs-{cname}", daemon=True)
         t.start()
         pod.log_threads.append(t)
+        return t
 
     def _remove(self, containers: list[Any]) -> None:
         for c in containers:
@@ -305,10 +321,7 @@ class DockerRuntime:
             results: dict[str, int] = {}
 
             def one(name: str) -> None:
-                c = made[name]
-                c.start()
-                self._follow_logs(p, c, name, sink)
-                results[name] = int(c.wait().get("StatusCode", 1))
+                results[name] = self._run_attempts(p, made[name], name, sink)
 
             threads = [threading.Thread(target=one, args=(n,), daemon=True) for n in ready]
             for t in threads:
@@ -320,8 +333,28 @@ class DockerRuntime:
             done.update(results)
             bad = [n for n in ready if results.get(n, 1) != 0]
             if bad:
-                return ip, results.get(bad[0], 1), f"{bad[0]}: Error (exit code {results.get(bad[0], 1)})"
+                code, detail = self._exit_detail(made[bad[0]], results.get(bad[0], 1))
+                return ip, code, f"{bad[0]}: Error (exit code {code})" + (f": {detail}" if detail else "")
         return ip, done.get(spec.main.name, 0), None
+
+    def _run_attempts(self, p: _Pod, c: Any, name: str, sink: LogSink) -> int:
+        """Run one container of a containerSet, again in the same container (its files kept) while it
+        fails and its retryStrategy allows, as the emissary's retry.OnError loop around the command
+        (cmd/argoexec/commands/emissary.go). A command that cannot start is not retried: the emissary
+        looks it up before the loop."""
+        spec = p.spec
+        lines = [0]
+        code = 1
+        for attempt in range(spec.container_attempts):
+            if attempt:
+                time.sleep(spec.container_retry_delay)
+            c.start()
+            follower = self._follow_logs(p, c, name, sink, lines)
+            code = int(c.wait().get("StatusCode", 1))
+            follower.join(timeout=5)  # the stream ends with the run; the next run's follower skips its lines
+            if code == 0 or p.stopped or spec.run_name in self.stopping or self._exit_detail(c, code)[1]:
+                break
+        return code
 
     def _start_group(self, p: _Pod, sink: LogSink) -> str | None:
         """Create and start init containers, sidecars and main. Returns the pod IP."""
@@ -333,9 +366,9 @@ class DockerRuntime:
             p.containers.append(c)
             c.start()
             self._follow_logs(p, c, init.name, sink)
-            code = c.wait().get("StatusCode", 1)
+            code, detail = self._exit_detail(c, int(c.wait().get("StatusCode", 1)))
             if code != 0:
-                raise _PodError(f"{init.name}: Error (exit code {code})")
+                raise _PodError(f"{init.name}: Error (exit code {code})" + (f": {detail}" if detail else ""))
         owner_net = network
         ip = None
         for i, side in enumerate(spec.sidecars):
@@ -394,19 +427,21 @@ class DockerRuntime:
             except (_PodError, RuntimeFailure) as e:
                 return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                  finished_at=time.time())
-            except docker.errors.APIError as e:
-                return PodResult(exit_code=None, phase="Error", message=short(e), started_at=started,
-                                 finished_at=time.time())
+            except docker.errors.APIError as e:  # a sidecar that failed by itself takes the pod's network with it
+                why = self._stop_sidecars(p) if p.owner is not None and p.owner is not p.main else None
+                return PodResult(exit_code=None, phase="Failed" if why else "Error", message=why or short(e),
+                                 started_at=started, finished_at=time.time())
             except requests.RequestException as e:
                 return PodResult(exit_code=None, phase="Error", message=f"lost the Docker engine: {short(e)}",
                                  started_at=started, finished_at=time.time())
             try:
                 code, reason = self._wait(p, spec)
+                code, detail = self._exit_detail(p.main, code)
             except RuntimeFailure as e:
                 return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                  finished_at=time.time())
             finished = time.time()
-            self._stop_sidecars(p)
+            side_failure = self._stop_sidecars(p)
             for t in p.log_threads:
                 t.join(timeout=5)
             result = PodResult(exit_code=code, phase="Succeeded" if code == 0 else "Failed", ip=ip,
@@ -417,6 +452,10 @@ class DockerRuntime:
                 result.phase, result.message = "Failed", "Stopped"
             elif code != 0:
                 result.message = f"main: {reason or 'Error'} (exit code {code})"  # as Argo v4
+                if detail:  # the termination message (operator.go inferFailedReason)
+                    result.message += f": {detail}"
+            elif side_failure:
+                result.phase, result.message = "Failed", side_failure
             try:
                 self._collect(p, spec, result, artifacts)
             except requests.RequestException as e:
@@ -458,6 +497,17 @@ class DockerRuntime:
                 pass
         return code, reason
 
+    @staticmethod
+    def _exit_detail(container: Any, code: int) -> tuple[int, str | None]:
+        """(exit code, termination message) as Argo reports a container whose command could not start."""
+        if code not in startfail.TINI_EXEC_CODES:
+            return code, None
+        try:
+            detail = startfail.from_logs(code, calls.logs(container))  # only the init's line: nothing ran
+        except (docker.errors.APIError, requests.RequestException):
+            detail = None
+        return (startfail.ARGO_EXIT_CODE, detail) if detail else (code, None)
+
     def _engine_alive(self) -> bool:
         try:
             self.client.ping()
@@ -465,14 +515,22 @@ class DockerRuntime:
         except (docker.errors.DockerException, requests.RequestException):
             return False
 
-    def _stop_sidecars(self, p: _Pod) -> None:
-        for c in p.containers:
-            if c is p.main or c.labels.get(L.ROLE) != "sidecar":
-                continue
+    def _stop_sidecars(self, p: _Pod) -> str | None:
+        """Stop the sidecars (SIGTERM, SIGKILL after the grace period). Returns Argo's message for a sidecar
+        that failed by itself: an exit code other than 137 and 143, which operator.go inferFailedReason
+        ignores (the executor killed it)."""
+        failed = None
+        sidecars = [c for c in p.containers if c is not p.main and c.labels.get(L.ROLE) == "sidecar"]
+        for side, c in zip(p.spec.sidecars, sidecars):
             try:
                 c.stop(timeout=int(p.spec.termination_grace))
+                code = int(c.wait().get("StatusCode", 0))
             except (docker.errors.APIError, requests.RequestException):
-                pass
+                continue
+            if failed is None and code not in (0, 137, 143):
+                code, detail = self._exit_detail(c, code)
+                failed = f"{side.name}: Error (exit code {code})" + (f": {detail}" if detail else "")
+        return failed
 
     def _collect(self, p: _Pod, spec: PodSpec, result: PodResult, artifacts: ArtifactSink | None) -> None:
         main = p.main

@@ -9,6 +9,7 @@ position in its file).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import json
@@ -28,6 +29,7 @@ from localflow.spec.model import (
     WorkflowTemplate,
     from_dict,
 )
+from localflow.spec.model.convert import go_json_field_names
 from localflow.spec.yamlgo import load_all
 
 __all__ = ["ARGO_KINDS", "Bundle", "load_documents", "load_templates", "load_text", "merge"]
@@ -207,14 +209,17 @@ def _object(doc: dict[str, Any], index: int, count: int, file: str | None,
     return _decode(cls, doc, file, ignored)
 
 
-def load_text(text: str, file: str, strict: bool = True) -> Bundle:
+def load_text(text: str, file: str, strict: bool = True, *, json_fold_case: bool = False) -> Bundle:
     """Load every document of `text` (YAML or JSON). `file` names the source in errors. Not
-    `strict` (argo's --strict=false): unknown fields are dropped and listed in `Bundle.ignored`."""
+    `strict` (argo's --strict=false): unknown fields are dropped and listed in `Bundle.ignored`.
+    `json_fold_case`: field names of a JSON file match case-insensitively, as `argo submit` decodes
+    JSON (see model.convert.from_dict); YAML and `argo lint` match them exactly."""
     if not text.strip():
         raise SpecError("the file is empty", file=file)
     docs = None
     if text.lstrip().startswith("{"):
         docs = _json_documents(text, file)
+    fold_case = json_fold_case and docs is not None
     if docs is None:
         docs = load_all(text, file)
     docs_present = [d for d in docs if d is not None]
@@ -231,7 +236,8 @@ def load_text(text: str, file: str, strict: bool = True) -> Bundle:
                 f"{where}expected a mapping (an object with apiVersion, kind, metadata and spec), got {_kind_name(doc)}",
                 file=file,
             )
-        obj = _object(doc, index, count, file, None if strict else bundle.ignored)
+        with go_json_field_names() if fold_case else contextlib.nullcontext():
+            obj = _object(doc, index, count, file, None if strict else bundle.ignored)
         if not isinstance(obj, dict):
             object.__setattr__(obj, "source_file", file)
             object.__setattr__(obj, "source_index", index)
@@ -253,9 +259,9 @@ def _read(path: str) -> str:
         raise SpecError(f"cannot read the file: {err.strerror or err}", file=path) from None
 
 
-def load_documents(path: str, strict: bool = True) -> Bundle:
+def load_documents(path: str, strict: bool = True, *, json_fold_case: bool = False) -> Bundle:
     """Load one file (a path, or "-" is not supported here: read the text and use load_text)."""
-    return load_text(_read(path), str(path), strict)
+    return load_text(_read(path), str(path), strict, json_fold_case=json_fold_case)
 
 
 def merge(bundles: Iterable[Bundle]) -> Bundle:

@@ -31,3 +31,16 @@ def leftovers(run: str) -> tuple[int, int, int]:
     flt = {"label": f"localflow.run={run}"}
     return (len(client.api.containers(all=True, filters=flt)), len(client.api.networks(filters=flt)),
             len((client.api.volumes(filters=flt) or {}).get("Volumes") or []))
+
+
+def submit_text(tmp_path, text: str, *args: str, check_leftovers: bool = True):
+    """`localflow submit` of a workflow given as text; asserts the run left no Docker objects behind."""
+    import re
+    p = tmp_path / "wf.yaml"
+    p.write_text(text)
+    proc = localflow("submit", str(p), *args)
+    out = proc.stdout + proc.stderr
+    m = re.search(r"^Name:\s+(\S+)", out, re.M)
+    if m and check_leftovers:
+        assert leftovers(m.group(1)) == (0, 0, 0), "the run left Docker objects behind"
+    return proc, out

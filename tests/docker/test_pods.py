@@ -8,7 +8,7 @@ import re
 import docker
 import pytest
 
-from helpers import leftovers, localflow
+from helpers import leftovers, localflow, submit_text
 
 pytestmark = pytest.mark.docker
 
@@ -16,14 +16,7 @@ HEAD = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateNam
 
 
 def submit(tmp_path, body: str, *args: str):
-    p = tmp_path / "wf.yaml"
-    p.write_text(HEAD + body)
-    proc = localflow("submit", str(p), *args)
-    text = proc.stdout + proc.stderr
-    m = re.search(r"^Name:\s+(\S+)", text, re.M)
-    if m:
-        assert leftovers(m.group(1)) == (0, 0, 0), "the run left Docker objects behind"
-    return proc, text
+    return submit_text(tmp_path, HEAD + body, *args)
 
 
 def test_sidecar_shares_localhost_and_readiness_gates_main(tmp_path):

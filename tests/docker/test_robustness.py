@@ -97,8 +97,13 @@ def test_signal_stops_run_runs_exit_handler_and_cleans_up(long_file, sig):
     assert leftovers(name) == (0, 0, 0)
 
 
-def test_second_interrupt_terminates_without_exit_handler(long_file):
-    proc = start(long_file)
+def test_second_interrupt_terminates_without_exit_handler(tmp_path):
+    # the step ignores SIGTERM, so the first interrupt's stop is still under way when the second comes
+    # (a process that does not ignore it stops at once: it is not PID 1)
+    long_file = tmp_path / "long.yaml"
+    long_file.write_text(LONG.replace('"echo started; sleep 300"', '"trap \'\' TERM; echo started; sleep 300"'))
+    assert "trap" in long_file.read_text()
+    proc = start(str(long_file))
     wait_for_line(proc, "started")
     proc.send_signal(signal.SIGINT)
     time.sleep(0.3)

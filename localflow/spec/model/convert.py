@@ -13,6 +13,8 @@ Argo's special scalar types are marked with `typing.Annotated`:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import difflib
 import functools
@@ -21,6 +23,7 @@ import types
 import typing
 from decimal import Decimal
 from functools import cache
+from collections.abc import Iterator
 from typing import Annotated, Any, Union
 
 from localflow.errors import SpecError
@@ -225,10 +228,11 @@ def _join(path: str, key: str) -> str:
 
 
 class _Ctx:
-    __slots__ = ("file",)
+    __slots__ = ("file", "fold_case")
 
-    def __init__(self, file: str | None):
+    def __init__(self, file: str | None, fold_case: bool = False):
         self.file = file
+        self.fold_case = fold_case
 
     def fail(self, path: str, message: str) -> SpecError:
         return SpecError(message, file=self.file, path=path or None)
@@ -428,6 +432,13 @@ def _fields_in(cls: type) -> dict[str, tuple[str, _Converter]]:
     return {j: (p, _converter(t)) for p, j, t, _v in json_fields(cls)}
 
 
+@cache
+def _folded_fields_in(cls: type) -> dict[str, tuple[str, _Converter]]:
+    """The same, keyed by the case-folded JSON name (Go's encoding/json matches a key that differs only
+    in case when no field has exactly that name)."""
+    return {j.lower(): entry for j, entry in _fields_in(cls).items()}
+
+
 def _object(cls: type, value: Any, path: str, ctx: _Ctx) -> Any:
     if not isinstance(value, dict):
         raise ctx.fail(path, f"expected a mapping, got {_show(value)}")
@@ -435,6 +446,8 @@ def _object(cls: type, value: Any, path: str, ctx: _Ctx) -> Any:
     kwargs: dict[str, Any] = {}
     for key, item in value.items():
         entry = table.get(key)
+        if entry is None and ctx.fold_case and isinstance(key, str):
+            entry = _folded_fields_in(cls).get(key.lower())
         if entry is None:
             known = [j for j in table]
             raise ctx.fail(_join(path, str(key)), f"unknown field \"{key}\"{_suggest(str(key), known)}")
@@ -450,9 +463,28 @@ def _object(cls: type, value: Any, path: str, ctx: _Ctx) -> Any:
     return obj
 
 
-def from_dict(cls: type, data: Any, path: str = "", file: str | None = None) -> Any:
-    """Build `cls` from Argo's JSON form, raising SpecError naming the field path on a mistake."""
-    return _convert(cls, data, path, _Ctx(file))
+_FOLD_CASE: contextvars.ContextVar[bool] = contextvars.ContextVar("localflow_fold_case", default=False)
+
+
+@contextlib.contextmanager
+def go_json_field_names() -> Iterator[None]:
+    """Within: `from_dict` matches field names as Go's encoding/json does (see from_dict's fold_case)."""
+    token = _FOLD_CASE.set(True)
+    try:
+        yield
+    finally:
+        _FOLD_CASE.reset(token)
+
+
+def from_dict(cls: type, data: Any, path: str = "", file: str | None = None, *, fold_case: bool = False) -> Any:
+    """Build `cls` from Argo's JSON form, raising SpecError naming the field path on a mistake.
+
+    Field names match exactly, as sigs.k8s.io/json's UnmarshalStrict (case-sensitive) that `argo lint`
+    and `argo submit` use for YAML (workflow/common/parse.go). `fold_case`: as Go's encoding/json with
+    DisallowUnknownFields, which `argo submit` uses for a JSON file (cmd/argo/commands/submit.go
+    unmarshalWorkflows): a key that differs from a field's name only in case sets that field
+    (`valueFrom.Parameter`); an unknown field is still an error."""
+    return _convert(cls, data, path, _Ctx(file, fold_case or _FOLD_CASE.get()))
 
 
 # --- to_dict ---------------------------------------------------------------------------------
