@@ -58,10 +58,7 @@ def _check(row: T.Row, code: int, stdout: str, stderr: str) -> None:
 
 
 def test_the_table_is_there():
-    if not T.TABLE.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the expression truth table, but {T.TABLE} is absent")
-        pytest.skip(f"{T.TABLE} is absent")
+    T.require_table()
     assert len(ROWS) >= 597
 
 

@@ -35,6 +35,16 @@ class Row:
         return self.expected.lower().startswith("error:")
 
 
+def require_table() -> None:
+    """Skip when ../shared is absent, but fail under CI (it must run there)."""
+    import pytest
+
+    if not TABLE.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the expression truth table, but {TABLE} is absent")
+        pytest.skip(f"{TABLE} is absent")
+
+
 def tsv_unescape(field: str) -> str:
     return re.sub(r"\\([\\tn])", lambda m: {"\\": "\\", "t": "\t", "n": "\n"}[m.group(1)], field)
 

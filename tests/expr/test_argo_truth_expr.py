@@ -8,7 +8,6 @@ each is checked to still differ, so the list shrinks as they are fixed.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
@@ -148,10 +147,7 @@ ROWS = _rows()
 
 
 def test_the_table_is_there():
-    if not T.TABLE.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the expression truth table, but {T.TABLE} is absent")
-        pytest.skip(f"{T.TABLE} is absent")
+    T.require_table()
     assert len(ROWS) >= 885
 
 
