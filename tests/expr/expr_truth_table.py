@@ -154,7 +154,8 @@ def _answer_item(row: Row, ctx: dict) -> str:
 def _answer_outexpr(row: Row, ctx: dict) -> str:
     from localflow.engine.outputs import _as_text, evaluate_expression
 
-    return repr(_as_text(evaluate_expression(row.input, {})))
+    text = _as_text(evaluate_expression(row.input, {}))
+    return "error" if text is None else repr(text)  # nil: "unable to resolve outputs.parameters.x"
 
 
 def _answer_anystring(row: Row, ctx: dict) -> str:
