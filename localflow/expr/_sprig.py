@@ -23,6 +23,10 @@ from typing import Any
 from localflow.expr import _expr_runtime as R
 from localflow.expr import gotime
 from localflow.expr._gofmt import (
+    Int64,
+    IntList,
+    StringList,
+    StringMap,
     from_json,
     go_json,
     go_type_name,
@@ -311,3 +315,25 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "mustRegexSplit": regex_split,
     "regexQuoteMeta": regex_quote_meta,
 }
+
+
+#: Sprig functions whose Go result type prints or marshals apart from the Python value's.
+_RESULT_TYPES: dict[str, type] = {
+    **dict.fromkeys(("add", "add1", "sub", "div", "mod", "mul", "max", "biggest", "min", "int64",
+                     "toDecimal"), Int64),
+    **dict.fromkeys(("splitList", "regexFindAll", "mustRegexFindAll", "sortAlpha", "toStrings",
+                     "regexSplit", "mustRegexSplit", "keys"), StringList),
+    **dict.fromkeys(("until", "untilStep"), IntList),
+    **dict.fromkeys(("split", "splitn"), StringMap),
+}
+
+
+def _typed(fn: Callable[..., Any], result_type: type) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        return result_type(fn(*args))
+
+    return call
+
+
+for _name, _type in _RESULT_TYPES.items():
+    FUNCTIONS[_name] = _typed(FUNCTIONS[_name], _type)

@@ -13,6 +13,7 @@ from localflow.errors import ExprError
 from localflow.expr import _expr_runtime as R
 from localflow.expr import gotime
 from localflow.expr._gofmt import (
+    Int64,
     from_json,
     go_duration_string,
     go_json,
@@ -258,16 +259,16 @@ def to_date(fmt: Any, s: Any) -> _dt.datetime:
 
 
 def duration(sec: Any) -> str:
+    """Seconds as a duration: only a string or an int64 counts (an expr-lang int is 0s);
+    ParseInt's out-of-range value is clamped, then the product wraps as in Go."""
+    n = 0
     if isinstance(sec, str):
-        try:
-            n = int(sec, 10) if sec.lstrip("+-").isdigit() else 0
-        except ValueError:
-            n = 0
-    elif R.is_int(sec):
+        body = sec[1:] if sec[:1] in "+-" else sec
+        if body.isascii() and body.isdigit():
+            n = max(R.INT64_MIN, min(R.INT64_MAX, int(sec, 10)))
+    elif isinstance(sec, Int64):
         n = sec
-    else:
-        n = 0
-    return go_duration_string(n * 1_000_000_000)
+    return go_duration_string(R.wrap_int(n * 1_000_000_000))
 
 
 def ago(d: Any) -> str:

@@ -99,7 +99,7 @@ def _typed(value: Any) -> str:
     try:
         js = go_json(value)
     except Exception as e:  # noqa: BLE001 - Go's json.Marshal error (+Inf, ...)
-        js = f"<error {e}>"
+        js = f"json-error: {e}"
     return f"{go_type_name(value)} json={js} %v={go_sprint(value)!r}"
 
 
