@@ -15,9 +15,6 @@ import expr_truth_table as T
 
 #: id -> why it differs (docs/conformance.md explains those that cannot be fixed)
 EXPECTED_DIFFERENCES: dict[str, str] = {
-    "exprlang-025": "to fix",
-    "exprlang-031": "to fix",
-    "exprlang-091": "to fix",
     "exprlang-157": "to fix",
     "exprlang-192": "to fix",
     "exprlang-214": "to fix",
@@ -29,9 +26,6 @@ EXPECTED_DIFFERENCES: dict[str, str] = {
     "gofmt-064": "to fix",
     "gofmt-065": "to fix",
     "gofmt-075": "to fix",
-    "exprlang-268": "to fix",
-    "exprlang-270": "to fix",
-    "exprlang-272": "to fix",
     "exprlang-308": "to fix",
     "exprlang-422": "to fix",
     "exprlang-424": "to fix",
@@ -40,7 +34,6 @@ EXPECTED_DIFFERENCES: dict[str, str] = {
     "exprlang-434": "to fix",
     "template-098": "to fix",
     "template-115": "to fix",
-    "items-030": "to fix",
     "outputs-012": "to fix",
     "outputs-030": "to fix",
     "gofmt-091": "to fix",
