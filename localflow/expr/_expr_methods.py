@@ -112,18 +112,24 @@ def _add_date(t: _dt.datetime, years: int, months: int, days: int) -> _dt.dateti
 
 def method_of(obj: Any, name: str) -> Callable[..., Any] | None:
     """The bound Go method `name` of obj, or None."""
-    table: dict[str, Callable[..., Any]] | None = None
     if isinstance(obj, Duration):
-        table = _DURATION_METHODS
+        fn = _DURATION_METHODS.get(name)
     elif isinstance(obj, _dt.datetime):
-        table = _TIME_METHODS
-    if table is None or name not in table:
+        fn = _TIME_METHODS.get(name)
+    elif hasattr(obj, "go_methods"):  # another Go value (a *semver.Version): bound already
+        method = obj.go_methods.get(name)
+        return None if method is None else _checked(name, method)
+    else:
         return None
-    fn = table[name]
+    if fn is None:
+        return None
+    return _checked(name, lambda *args: fn(obj, *args))
 
+
+def _checked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     def bound(*args: Any) -> Any:
         try:
-            return fn(obj, *args)
+            return fn(*args)
         except TypeError as e:
             raise ExprError(f"invalid arguments for {name}: {e}") from None
 

@@ -355,6 +355,8 @@ def _go_json(v: Any, *, indent: str | None, escape_html: bool, _level: int = 0) 
             for text, k in keys
         ]
         return _wrap("{", "}", parts, indent, _level)
+    if hasattr(v, "go_marshal"):  # a Go value with a MarshalJSON method
+        return _go_json(v.go_marshal(), indent=indent, escape_html=escape_html, _level=_level)
     if callable(v):
         raise ExprError(f"json: unsupported type: {go_type_name(v)}")
     raise ExprError(f"json: unsupported type: {type(v).__name__}")

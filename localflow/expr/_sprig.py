@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from localflow.expr import _expr_runtime as R
-from localflow.expr import gotime
+from localflow.expr import _sprig_more, gotime
 from localflow.expr._gofmt import (
     Int64,
     IntList,
@@ -137,7 +137,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "upper": lambda s: _s(s).upper(),
     "lower": lambda s: _s(s).lower(),
     "title": title,
-    "untitle": lambda s: _s(s)[:1].lower() + _s(s)[1:],
     "substr": substr,
     "repeat": repeat,
     "trimall": lambda a, b: _s(b).strip(_s(a)),
@@ -316,6 +315,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "regexQuoteMeta": regex_quote_meta,
 }
 
+FUNCTIONS.update(_sprig_more.MORE)
+FUNCTIONS.update((alias, FUNCTIONS[name]) for alias, name in _sprig_more.OS_PATH_ALIASES.items())
 
 #: Sprig functions whose Go result type prints or marshals apart from the Python value's.
 _RESULT_TYPES: dict[str, type] = {

@@ -16,9 +16,6 @@ import expr_truth_table as T
 #: id -> why it differs (docs/conformance.md explains those that cannot be fixed)
 EXPECTED_DIFFERENCES: dict[str, str] = {
     "exprlang-157": "to fix",
-    "exprlang-192": "to fix",
-    "exprlang-214": "to fix",
-    "exprlang-221": "to fix",
     "template-042": "to fix",
     "template-043": "to fix",
     "template-082": "to fix",
@@ -27,13 +24,8 @@ EXPECTED_DIFFERENCES: dict[str, str] = {
     "gofmt-065": "to fix",
     "gofmt-075": "to fix",
     "exprlang-308": "to fix",
-    "exprlang-422": "to fix",
-    "exprlang-424": "to fix",
-    "exprlang-425": "to fix",
-    "exprlang-432": "to fix",
     "exprlang-434": "to fix",
     "template-098": "to fix",
-    "template-115": "to fix",
     "outputs-012": "to fix",
     "outputs-030": "to fix",
     "gofmt-091": "to fix",

@@ -1,0 +1,165 @@
+"""Sprig functions added for the whole function map, against the values their upstream
+documents or tests state (sprig's docs; Masterminds/semver v3.3.0 constraints_test.go
+TestConstraintsCheck, whose table is reproduced here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from localflow.errors import ExprError
+from localflow.expr import evaluate
+
+# (constraint, version, satisfied): Masterminds/semver v3.3.0, TestConstraintsCheck
+SEMVER_CHECKS = [
+    ("*", "1.2.3", True),
+    ("~0.0.0", "1.2.3", True),
+    ("0.x.x", "1.2.3", False),
+    ("0.0.x", "1.2.3", False),
+    ("0.0.0", "1.2.3", False),
+    ("*", "1.2.3", True),
+    ("^0.0.0", "1.2.3", False),
+    ("= 2.0", "1.2.3", False),
+    ("= 2.0", "2.0.0", True),
+    ("4.1", "4.1.0", True),
+    ("4.1.x", "4.1.3", True),
+    ("1.x", "1.4", True),
+    ("!=4.1", "4.1.0", False),
+    ("!=4.1-alpha", "4.1.0-alpha", False),
+    ("!=4.1-alpha", "4.1.1-alpha", False),
+    ("!=4.1-alpha", "4.1.0", True),
+    ("!=4.1", "5.1.0", True),
+    ("!=4.x", "5.1.0", True),
+    ("!=4.x", "4.1.0", False),
+    ("!=4.1.x", "4.2.0", True),
+    ("!=4.2.x", "4.2.3", False),
+    (">1.1", "4.1.0", True),
+    (">1.1", "1.1.0", False),
+    ("<1.1", "0.1.0", True),
+    ("<1.1", "1.1.0", False),
+    ("<1.1", "1.1.1", False),
+    ("<1.x", "1.1.1", False),
+    ("<1.x", "0.1.1", True),
+    ("<1.x", "2.0.0", False),
+    ("<1.1.x", "1.2.1", False),
+    ("<1.1.x", "1.1.500", False),
+    ("<1.1.x", "1.0.500", True),
+    ("<1.2.x", "1.1.1", True),
+    (">=1.1", "4.1.0", True),
+    (">=1.1", "4.1.0-beta", False),
+    (">=1.1", "1.1.0", True),
+    (">=1.1", "0.0.9", False),
+    ("<=1.1", "0.1.0", True),
+    ("<=1.1", "0.1.0-alpha", False),
+    ("<=1.1-a", "0.1.0-alpha", True),
+    ("<=1.1", "1.1.0", True),
+    ("<=1.x", "1.1.0", True),
+    ("<=2.x", "3.0.0", False),
+    ("<=1.1", "1.1.1", True),
+    ("<=1.1.x", "1.2.500", False),
+    ("<=4.5", "3.4.0", True),
+    ("<=4.5", "3.7.0", True),
+    ("<=4.5", "4.6.3", False),
+    (">1.1, <2", "1.1.1", False),
+    (">1.1, <2", "1.2.1", True),
+    (">1.1, <3", "4.3.2", False),
+    (">=1.1, <2, !=1.2.3", "1.2.3", False),
+    (">1.1 <2", "1.1.1", False),
+    (">1.1 <2", "1.2.1", True),
+    (">1.1    <3", "4.3.2", False),
+    (">=1.1    <2    !=1.2.3", "1.2.3", False),
+    (">=1.1, <2, !=1.2.3 || > 3", "4.1.2", True),
+    (">=1.1, <2, !=1.2.3 || > 3", "3.1.2", False),
+    (">=1.1, <2, !=1.2.3 || >= 3", "3.0.0", True),
+    (">=1.1, <2, !=1.2.3 || > 3", "3.0.0", False),
+    (">=1.1, <2, !=1.2.3 || > 3", "1.2.3", False),
+    (">=1.1 <2 !=1.2.3", "1.2.3", False),
+    (">=1.1 <2 !=1.2.3 || > 3", "4.1.2", True),
+    (">=1.1 <2 !=1.2.3 || > 3", "3.1.2", False),
+    (">=1.1 <2 !=1.2.3 || >= 3", "3.0.0", True),
+    (">=1.1 <2 !=1.2.3 || > 3", "3.0.0", False),
+    (">=1.1 <2 !=1.2.3 || > 3", "1.2.3", False),
+    ("> 1.1, <     2", "1.1.1", False),
+    (">   1.1, <2", "1.2.1", True),
+    (">1.1, <  3", "4.3.2", False),
+    (">= 1.1, <     2, !=1.2.3", "1.2.3", False),
+    ("> 1.1 < 2", "1.1.1", False),
+    (">1.1 < 2", "1.2.1", True),
+    ("> 1.1    <3", "4.3.2", False),
+    (">=1.1    < 2    != 1.2.3", "1.2.3", False),
+    (">= 1.1, <2, !=1.2.3 || > 3", "4.1.2", True),
+    (">= 1.1, <2, != 1.2.3 || > 3", "3.1.2", False),
+    (">= 1.1, <2, != 1.2.3 || >= 3", "3.0.0", True),
+    (">= 1.1, <2, !=1.2.3 || > 3", "3.0.0", False),
+    (">= 1.1, <2, !=1.2.3 || > 3", "1.2.3", False),
+    (">= 1.1 <2 != 1.2.3", "1.2.3", False),
+    (">= 1.1 <2 != 1.2.3 || > 3", "4.1.2", True),
+    (">= 1.1 <2 != 1.2.3 || > 3", "3.1.2", False),
+    (">= 1.1 <2 != 1.2.3 || >= 3", "3.0.0", True),
+    (">= 1.1 < 2 !=1.2.3 || > 3", "3.0.0", False),
+    (">=1.1 < 2 !=1.2.3 || > 3", "1.2.3", False),
+    ("1.1 - 2", "1.1.1", True),
+    ("1.5.0 - 4.5", "3.7.0", True),
+    ("1.1-3", "4.3.2", False),
+    ("^1.1", "1.1.1", True),
+    ("^1.1", "4.3.2", False),
+    ("^1.x", "1.1.1", True),
+    ("^2.x", "1.1.1", False),
+    ("^1.x", "2.1.1", False),
+    ("^1.x", "1.1.1-beta1", False),
+    ("^1.1.2-alpha", "1.2.1-beta1", True),
+    ("^1.2.x-alpha", "1.1.1-beta1", False),
+    ("^0.0.1", "0.0.1", True),
+    ("^0.0.1", "0.3.1", False),
+    ("~*", "2.1.1", True),
+    ("~1", "2.1.1", False),
+    ("~1", "1.3.5", True),
+    ("~1", "1.4", True),
+    ("~1.x", "2.1.1", False),
+    ("~1.x", "1.3.5", True),
+    ("~1.x", "1.4", True),
+    ("~1.1", "1.1.1", True),
+    ("~1.1", "1.1.1-alpha", False),
+    ("~1.1-alpha", "1.1.1-beta", True),
+    ("~1.1.1-beta", "1.1.1-alpha", False),
+    ("~1.1.1-beta", "1.1.1", True),
+    ("~1.2.3", "1.2.5", True),
+    ("~1.2.3", "1.2.2", False),
+    ("~1.2.3", "1.3.2", False),
+    ("~1.1", "1.2.3", False),
+    ("~1.3", "2.4.5", False),
+    ("1.0.0 - 2.0.0 <=2.0.0", "1.5.0", True),
+    ("1.0.0 - 2.0.0, <=2.0.0", "1.5.0", True),
+]
+
+
+@pytest.mark.parametrize(("constraint", "version", "satisfied"), SEMVER_CHECKS)
+def test_semver_compare(constraint, version, satisfied):
+    assert evaluate("sprig.semverCompare(c, v)", {"c": constraint, "v": version}) is satisfied
+
+
+@pytest.mark.parametrize(("constraint", "version"), [("not a constraint", "1.2.3"), ("^1", "x.y")])
+def test_semver_compare_errors(constraint, version):
+    with pytest.raises(ExprError):
+        evaluate("sprig.semverCompare(c, v)", {"c": constraint, "v": version})
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # sprig's docs (docs/strings.md, docs/date.md, docs/semver.md)
+        ("sprig.swapcase('This Is A.Test')", "tHIS iS a.tEST"),
+        ("sprig.abbrevboth(5, 10, '1234 5678 9123')", "...5678..."),
+        ("sprig.untitle('Hello World')", "hello world"),
+        ("sprig.wrap(5, 'Hello World')", "Hello\nWorld"),
+        ("sprig.wrapWith(5, '\\t', 'Hello World')", "Hello\tWorld"),
+        ("sprig.durationRound('2h10m5s')", "2h"),
+        ("sprig.semver('1.2.3-alpha.1+123').Major()", 1),
+        ("sprig.semver('1.2.3-alpha.1+123').Minor()", 2),
+        ("sprig.semver('1.2.3-alpha.1+123').Patch()", 3),
+        ("sprig.semver('1.2.3-alpha.1+123').Prerelease()", "alpha.1"),
+        ("sprig.semver('1.2.3-alpha.1+123').Metadata()", "123"),
+        ("sprig.semver('1.2.3').Compare(sprig.semver('1.2.4'))", -1),
+        ("sprig.osBase('/a/b.txt')", "b.txt"),
+    ],
+)
+def test_documented_values(source, expected):
+    assert evaluate(source, {}) == expected
