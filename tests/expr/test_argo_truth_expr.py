@@ -16,14 +16,10 @@ import expr_truth_table as T
 #: id -> why it differs (docs/conformance.md explains those that cannot be fixed)
 EXPECTED_DIFFERENCES: dict[str, str] = {
     "exprlang-157": "to fix",
-    "gofmt-064": "to fix",
-    "gofmt-065": "to fix",
-    "gofmt-075": "to fix",
     "exprlang-308": "to fix",
     "exprlang-434": "to fix",
     "outputs-012": "to fix",
     "outputs-030": "to fix",
-    "gofmt-091": "to fix",
     "exprlang-442": "to fix",
     "exprlang-445": "to fix",
 }
