@@ -72,15 +72,15 @@ def _json_of(value: Any) -> tuple[str | None, str | None]:
 
 def render_result(value: Any, output: str | None) -> str:
     """The line `localflow eval` prints for `value`."""
-    from localflow.expr._gofmt import go_sprint
+    from localflow.expr._gofmt import go_sprint, json_text
 
     js, json_error = _json_of(value)
     if output == "json":
         fields = [f'"value": {js}'] if js is not None else [f'"json_error": {json.dumps(json_error)}']
-        fields.append(f'"text": {json.dumps(go_sprint(value), ensure_ascii=False)}')
+        fields.append(f'"text": {json.dumps(json_text(go_sprint(value)), ensure_ascii=False)}')
         return "{" + ", ".join(fields) + "}"
     if isinstance(value, str):
-        return value
+        return json_text(value)
     if value is None:
         raise EvalError("the expression evaluates to nil: Argo leaves such a {{=...}} tag unsubstituted")
     if js is None:

@@ -138,5 +138,5 @@ def _as_text(v: Any) -> str | None:
     """An expression's result as Argo stores it in a parameter (AnyStringPtr: Go's %v)."""
     if v is None:
         return None
-    from localflow.expr._gofmt import go_sprint
-    return go_sprint(v)
+    from localflow.expr._gofmt import go_sprint, json_text
+    return json_text(go_sprint(v))  # stored through JSON, as Argo's node status is

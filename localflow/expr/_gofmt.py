@@ -101,6 +101,22 @@ class AnyKeyMap(dict):
 
 
 # ----------------------------------------------------------------------------------------
+# strings with invalid UTF-8
+
+
+def go_string(raw: bytes) -> str:
+    """Go's string(bytes): invalid UTF-8 bytes are kept (as surrogate escapes)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def json_text(s: str) -> str:
+    """A Go string as it reads back after Go's JSON: each invalid byte is U+FFFD."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in s):
+        return s
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in s)
+
+
+# ----------------------------------------------------------------------------------------
 # floats
 
 
@@ -289,8 +305,8 @@ def go_json_string(s: str, escape_html: bool = True) -> str:
             out.append(esc)
         elif ch < " ":
             out.append(f"\\u{ord(ch):04x}")
-        elif "\ud800" <= ch <= "\udfff":
-            out.append("\ufffd")
+        elif "\ud800" <= ch <= "\udfff":  # an invalid UTF-8 byte of a Go string
+            out.append("\\ufffd")
         else:
             out.append(ch)
     out.append('"')

@@ -14,6 +14,7 @@ from localflow.expr import _expr_runtime as R
 from localflow.expr import gotime
 from localflow.expr._gofmt import (
     Int64,
+    go_string,
     from_json,
     go_duration_string,
     go_json,
@@ -199,14 +200,14 @@ def regex_quote_meta(s: Any) -> str:
 
 def b64dec(v: Any) -> str:
     try:
-        return base64.b64decode(_s(v), validate=True).decode("utf-8", "replace")
+        return go_string(base64.b64decode(_s(v), validate=True))
     except ValueError:
         return "illegal base64 data at input byte 0"
 
 
 def b32dec(v: Any) -> str:
     try:
-        return base64.b32decode(_s(v)).decode("utf-8", "replace")
+        return go_string(base64.b32decode(_s(v)))
     except ValueError:
         return "illegal base32 data at input byte 0"
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from localflow.errors import ExprError, UndefinedVariable
-from localflow.expr._gofmt import go_json
+from localflow.expr._gofmt import go_json, json_text
 
 __all__ = ["Tag", "argo_strict", "expand", "find_tags", "render"]
 
@@ -267,7 +267,7 @@ def _expression(
             return unresolved
         raise ExprError(f"failed to evaluate expression {source!r}")
     if isinstance(result, str):
-        return result
+        return json_text(result)
     try:
         text = go_json(result)
     except ExprError:

@@ -14,15 +14,7 @@ import pytest
 import expr_truth_table as T
 
 #: id -> why it differs (docs/conformance.md explains those that cannot be fixed)
-EXPECTED_DIFFERENCES: dict[str, str] = {
-    "exprlang-157": "to fix",
-    "exprlang-308": "to fix",
-    "exprlang-434": "to fix",
-    "outputs-012": "to fix",
-    "outputs-030": "to fix",
-    "exprlang-442": "to fix",
-    "exprlang-445": "to fix",
-}
+EXPECTED_DIFFERENCES: dict[str, str] = {}
 
 
 def _rows() -> list:
