@@ -1,6 +1,6 @@
 """More of sprig v3.3.0's function map: goutils' word functions (wrap, swapcase, abbrevboth,
-untitle), durationRound, semver, the `os*` path functions (filepath on Linux is path) and
-shuffle. Go's byte-oriented loops work on UTF-8 bytes here too."""
+untitle), xstrings' case conversions, durationRound, semver, the `os*` path functions
+(filepath on Linux is path) and shuffle. Go's byte-oriented loops work on UTF-8 bytes here too."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from localflow.expr import _semver, gotime
+from localflow.expr import _semver, _xstrings, gotime
 from localflow.expr._gofmt import Int64
 from localflow.expr._sprig_base import _i, _s
 
@@ -147,6 +147,9 @@ MORE: dict[str, Callable[..., Any]] = {
     "swapcase": swapcase,
     "untitle": untitle,
     "shuffle": shuffle,
+    "snakecase": lambda s: _xstrings.camel_to_lower(_s(s), "_"),
+    "kebabcase": lambda s: _xstrings.camel_to_lower(_s(s), "-"),
+    "camelcase": lambda s: _xstrings.to_camel_case(_s(s)),
     "durationRound": duration_round,
     "semver": _semver.semver,
     "semverCompare": _semver.semver_compare,

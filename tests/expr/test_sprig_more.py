@@ -163,3 +163,35 @@ def test_semver_compare_errors(constraint, version):
 )
 def test_documented_values(source, expected):
     assert evaluate(source, {}) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "snake"),
+    [  # huandu/xstrings convert_test.go TestToSnakeCase (kebab: the same with "-")
+        ("HTTPServer", "http_server"), ("_camelCase", "_camel_case"), ("NoHTTPS", "no_https"),
+        ("Wi_thF", "wi_th_f"), ("_AnotherTES_TCaseP", "_another_tes_t_case_p"), ("ALL", "all"),
+        ("_HELLO_WORLD_", "_hello_world_"), ("HELLO____WORLD", "hello____world"), ("http2xx", "http_2xx"),
+        ("HTTP2XX", "http2_xx"), ("HTTP20xOK", "http_20x_ok"), ("HTTP-20xStatus", "http_20x_status"),
+        ("Duration2m3s", "duration_2m3s"), ("Bld4Floor3rd", "bld4_floor_3rd"), (" _-_ ", "_____"),
+        ("a1b2c3d", "a_1b2c3d"), ("A//B%%2c", "a//b%%2c"), ("HTTP状态码404/502Error", "http_状态码404/502_error"),
+        ("混合ABCWords与123数字456", "混合_abc_words_与123_数字456"), ("  sentence case  ", "__sentence_case__"),
+        ("FROM CamelCase to snake/kebab-case", "from_camel_case_to_snake/kebab_case"),
+        ("abc_123_def", "abc_123_def"),
+    ],
+)
+def test_snakecase_and_kebabcase(text, snake):
+    assert evaluate("sprig.snakecase(t)", {"t": text}) == snake
+    assert evaluate("sprig.kebabcase(t)", {"t": text}) == snake.replace("_", "-")
+
+
+@pytest.mark.parametrize(
+    ("text", "camel"),
+    [  # huandu/xstrings convert_test.go TestToCamelCase
+        ("http_server", "HttpServer"), ("_camel_case", "_CamelCase"), ("no_https", "NoHttps"),
+        ("_complex__case_", "_Complex_Case_"), (" complex -case ", " Complex Case "), ("all", "All"),
+        ("GOLANG_IS_GREAT", "GOLANGISGREAT"), ("a", "A"), ("好", "好"),
+        ("FROM CamelCase to snake/kebab-case", "FROMCamelCaseToSnake/kebabCase"),
+    ],
+)
+def test_camelcase(text, camel):
+    assert evaluate("sprig.camelcase(t)", {"t": text}) == camel
