@@ -5,10 +5,12 @@ untitle), xstrings' case conversions, durationRound, semver, the `os*` path func
 from __future__ import annotations
 
 import random
+import socket
 from collections.abc import Callable
 from typing import Any
 
-from localflow.expr import _semver, _xstrings, gotime
+from localflow.errors import ExprError
+from localflow.expr import _gourl, _semver, _xstrings, gotime
 from localflow.expr._gofmt import Int64
 from localflow.expr._sprig_base import _i, _s
 
@@ -134,6 +136,18 @@ def duration_round(d: Any) -> str:
     return "0s"
 
 
+def get_host_by_name(name: Any) -> str:
+    """One of the addresses of `name`, at random (looked up here, where Argo's controller would
+    look it up in its cluster); none panics in Go, an error here."""
+    try:
+        addresses = sorted({info[4][0] for info in socket.getaddrinfo(_s(name), None)})
+    except OSError:
+        addresses = []
+    if not addresses:
+        raise ExprError("runtime error: invalid argument to Intn")
+    return random.choice(addresses)
+
+
 def shuffle(s: Any) -> str:
     chars = list(_s(s))
     random.shuffle(chars)
@@ -153,6 +167,9 @@ MORE: dict[str, Callable[..., Any]] = {
     "durationRound": duration_round,
     "semver": _semver.semver,
     "semverCompare": _semver.semver_compare,
+    "urlParse": lambda v: _gourl.parse(_s(v)),
+    "urlJoin": _gourl.join,
+    "getHostByName": get_host_by_name,
 }
 
 #: filepath's functions are path's on Linux, where Argo's controller runs

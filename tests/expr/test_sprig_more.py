@@ -195,3 +195,46 @@ def test_snakecase_and_kebabcase(text, snake):
 )
 def test_camelcase(text, camel):
     assert evaluate("sprig.camelcase(t)", {"t": text}) == camel
+
+
+@pytest.mark.parametrize(
+    ("url", "fields"),
+    [  # sprig v3.3.0 url_test.go urlTests
+        ("proto://auth@host:80/path?query#fragment",
+         {"fragment": "fragment", "host": "host:80", "hostname": "host", "opaque": "", "path": "/path",
+          "query": "query", "scheme": "proto", "userinfo": "auth"}),
+        ("proto://host:80/path",
+         {"fragment": "", "host": "host:80", "hostname": "host", "opaque": "", "path": "/path", "query": "",
+          "scheme": "proto", "userinfo": ""}),
+        ("something",
+         {"fragment": "", "host": "", "hostname": "", "opaque": "", "path": "something", "query": "",
+          "scheme": "", "userinfo": ""}),
+        ("proto://user:passwor%20d@host:80/path",
+         {"fragment": "", "host": "host:80", "hostname": "host", "opaque": "", "path": "/path", "query": "",
+          "scheme": "proto", "userinfo": "user:passwor%20d"}),
+        ("proto://host:80/pa%20th?key=val%20ue",
+         {"fragment": "", "host": "host:80", "hostname": "host", "opaque": "", "path": "/pa th",
+          "query": "key=val%20ue", "scheme": "proto", "userinfo": ""}),
+    ],
+)
+def test_url_parse(url, fields):
+    assert evaluate("sprig.urlParse(u)", {"u": url}) == fields
+
+
+@pytest.mark.parametrize(
+    ("fields", "url"),
+    [  # sprig v3.3.0 url_test.go TestUrlJoin
+        ({"fragment": "fragment", "host": "host:80", "path": "/path", "query": "query", "scheme": "proto"},
+         "proto://host:80/path?query#fragment"),
+        ({"fragment": "fragment", "host": "host:80", "path": "/path", "scheme": "proto", "userinfo": "ASDJKJSD"},
+         "proto://ASDJKJSD@host:80/path#fragment"),
+    ],
+)
+def test_url_join(fields, url):
+    assert evaluate("sprig.urlJoin(d)", {"d": fields}) == url
+
+
+def test_get_host_by_name():
+    assert evaluate("sprig.getHostByName('localhost')", {}) in ("127.0.0.1", "::1")
+    with pytest.raises(ExprError):
+        evaluate("sprig.getHostByName('no-such-host.invalid')", {})
