@@ -3,7 +3,8 @@
 Argo puts `sprig.GenericFuncMap()` under the name `sprig` (without `env`/`expandenv`),
 so `{{=sprig.trim(x)}}` works. Argument order and oddities follow Sprig: `contains
 (substr, str)`, `join(sep, list)`, `b64dec` returning the error text, `date` treating a
-string as "now". Cryptography, network and semver helpers are not provided.
+string as "now". The rest of sprig v3.3.0's map is in `_sprig_more` (semver, words, URLs,
+getHostByName) and `_sprig_crypto` (all but the X.509 certificate functions).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from localflow.expr import _expr_runtime as R
-from localflow.expr import _sprig_more, gotime
+from localflow.expr import _sprig_crypto, _sprig_more, gotime
 from localflow.expr._gofmt import (
     Int64,
     IntList,
@@ -316,6 +317,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 FUNCTIONS.update(_sprig_more.MORE)
+FUNCTIONS.update(_sprig_crypto.CRYPTO)
 FUNCTIONS.update((alias, FUNCTIONS[name]) for alias, name in _sprig_more.OS_PATH_ALIASES.items())
 
 #: Sprig functions whose Go result type prints or marshals apart from the Python value's.

@@ -238,3 +238,41 @@ def test_get_host_by_name():
     assert evaluate("sprig.getHostByName('localhost')", {}) in ("127.0.0.1", "::1")
     with pytest.raises(ExprError):
         evaluate("sprig.getHostByName('no-such-host.invalid')", {})
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [  # sprig v3.3.0 crypto_test.go TestDerivePassword
+        ("sprig.derivePassword(1, 'long', 'password', 'user', 'example.com')", "ZedaFaxcZaso9*"),
+        ("sprig.derivePassword(2, 'long', 'password', 'user', 'example.com')", "Fovi2@JifpTupx"),
+        ("sprig.derivePassword(1, 'maximum', 'password', 'user', 'example.com')", "pf4zS1LjCg&LjhsZ7T2~"),
+        ("sprig.derivePassword(1, 'medium', 'password', 'user', 'example.com')", "ZedJuz8$"),
+        ("sprig.derivePassword(1, 'basic', 'password', 'user', 'example.com')", "pIS54PLs"),
+        ("sprig.derivePassword(1, 'short', 'password', 'user', 'example.com')", "Zed5"),
+        ("sprig.derivePassword(1, 'pin', 'password', 'user', 'example.com')", "6685"),
+    ],
+)
+def test_derive_password(source, expected):
+    assert evaluate(source, {}) == expected
+
+
+def test_aes_round_trip_and_bcrypt():
+    from Crypto.Protocol.KDF import bcrypt_check
+
+    secret = evaluate("sprig.encryptAES('secretkey', 'plaintext')", {})
+    assert evaluate("sprig.decryptAES('secretkey', s)", {"s": secret}) == "plaintext"
+    hashed = evaluate("sprig.bcrypt('hello')", {})
+    assert hashed.startswith("$2a$10$")
+    bcrypt_check(b"hello", hashed)  # raises when it does not match
+    assert evaluate("sprig.htpasswd('a:b', 'x')", {}) == "invalid username: a:b"
+
+
+@pytest.mark.parametrize(("kind", "header"), [("ecdsa", "EC PRIVATE KEY"), ("ed25519", "PRIVATE KEY")])
+def test_gen_private_key(kind, header):
+    pem = evaluate("sprig.genPrivateKey(k)", {"k": kind})
+    assert pem.startswith(f"-----BEGIN {header}-----\n") and pem.endswith(f"-----END {header}-----\n")
+
+
+def test_certificate_functions_are_an_error():
+    with pytest.raises(ExprError, match="not available"):
+        evaluate("sprig.genCA('ca', 365)", {})
