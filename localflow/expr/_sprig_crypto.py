@@ -3,7 +3,7 @@
 bcrypt/htpasswd (cost 10, `$2a$`), derivePassword (the Master Password algorithm: scrypt
 N=32768 r=8 p=2), genPrivateKey (rsa 4096, dsa L2048N256, ecdsa P-256, ed25519 as PEM) and
 encryptAES/decryptAES (AES-256-CBC, the password zero-padded to 32 bytes, a random IV in front,
-base64). The X.509 certificate functions are not provided (docs/conformance.md).
+base64). The X.509 certificate functions are not provided (docs/expressions.md).
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def decrypt_aes(password: Any, crypt64: Any) -> str:
 
 def _no_certificates(name: str) -> Callable[..., Any]:
     def unavailable(*_args: Any) -> Any:
-        raise ExprError(f"sprig.{name}: X.509 certificate functions are not available in localflow")
+        raise ExprError(f"sprig.{name}: X.509 certificate functions are not available in localflow (docs/expressions.md)")
 
     return unavailable
 
