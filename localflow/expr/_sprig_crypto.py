@@ -124,7 +124,7 @@ def decrypt_aes(password: Any, crypt64: Any) -> str:
 
 def _no_certificates(name: str) -> Callable[..., Any]:
     def unavailable(*_args: Any) -> Any:
-        raise ExprError(f"sprig.{name}: X.509 certificate functions are not available in localflow (docs/expressions.md)")
+        raise ExprError(f"sprig.{name}: X.509 certificate functions are not available (docs/expressions.md)")
 
     return unavailable
 
