@@ -82,6 +82,16 @@ class StringList(list):
     go_type = "[]string"
 
 
+class NilList(list):
+    """A nil []interface {}: prints as [], marshals as null."""
+
+    go_type = "[]interface {}"
+
+
+class ListOfLists(list):
+    go_type = "[][]interface {}"
+
+
 class IntList(list):
     go_type = "[]int"
 
@@ -343,6 +353,8 @@ def _go_json(v: Any, *, indent: str | None, escape_html: bool, _level: int = 0) 
         import base64
 
         return go_json_string(base64.b64encode(v).decode())
+    if isinstance(v, NilList):
+        return "null"
     if isinstance(v, (list, tuple)):
         parts = [
             _go_json(x, indent=indent, escape_html=escape_html, _level=_level + 1)

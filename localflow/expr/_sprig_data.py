@@ -14,6 +14,8 @@ from localflow.expr import _expr_runtime as R
 from localflow.expr import gotime
 from localflow.expr._gofmt import (
     Int64,
+    ListOfLists,
+    NilList,
     go_string,
     from_json,
     go_duration_string,
@@ -51,12 +53,12 @@ def last(v: Any) -> Any:
 
 def rest(v: Any) -> Any:
     items = _list_of(v, "find rest")
-    return items[1:] if items else None
+    return items[1:] if items else NilList()
 
 
 def initial(v: Any) -> Any:
     items = _list_of(v, "find initial")
-    return items[:-1] if items else None
+    return items[:-1] if items else NilList()
 
 
 def uniq(v: Any) -> list:
@@ -94,7 +96,7 @@ def chunk(size: Any, v: Any) -> list:
     n, items = _i(size), _list_of(v, "chunk")
     if n <= 0:
         raise ExprError("chunk size must be positive")
-    return [items[i : i + n] for i in range(0, len(items), n)]
+    return ListOfLists(items[i : i + n] for i in range(0, len(items), n))
 
 
 def sprig_dict(*v: Any) -> dict:

@@ -111,12 +111,12 @@ def untitle(s: Any) -> str:
 
 
 _DAY = 24 * 3600 * 10**9
-_ROUND_UNITS = ((365 * _DAY, "y"), (30 * _DAY, "m"), (_DAY, "d"), (3600 * 10**9, "h"),
+_ROUND_UNITS = ((365 * _DAY, "y"), (30 * _DAY, "mo"), (_DAY, "d"), (3600 * 10**9, "h"),
                 (60 * 10**9, "m"), (10**9, "s"))
 
 
 def duration_round(d: Any) -> str:
-    """sprig's durationRound: the largest whole unit (y, m(onth), d, h, m, s) of a duration."""
+    """sprig's durationRound: the largest whole unit (y, mo, d, h, m, s) of a duration."""
     ns = 0
     if isinstance(d, str):
         try:

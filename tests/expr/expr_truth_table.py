@@ -3,7 +3,8 @@ how localflow answers each, for the differential tests.
 
 Fields are TSV-escaped (`\\\\`, `\\t`, `\\n`); `input` and the quoted parts of `expected(go)`
 are then Python literals: `'...'`, or the body of a double-quoted literal when unquoted.
-Run as a script to print the agreement and each difference.
+Run as a script to print the agreement and each difference (of another table in the same
+form with its path as the argument, e.g. tests/expr/data/sprig-cases.tsv).
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def literal(text: str) -> str:
 AS_WRITTEN = {"outputs-012": "'text'", "exprlang-308": "'\\x41'"}
 
 
-def load_rows() -> list[Row]:
-    with TABLE.open(newline="", encoding="utf-8") as f:
+def load_rows(table: Path = TABLE) -> list[Row]:
+    with table.open(newline="", encoding="utf-8") as f:
         reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         next(reader)
         return [
@@ -247,7 +248,7 @@ def answer(row: Row) -> str:
 
 
 def main() -> int:
-    rows = load_rows()
+    rows = load_rows(Path(sys.argv[1]) if len(sys.argv) > 1 else TABLE)
     differ = []
     for row in rows:
         got = answer(row)
