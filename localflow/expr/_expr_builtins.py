@@ -71,8 +71,12 @@ def go_parse_float(s: str) -> float:
     if low.startswith("0x"):  # a hex mantissa needs a p exponent; `0x_1p0` as in Go literals
         if "p" not in low or "__" in low or low.endswith("_") or "_p" in low or "_." in low:
             raise ValueError(s)
-        return float.fromhex(s.replace("_", ""))
-    return float(s)  # Python's underscore rule (between digits) is Go's
+        f = float.fromhex(s.replace("_", ""))
+    else:
+        f = float(s)  # Python's underscore rule (between digits) is Go's
+    if math.isinf(f):
+        raise ValueError(f'strconv.ParseFloat: parsing "{s}": value out of range')
+    return f
 
 
 def b_int(x: Any) -> int:

@@ -178,7 +178,12 @@ def _answer_float(row: Row, ctx: dict) -> str:
 
     from localflow.errors import ExprError
 
-    f = float(row.input)
+    from localflow.expr._expr_builtins import go_parse_float
+
+    try:
+        f = go_parse_float(row.input)  # strconv.ParseFloat
+    except ValueError as e:
+        raise ExprError(str(e)) from None
     try:
         js = go_json_float(f)
     except ExprError as e:

@@ -1,5 +1,5 @@
-"""Every row of tests/expr/data/sprig-cases.tsv (sprig's functions answered by the real Go
-library; README there): localflow's `sprig.*` answers as Go does."""
+"""Every row of the tables in tests/expr/data/ (answered by the real Go libraries; README there):
+sprig's functions, and Go's float, duration and time formatting."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from pathlib import Path
 import expr_truth_table as T
 import pytest
 
-TABLE = Path(__file__).parent / "data" / "sprig-cases.tsv"
-ROWS = T.load_rows(TABLE)
+DATA = Path(__file__).parent / "data"
+SPRIG_ROWS = T.load_rows(DATA / "sprig-cases.tsv")
+ROWS = SPRIG_ROWS + T.load_rows(DATA / "gofmt-cases.tsv")
 
 
 def test_every_deterministic_sprig_function_is_covered():
     from localflow.expr import _sprig
 
-    covered = {r.input.split("(", 1)[0].removeprefix("sprig.") for r in ROWS}
+    covered = {r.input.split("(", 1)[0].removeprefix("sprig.") for r in SPRIG_ROWS}
     random_or_unavailable = {
         "now", "ago", "date", "date_in_zone", "dateInZone", "date_modify", "dateModify", "must_date_modify",
         "mustDateModify", "htmlDate", "htmlDateInZone", "toDate", "mustToDate", "unixEpoch", "randAlphaNum",
