@@ -27,14 +27,16 @@ __all__ = ["Tag", "argo_strict", "expand", "find_tags", "render"]
 
 PREFIX, SUFFIX = "{{", "}}"
 INVALID_JSON = "cannot finish template replacement because the result was invalid JSON"
-#: what strconv.Quote writes as \a, \v or \xNN (JSON has only \b \f \n \r \t)
-_NOT_JSON_QUOTABLE = re.compile("[\x00-\x07\x0b\x0e-\x1f\x7f]")
+#: what strconv.Quote writes as \a, \v or \xNN (JSON has only \b \f \n \r \t), and the
+#: characters beyond the BMP, which it writes as \UNNNNNNNN when they are not printable
+_NOT_JSON_QUOTABLE = re.compile("[\x00-\x07\x0b\x0e-\x1f\x7f\U00010000-\U0010ffff]")
 
 
 def _json_quotable(text: str) -> str:
     """`text` if strconv.Quote escapes it the way JSON would read back; else ExprError."""
-    if _NOT_JSON_QUOTABLE.search(text) or any(ord(c) >= 0x10000 and not c.isprintable() for c in text):
-        raise ExprError(INVALID_JSON)
+    for m in _NOT_JSON_QUOTABLE.finditer(text):
+        if m.group() < "\U00010000" or not m.group().isprintable():
+            raise ExprError(INVALID_JSON)
     return text
 
 #: Variables bound late (per loop item, per retry, at exit): an expression that needs one
