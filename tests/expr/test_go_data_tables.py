@@ -1,5 +1,5 @@
 """Every row of the tables in tests/expr/data/ (answered by the real Go libraries; README there):
-sprig's functions, and Go's float, duration and time formatting."""
+sprig's functions, `when` conditions, and Go's float, duration and time formatting."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 SPRIG_ROWS = T.load_rows(DATA / "sprig-cases.tsv")
-ROWS = SPRIG_ROWS + T.load_rows(DATA / "gofmt-cases.tsv")
+ROWS = SPRIG_ROWS + T.load_rows(DATA / "gofmt-cases.tsv") + T.load_rows(DATA / "when-cases.tsv")
 
 
 def test_every_deterministic_sprig_function_is_covered():
