@@ -1,5 +1,6 @@
 """`localflow eval` answers the `when` and expr-lang rows of ../shared/argo-truth/expr-cases.tsv
-with Go's `%v` text and JSON (the real libraries' answers), and an error as one line, exit 2.
+(and of tests/expr/data/'s when and sprig tables) with Go's `%v` text and JSON (the real
+libraries' answers), and an error as one line, exit 2.
 
 Every row goes through the whole command line in-process (typer's runner); a sample also through
 a real `python -m localflow eval` process.
@@ -25,7 +26,10 @@ from localflow.cli.main import app  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = [r for r in (T.load_rows() if T.TABLE.is_file() else []) if r.kind in ("when", "expr")]
-CHECKED = [r for r in ROWS if r.id not in EXPECTED_DIFFERENCES]
+DATA = Path(__file__).resolve().parents[1] / "expr" / "data"
+#: and the tables computed here with the real Go libraries (tests/expr/data/README.md)
+CHECKED = [r for r in ROWS if r.id not in EXPECTED_DIFFERENCES] + [
+    r for name in ("when-cases.tsv", "sprig-cases.tsv") for r in T.load_rows(DATA / name)]
 
 
 def _argv(row: T.Row) -> list[str]:
