@@ -223,6 +223,8 @@ def go_sprint(v: Any) -> str:
     """`fmt.Sprintf("%v", v)`."""
     if v is None:
         return "<nil>"
+    if hasattr(v, "go_sprint"):  # a Go struct that prints its own way
+        return v.go_sprint()
     if isinstance(v, (Month, Weekday)):
         return v.name
     if isinstance(v, bool):

@@ -4,7 +4,7 @@ Argo puts `sprig.GenericFuncMap()` under the name `sprig` (without `env`/`expand
 so `{{=sprig.trim(x)}}` works. Argument order and oddities follow Sprig: `contains
 (substr, str)`, `join(sep, list)`, `b64dec` returning the error text, `date` treating a
 string as "now". The rest of sprig v3.3.0's map is in `_sprig_more` (semver, words, URLs,
-getHostByName) and `_sprig_crypto` (all but the X.509 certificate functions).
+getHostByName), `_sprig_crypto` and `_x509` (keys, ciphers, certificates).
 """
 
 from __future__ import annotations

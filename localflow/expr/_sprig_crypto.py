@@ -3,7 +3,7 @@
 bcrypt/htpasswd (cost 10, `$2a$`), derivePassword (the Master Password algorithm: scrypt
 N=32768 r=8 p=2), genPrivateKey (rsa 4096, dsa L2048N256, ecdsa P-256, ed25519 as PEM) and
 encryptAES/decryptAES (AES-256-CBC, the password zero-padded to 32 bytes, a random IV in front,
-base64). The X.509 certificate functions are not provided (docs/expressions.md).
+base64); the X.509 certificate functions are in `_x509`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from localflow.errors import ExprError
 from localflow.expr._gofmt import go_string
+from localflow.expr._x509 import X509
 from localflow.expr._sprig_base import _s
 
 _SEED = b"com.lyndir.masterpassword"
@@ -122,13 +123,6 @@ def decrypt_aes(password: Any, crypt64: Any) -> str:
     return go_string(decrypted[:cut])
 
 
-def _no_certificates(name: str) -> Callable[..., Any]:
-    def unavailable(*_args: Any) -> Any:
-        raise ExprError(f"sprig.{name}: X.509 certificate functions are not available (docs/expressions.md)")
-
-    return unavailable
-
-
 CRYPTO: dict[str, Callable[..., Any]] = {
     "bcrypt": sprig_bcrypt,
     "htpasswd": htpasswd,
@@ -136,7 +130,5 @@ CRYPTO: dict[str, Callable[..., Any]] = {
     "genPrivateKey": gen_private_key,
     "encryptAES": encrypt_aes,
     "decryptAES": decrypt_aes,
-    **{name: _no_certificates(name) for name in (
-        "buildCustomCert", "genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey",
-        "genSignedCert", "genSignedCertWithKey")},
+    **X509,
 }

@@ -273,6 +273,46 @@ def test_gen_private_key(kind, header):
     assert pem.startswith(f"-----BEGIN {header}-----\n") and pem.endswith(f"-----END {header}-----\n")
 
 
-def test_certificate_functions_are_an_error():
-    with pytest.raises(ExprError, match="not available"):
-        evaluate("sprig.genCA('ca', 365)", {})
+def _decoded(pem: str, tmp_path) -> dict:
+    """The certificate as CPython's OpenSSL binding reads it."""
+    import ssl
+
+    path = tmp_path / "cert.pem"
+    path.write_text(pem)
+    return ssl._ssl._test_decode_cert(str(path))
+
+
+def _signature_verifies(cert_pem: str, issuer_key_pem: str) -> None:
+    """The signature of the certificate's TBS bytes checks with the issuer's key (pycryptodome)."""
+    import base64
+
+    from Crypto.Hash import SHA256
+    from Crypto.PublicKey import ECC
+    from Crypto.Signature import DSS
+
+    from localflow.expr._x509 import _children, _read
+
+    der = base64.b64decode("".join(cert_pem.splitlines()[1:-1]))
+    tbs, _alg, signature = _children(_read(der)[1])
+    DSS.new(ECC.import_key(issuer_key_pem).public_key(), "fips-186-3", encoding="der").verify(
+        SHA256.new(tbs[2]), signature[1][1:])
+
+
+def test_certificates(tmp_path):
+    """sprig's docs: genCA, genSignedCert with IPs and DNS names, the WithKey forms, buildCustomCert."""
+    key = evaluate("sprig.genPrivateKey('ecdsa')", {})
+    ca = evaluate("sprig.genCAWithKey('my-ca', 365, k)", {"k": key})
+    leaf = evaluate("sprig.genSignedCertWithKey('leaf', ['10.0.0.1'], ['leaf.example'], 30, ca, k)",
+                    {"k": key, "ca": ca})
+    assert _decoded(ca["Cert"], tmp_path)["subject"] == ((("commonName", "my-ca"),),)
+    decoded = _decoded(leaf["Cert"], tmp_path)
+    assert decoded["issuer"] == ((("commonName", "my-ca"),),)
+    assert decoded["subjectAltName"] == (("DNS", "leaf.example"), ("IP Address", "10.0.0.1"))
+    _signature_verifies(leaf["Cert"], key)
+    assert evaluate("c.Key", {"c": leaf}) == key
+    rebuilt = evaluate("sprig.buildCustomCert(sprig.b64enc(c.Cert), sprig.b64enc(c.Key))", {"c": ca})
+    assert rebuilt == ca
+    rsa_ca = evaluate("sprig.genCA('rsa-ca', 1)", {})
+    assert rsa_ca["Key"].startswith("-----BEGIN RSA PRIVATE KEY-----")
+    with pytest.raises(ExprError, match="parsing private key"):
+        evaluate("sprig.genCAWithKey('x', 1, 'not a key')", {})
