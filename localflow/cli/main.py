@@ -189,12 +189,12 @@ def _own_commands() -> typer.Typer:
 
 def _register() -> typer.Typer:
     """The whole app: this module's commands, then the others (history, secrets and config maps,
-    artifacts, report)."""
+    artifacts, report, eval)."""
     global _registered
     app = _own_commands()
     if not _registered:
-        from localflow.cli import (artifacts_cmd, cron_cmd, export_cmd, history, report_cmd, resources_cmd,
-                                   template_cmd)
+        from localflow.cli import (artifacts_cmd, cron_cmd, eval_cmd, export_cmd, history, report_cmd,
+                                   resources_cmd, template_cmd)
         history.register(app)
         export_cmd.register(app)
         resources_cmd.register(app)
@@ -202,6 +202,7 @@ def _register() -> typer.Typer:
         cron_cmd.register(app)
         artifacts_cmd.register(app)
         report_cmd.register(app)
+        eval_cmd.register(app)
         _registered = True
     return app
 

@@ -10,9 +10,9 @@ from localflow.errors import ExprError
 from localflow.spec import model as M
 
 from . import nodes as N
-from .loops import child_name, expand_items
+from .loops import child_name, expand_items, item_values
 from .outputs import aggregate_loop, node_scope_values, resolve_template_outputs
-from .scope import Scope, StepError, has_tags, item_values, render_tree
+from .scope import Scope, StepError, has_tags, render_tree
 
 if TYPE_CHECKING:
     from .executor import Executor, TemplateCtx

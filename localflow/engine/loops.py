@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from localflow.expr._gofmt import go_json, go_json_string
+
 from .scope import StepError
 
 
@@ -16,7 +18,7 @@ def expand_items(with_items: list | None, with_param: str | None, with_sequence:
         return None
     if with_param is not None:
         try:
-            items = json.loads(with_param)
+            items = parse_items(with_param)
         except (TypeError, ValueError) as e:
             raise StepError(f"withParam value could not be parsed as a JSON list: {with_param.strip()[:200]}") from e
         if not isinstance(items, list):
@@ -86,24 +88,60 @@ def expand_sequence(seq: Any) -> list[str]:
     return [go_sprintf(fmt, n) for n in nums]
 
 
+class JsonNumber(str):
+    """A number of a `withParam` item, kept as its JSON text (Argo keeps `2.50`, `1.0`, `1e3`)."""
+
+
+def parse_items(text: str) -> Any:
+    """JSON with numbers kept as written (JsonNumber)."""
+    return json.loads(text, parse_int=JsonNumber, parse_float=JsonNumber, parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON value {name}")
+
+
+def item_json(v: Any, *, escape_html: bool = True) -> str:
+    """An item as Go's json.Marshal writes it: compact, keys sorted, numbers as written."""
+    if isinstance(v, JsonNumber):
+        return str(v)
+    if isinstance(v, str):
+        return go_json_string(v, escape_html=escape_html)
+    if isinstance(v, dict):
+        parts = (f"{go_json_string(k, escape_html=escape_html)}:{item_json(v[k], escape_html=escape_html)}"
+                 for k in sorted(v))
+        return "{" + ",".join(parts) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(item_json(x, escape_html=escape_html) for x in v) + "]"
+    return go_json(v)
+
+
+def _nested_text(v: Any) -> str:
+    """A value inside a map or list item as Argo prints it (wfv1.Item.String()): its JSON text,
+    a string's without the quotes around it."""
+    return item_json(v, escape_html=False).strip('"')
+
+
+def _top_text(item: Any) -> str:
+    """`{{item}}` of a whole item: a string as it is, anything else its JSON text."""
+    return item if isinstance(item, str) and not isinstance(item, JsonNumber) else item_json(item)
+
+
+def item_values(item: Any) -> dict[str, str]:
+    """Argo's replace map for one loop item (processItem): `item`, and `item.KEY` for a map item,
+    all text; expressions see the same text (`{{=item.a + 1}}` on `{"a": 1}` is an error there)."""
+    values = {"item": _top_text(item)}
+    if isinstance(item, dict):
+        values.update((f"item.{k}", _nested_text(v)) for k, v in item.items())
+    return values
+
+
 def _item_label(item: Any) -> str:
     if isinstance(item, dict):
-        parts = []
-        for k in sorted(item):
-            v = item[k]
-            if isinstance(v, (dict, list)):
-                v = json.dumps(v, separators=(",", ":"), sort_keys=True)
-            elif isinstance(v, bool):
-                v = "true" if v else "false"
-            parts.append(f"{k}:{v}")
-        return ",".join(parts)
+        return ",".join(f"{k}:{_nested_text(item[k])}" for k in sorted(item))
     if isinstance(item, list):
-        return json.dumps(item, separators=(",", ":"))
-    if isinstance(item, bool):
-        return "true" if item else "false"
-    if isinstance(item, float) and item.is_integer():
-        return str(int(item))
-    return str(item)
+        return "[" + " ".join(_nested_text(x) for x in item) + "]"  # Go's %v of []Item
+    return _top_text(item)
 
 
 def child_name(base: str, index: int, item: Any) -> str:

@@ -135,9 +135,8 @@ def resolve_template_outputs(run: WorkflowRun, tmpl: M.Template, scope: Scope) -
 
 
 def _as_text(v: Any) -> str | None:
+    """An expression's result as Argo stores it in a parameter (AnyStringPtr: Go's %v)."""
     if v is None:
         return None
-    if isinstance(v, str):
-        return v
-    from .scope import to_text
-    return to_text(v)
+    from localflow.expr._gofmt import go_sprint, json_text
+    return json_text(go_sprint(v))  # stored through JSON, as Argo's node status is

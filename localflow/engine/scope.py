@@ -124,12 +124,3 @@ def to_text(v: Any) -> str:
     if isinstance(v, (int, float)):
         return str(v)
     return json.dumps(v, separators=(",", ":"), sort_keys=True)
-
-
-def item_values(item: Any) -> dict[str, Any]:
-    """`item` and `item.key` (one level, as Argo) for a loop item, raw (expressions see objects)."""
-    vals: dict[str, Any] = {"item": item}
-    if isinstance(item, dict):
-        for k, v in item.items():
-            vals[f"item.{k}"] = v
-    return vals

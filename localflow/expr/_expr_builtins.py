@@ -42,7 +42,7 @@ from localflow.expr._expr_builtins_data import (
     list_arg,
     str_arg,
 )
-from localflow.expr._gofmt import Duration, go_sprint, go_type_name
+from localflow.expr._gofmt import Duration, StringList, go_sprint, go_type_name
 
 # ----------------------------------------------------------------------------------------
 # conversions
@@ -66,11 +66,17 @@ def go_parse_float(s: str) -> float:
         return -math.inf if s.startswith("-") else math.inf
     if low == "nan":
         return math.nan
-    if not s or any(c.isspace() or c == "_" for c in s) or not s.isascii():
+    if not s or any(c.isspace() for c in s) or not s.isascii():
         raise ValueError(s)
-    if low.startswith("0x"):
-        return float.fromhex(s)
-    return float(s)
+    if low.startswith("0x"):  # a hex mantissa needs a p exponent; `0x_1p0` as in Go literals
+        if "p" not in low or "__" in low or low.endswith("_") or "_p" in low or "_." in low:
+            raise ValueError(s)
+        f = float.fromhex(s.replace("_", ""))
+    else:
+        f = float(s)  # Python's underscore rule (between digits) is Go's
+    if math.isinf(f):
+        raise ValueError(f'strconv.ParseFloat: parsing "{s}": value out of range')
+    return f
 
 
 def b_int(x: Any) -> int:
@@ -204,15 +210,15 @@ def go_split(s: str, sep: str, n: int = -1, after: bool = False) -> list[str]:
 def b_split(*args: Any) -> list[str]:
     arg_count("split", args, 2, 3)
     n = R.to_int(args[2]) if len(args) == 3 else -1
-    return go_split(str_arg(args[0], "split"), str_arg(args[1], "split"), n)
+    return StringList(go_split(str_arg(args[0], "split"), str_arg(args[1], "split"), n))
 
 
 def b_split_after(*args: Any) -> list[str]:
     arg_count("splitAfter", args, 2, 3)
     n = R.to_int(args[2]) if len(args) == 3 else -1
-    return go_split(
+    return StringList(go_split(
         str_arg(args[0], "splitAfter"), str_arg(args[1], "splitAfter"), n, after=True
-    )
+    ))
 
 
 def go_replace(s: str, old: str, new: str, n: int = -1) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from localflow.errors import ExprError
 from localflow.expr import _expr_runtime as R
 from localflow.expr import gotime
-from localflow.expr._gofmt import Duration, from_json, go_json, go_type_name
+from localflow.expr._gofmt import AnyKeyMap, Duration, PairList, from_json, go_json, go_type_name
 
 # ----------------------------------------------------------------------------------------
 # argument checks
@@ -170,11 +170,11 @@ def b_values(v: Any) -> list:
 
 
 def b_to_pairs(v: Any) -> list:
-    return [[k, x] for k, x in _map(v, "pairs").items()]
+    return PairList([k, x] for k, x in _map(v, "pairs").items())
 
 
 def b_from_pairs(v: Any) -> dict:
-    out = {}
+    out = AnyKeyMap()
     for pair in list_arg(v, "fromPairs"):
         if not isinstance(pair, list) or len(pair) != 2:
             raise ExprError("invalid pair in fromPairs")

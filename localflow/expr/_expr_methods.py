@@ -11,7 +11,7 @@ from typing import Any
 
 from localflow.errors import ExprError
 from localflow.expr import gotime
-from localflow.expr._gofmt import Duration, go_duration_string, go_type_name
+from localflow.expr._gofmt import Duration, Int64, Month, Weekday, go_duration_string, go_type_name
 
 
 def _dur(v: Any) -> Duration:
@@ -33,7 +33,7 @@ def _to_duration(delta: _dt.timedelta) -> Duration:
 
 
 def _unix(t: _dt.datetime) -> int:
-    return int(
+    return Int64(
         (t - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)).total_seconds() // 1
     )
 
@@ -42,9 +42,9 @@ _DURATION_METHODS: dict[str, Callable[..., Any]] = {
     "Hours": lambda d: d.ns / 3.6e12,
     "Minutes": lambda d: d.ns / 6e10,
     "Seconds": lambda d: d.ns / 1e9,
-    "Milliseconds": lambda d: int(d.ns / 1e6),
-    "Microseconds": lambda d: int(d.ns / 1e3),
-    "Nanoseconds": lambda d: d.ns,
+    "Milliseconds": lambda d: Int64(int(d.ns / 1e6)),
+    "Microseconds": lambda d: Int64(int(d.ns / 1e3)),
+    "Nanoseconds": lambda d: Int64(d.ns),
     "String": lambda d: go_duration_string(d.ns),
     "Abs": lambda d: Duration(abs(d.ns)),
     "Round": lambda d, m: Duration(_round_to(d.ns, _dur(m).ns)),
@@ -55,18 +55,18 @@ _DURATION_METHODS: dict[str, Callable[..., Any]] = {
 
 _TIME_METHODS: dict[str, Callable[..., Any]] = {
     "Year": lambda t: t.year,
-    "Month": lambda t: t.month,
+    "Month": lambda t: Month(t.month),
     "Day": lambda t: t.day,
     "Hour": lambda t: t.hour,
     "Minute": lambda t: t.minute,
     "Second": lambda t: t.second,
     "Nanosecond": lambda t: t.microsecond * 1000,
     "YearDay": lambda t: t.timetuple().tm_yday,
-    "Weekday": lambda t: (t.weekday() + 1) % 7,
+    "Weekday": lambda t: Weekday((t.weekday() + 1) % 7),
     "Unix": _unix,
-    "UnixMilli": lambda t: _unix(t) * 1000 + t.microsecond // 1000,
-    "UnixMicro": lambda t: _unix(t) * 1_000_000 + t.microsecond,
-    "UnixNano": lambda t: (_unix(t) * 1_000_000 + t.microsecond) * 1000,
+    "UnixMilli": lambda t: Int64(_unix(t) * 1000 + t.microsecond // 1000),
+    "UnixMicro": lambda t: Int64(_unix(t) * 1_000_000 + t.microsecond),
+    "UnixNano": lambda t: Int64((_unix(t) * 1_000_000 + t.microsecond) * 1000),
     "Format": lambda t, layout: gotime.format_time(t, layout),
     "String": gotime.time_string,
     "UTC": lambda t: t.astimezone(_dt.timezone.utc),
@@ -112,18 +112,24 @@ def _add_date(t: _dt.datetime, years: int, months: int, days: int) -> _dt.dateti
 
 def method_of(obj: Any, name: str) -> Callable[..., Any] | None:
     """The bound Go method `name` of obj, or None."""
-    table: dict[str, Callable[..., Any]] | None = None
     if isinstance(obj, Duration):
-        table = _DURATION_METHODS
+        fn = _DURATION_METHODS.get(name)
     elif isinstance(obj, _dt.datetime):
-        table = _TIME_METHODS
-    if table is None or name not in table:
+        fn = _TIME_METHODS.get(name)
+    elif hasattr(obj, "go_methods"):  # another Go value (a *semver.Version): bound already
+        method = obj.go_methods.get(name)
+        return None if method is None else _checked(name, method)
+    else:
         return None
-    fn = table[name]
+    if fn is None:
+        return None
+    return _checked(name, lambda *args: fn(obj, *args))
 
+
+def _checked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     def bound(*args: Any) -> Any:
         try:
-            return fn(obj, *args)
+            return fn(*args)
         except TypeError as e:
             raise ExprError(f"invalid arguments for {name}: {e}") from None
 

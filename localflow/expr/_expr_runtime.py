@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from localflow.errors import ExprError
-from localflow.expr._gofmt import Duration, go_type_name
+from localflow.expr._gofmt import Duration, IntList, go_type_name
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -215,7 +215,7 @@ def make_range(a: Any, b: Any) -> list[int]:
     lo, hi = to_int(a), to_int(b)
     if hi - lo + 1 > 1_000_000:
         raise ExprError("memory budget exceeded")
-    return list(range(lo, hi + 1))
+    return IntList(range(lo, hi + 1))
 
 
 def as_bool(v: Any, what: str) -> bool:

@@ -40,6 +40,93 @@ class Duration:
 
 
 # ----------------------------------------------------------------------------------------
+# Go types that print or marshal differently from the Python value they stand for
+
+
+class Int64(int):
+    """An int64 (sprig's arithmetic, `Unix()`, a jsonpath length)."""
+
+    go_type = "int64"
+
+
+class Uint64(int):
+    go_type = "uint64"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+class Month(int):
+    """A time.Month: a number that prints as its name."""
+
+    go_type = "time.Month"
+
+    @property
+    def name(self) -> str:
+        return _MONTHS[self - 1] if 1 <= self <= 12 else f"%!Month({int(self)})"
+
+
+class Weekday(int):
+    """A time.Weekday (0 is Sunday): a number that prints as its name."""
+
+    go_type = "time.Weekday"
+
+    @property
+    def name(self) -> str:
+        return _DAYS[self] if 0 <= self <= 6 else f"%!Weekday({int(self)})"
+
+
+class StringList(list):
+    go_type = "[]string"
+
+
+class NilList(list):
+    """A nil []interface {}: prints as [], marshals as null."""
+
+    go_type = "[]interface {}"
+
+
+class ListOfLists(list):
+    go_type = "[][]interface {}"
+
+
+class IntList(list):
+    go_type = "[]int"
+
+
+class PairList(list):
+    go_type = "[][2]interface {}"
+
+
+class StringMap(dict):
+    go_type = "map[string]string"
+
+
+class AnyKeyMap(dict):
+    """expr-lang's `fromPairs` result: Go's json.Marshal refuses it."""
+
+    go_type = "map[interface {}]interface {}"
+
+
+# ----------------------------------------------------------------------------------------
+# strings with invalid UTF-8
+
+
+def go_string(raw: bytes) -> str:
+    """Go's string(bytes): invalid UTF-8 bytes are kept (as surrogate escapes)."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def json_text(s: str) -> str:
+    """A Go string as it reads back after Go's JSON: each invalid byte is U+FFFD."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in s):
+        return s
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in s)
+
+
+# ----------------------------------------------------------------------------------------
 # floats
 
 
@@ -104,6 +191,9 @@ def go_json_float(f: float) -> str:
 
 def go_type_name(v: Any) -> str:
     """Go's `%T` for the Go value a Python value stands for."""
+    go_type = getattr(type(v), "go_type", None)
+    if go_type is not None:
+        return go_type
     if v is None:
         return "<nil>"
     if isinstance(v, bool):
@@ -133,6 +223,10 @@ def go_sprint(v: Any) -> str:
     """`fmt.Sprintf("%v", v)`."""
     if v is None:
         return "<nil>"
+    if hasattr(v, "go_sprint"):  # a Go struct that prints its own way
+        return v.go_sprint()
+    if isinstance(v, (Month, Weekday)):
+        return v.name
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -223,8 +317,8 @@ def go_json_string(s: str, escape_html: bool = True) -> str:
             out.append(esc)
         elif ch < " ":
             out.append(f"\\u{ord(ch):04x}")
-        elif "\ud800" <= ch <= "\udfff":
-            out.append("\ufffd")
+        elif "\ud800" <= ch <= "\udfff":  # an invalid UTF-8 byte of a Go string
+            out.append("\\ufffd")
         else:
             out.append(ch)
     out.append('"')
@@ -261,12 +355,16 @@ def _go_json(v: Any, *, indent: str | None, escape_html: bool, _level: int = 0) 
         import base64
 
         return go_json_string(base64.b64encode(v).decode())
+    if isinstance(v, NilList):
+        return "null"
     if isinstance(v, (list, tuple)):
         parts = [
             _go_json(x, indent=indent, escape_html=escape_html, _level=_level + 1)
             for x in v
         ]
         return _wrap("[", "]", parts, indent, _level)
+    if isinstance(v, AnyKeyMap):
+        raise ExprError(f"json: unsupported type: {AnyKeyMap.go_type}")
     if isinstance(v, Mapping):
         keys = []
         for k in v:
@@ -287,6 +385,8 @@ def _go_json(v: Any, *, indent: str | None, escape_html: bool, _level: int = 0) 
             for text, k in keys
         ]
         return _wrap("{", "}", parts, indent, _level)
+    if hasattr(v, "go_marshal"):  # a Go value with a MarshalJSON method
+        return _go_json(v.go_marshal(), indent=indent, escape_html=escape_html, _level=_level)
     if callable(v):
         raise ExprError(f"json: unsupported type: {go_type_name(v)}")
     raise ExprError(f"json: unsupported type: {type(v).__name__}")
@@ -331,9 +431,16 @@ def from_json(text: str) -> Any:
     import json
 
     try:
-        return json.loads(text, parse_int=float, parse_constant=_reject_constant)
+        return json.loads(text, parse_int=_json_number, parse_float=_json_number, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as e:
         raise ExprError(f"invalid JSON: {e}") from None
+
+
+def _json_number(text: str) -> float:
+    f = float(text)
+    if math.isinf(f):
+        raise ValueError(f"json: cannot unmarshal number {text} into Go value of type float64")
+    return f
 
 
 def _reject_constant(name: str) -> Any:

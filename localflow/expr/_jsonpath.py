@@ -17,7 +17,7 @@ from lark import Lark, Transformer, v_args
 from lark.exceptions import LarkError
 
 from localflow.errors import ExprError
-from localflow.expr._gofmt import from_json, go_sprint
+from localflow.expr._gofmt import Int64, from_json, go_sprint
 
 GRAMMAR = r"""
 start: "$" segment*
@@ -293,10 +293,10 @@ def _child(current: Any, key: str) -> Any:
         if key in current:
             return current[key]
         if key == "length":
-            return float(len(current))
+            return Int64(len(current))
         raise _Err(f"key: invalid token key '{key}' not found")
     if key == "length" and isinstance(current, (list, str)):
-        return float(len(current))
+        return Int64(len(current))
     if current is None:
         raise _Err("key: invalid token target. expected [map] got [nil]")
     raise _Err(

@@ -3,7 +3,8 @@
 Argo puts `sprig.GenericFuncMap()` under the name `sprig` (without `env`/`expandenv`),
 so `{{=sprig.trim(x)}}` works. Argument order and oddities follow Sprig: `contains
 (substr, str)`, `join(sep, list)`, `b64dec` returning the error text, `date` treating a
-string as "now". Cryptography, network and semver helpers are not provided.
+string as "now". The rest of sprig v3.3.0's map is in `_sprig_more` (semver, words, URLs,
+getHostByName), `_sprig_crypto` and `_x509` (keys, ciphers, certificates).
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 from localflow.expr import _expr_runtime as R
-from localflow.expr import gotime
+from localflow.expr import _sprig_crypto, _sprig_more, gotime
 from localflow.expr._gofmt import (
+    Int64,
+    IntList,
+    StringList,
+    StringMap,
     from_json,
     go_json,
     go_type_name,
@@ -133,7 +138,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "upper": lambda s: _s(s).upper(),
     "lower": lambda s: _s(s).lower(),
     "title": title,
-    "untitle": lambda s: _s(s)[:1].lower() + _s(s)[1:],
     "substr": substr,
     "repeat": repeat,
     "trimall": lambda a, b: _s(b).strip(_s(a)),
@@ -311,3 +315,28 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "mustRegexSplit": regex_split,
     "regexQuoteMeta": regex_quote_meta,
 }
+
+FUNCTIONS.update(_sprig_more.MORE)
+FUNCTIONS.update(_sprig_crypto.CRYPTO)
+FUNCTIONS.update((alias, FUNCTIONS[name]) for alias, name in _sprig_more.OS_PATH_ALIASES.items())
+
+#: Sprig functions whose Go result type prints or marshals apart from the Python value's.
+_RESULT_TYPES: dict[str, type] = {
+    **dict.fromkeys(("add", "add1", "sub", "div", "mod", "mul", "max", "biggest", "min", "int64",
+                     "toDecimal"), Int64),
+    **dict.fromkeys(("splitList", "regexFindAll", "mustRegexFindAll", "sortAlpha", "toStrings",
+                     "regexSplit", "mustRegexSplit", "keys"), StringList),
+    **dict.fromkeys(("until", "untilStep"), IntList),
+    **dict.fromkeys(("split", "splitn"), StringMap),
+}
+
+
+def _typed(fn: Callable[..., Any], result_type: type) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        return result_type(fn(*args))
+
+    return call
+
+
+for _name, _type in _RESULT_TYPES.items():
+    FUNCTIONS[_name] = _typed(FUNCTIONS[_name], _type)

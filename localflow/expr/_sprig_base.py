@@ -74,11 +74,10 @@ def _t(v: Any) -> _dt.datetime:
 
 
 def _parse_int_base0(s: str) -> int:
-    """strconv.ParseInt(s, 0, 0) after cast's trimZeroDecimal."""
-    if "." in s:
-        whole, _, frac = s.partition(".")
-        if frac and set(frac) == {"0"}:
-            s = whole
+    """strconv.ParseInt(s, 0, 64) after cast's trimDecimal (`1.9` is 1, `1e3` is an error)."""
+    whole, dot, frac = s.rpartition(".")
+    if dot and frac.isdigit() or dot and not frac:
+        s = whole
     sign = -1 if s.startswith("-") else 1
     body = s[1:] if s[:1] in "+-" else s
     if not body or body.startswith("_") or body.endswith("_") or "__" in body:
@@ -95,7 +94,10 @@ def _parse_int_base0(s: str) -> int:
         base, digits = 10, body
     if not digits:
         raise ValueError(s)
-    return sign * int(digits, base)
+    value = sign * int(digits, base)
+    if not R.INT64_MIN <= value <= R.INT64_MAX:
+        raise ValueError(f"{s}: value out of range")
+    return value
 
 
 def to_int64(v: Any) -> int:
@@ -108,7 +110,7 @@ def to_int64(v: Any) -> int:
         return R.to_int(v)
     if isinstance(v, str):
         try:
-            return R.wrap_int(_parse_int_base0(v))
+            return _parse_int_base0(v)
         except ValueError:
             return 0
     if isinstance(v, Duration):

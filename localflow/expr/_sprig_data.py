@@ -13,6 +13,10 @@ from localflow.errors import ExprError
 from localflow.expr import _expr_runtime as R
 from localflow.expr import gotime
 from localflow.expr._gofmt import (
+    Int64,
+    ListOfLists,
+    NilList,
+    go_string,
     from_json,
     go_duration_string,
     go_json,
@@ -49,12 +53,12 @@ def last(v: Any) -> Any:
 
 def rest(v: Any) -> Any:
     items = _list_of(v, "find rest")
-    return items[1:] if items else None
+    return items[1:] if items else NilList()
 
 
 def initial(v: Any) -> Any:
     items = _list_of(v, "find initial")
-    return items[:-1] if items else None
+    return items[:-1] if items else NilList()
 
 
 def uniq(v: Any) -> list:
@@ -92,7 +96,7 @@ def chunk(size: Any, v: Any) -> list:
     n, items = _i(size), _list_of(v, "chunk")
     if n <= 0:
         raise ExprError("chunk size must be positive")
-    return [items[i : i + n] for i in range(0, len(items), n)]
+    return ListOfLists(items[i : i + n] for i in range(0, len(items), n))
 
 
 def sprig_dict(*v: Any) -> dict:
@@ -198,14 +202,14 @@ def regex_quote_meta(s: Any) -> str:
 
 def b64dec(v: Any) -> str:
     try:
-        return base64.b64decode(_s(v), validate=True).decode("utf-8", "replace")
+        return go_string(base64.b64decode(_s(v), validate=True))
     except ValueError:
         return "illegal base64 data at input byte 0"
 
 
 def b32dec(v: Any) -> str:
     try:
-        return base64.b32decode(_s(v)).decode("utf-8", "replace")
+        return go_string(base64.b32decode(_s(v)))
     except ValueError:
         return "illegal base32 data at input byte 0"
 
@@ -258,16 +262,16 @@ def to_date(fmt: Any, s: Any) -> _dt.datetime:
 
 
 def duration(sec: Any) -> str:
+    """Seconds as a duration: only a string or an int64 counts (an expr-lang int is 0s);
+    ParseInt's out-of-range value is clamped, then the product wraps as in Go."""
+    n = 0
     if isinstance(sec, str):
-        try:
-            n = int(sec, 10) if sec.lstrip("+-").isdigit() else 0
-        except ValueError:
-            n = 0
-    elif R.is_int(sec):
+        body = sec[1:] if sec[:1] in "+-" else sec
+        if body.isascii() and body.isdigit():
+            n = max(R.INT64_MIN, min(R.INT64_MAX, int(sec, 10)))
+    elif isinstance(sec, Int64):
         n = sec
-    else:
-        n = 0
-    return go_duration_string(n * 1_000_000_000)
+    return go_duration_string(R.wrap_int(n * 1_000_000_000))
 
 
 def ago(d: Any) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from localflow.errors import ExprError, UndefinedVariable
 from localflow.expr import _expr_ast as A
-from localflow.expr import _expr_eval, _expr_parser, _jsonpath, _sprig
+from localflow.expr import _expr_check, _expr_eval, _expr_parser, _jsonpath, _sprig
 from localflow.expr._expr_builtins import b_float, b_int
 from localflow.expr._gofmt import go_json, go_type_name
 
@@ -60,8 +60,23 @@ _NO_FUNCTIONS: Mapping[str, Any] = {}
 
 
 @lru_cache(maxsize=4096)
+def _tree(source: str) -> A.Node:
+    return _expr_parser.parse(source)
+
+
+@lru_cache(maxsize=4096)
 def _compiled(source: str) -> Callable[[_expr_eval.Scope], Any]:
-    return _expr_eval.compile_tree(_expr_parser.parse(source))
+    return _expr_eval.compile_tree(_tree(source))
+
+
+def _type_check(source: str, env: Mapping[str, Any], functions: Mapping[str, Any]) -> None:
+    """expr-lang's compile-time check, with the types of the top-level variables' values."""
+    tree = _tree(source)
+    kinds = tuple(
+        (name, _expr_check.kind_of(env[name]) if name in env and name not in functions else "")
+        for name in _expr_check.names(tree)
+    )
+    _expr_check.check(tree, kinds)
 
 
 def check_syntax(source: str) -> None:
@@ -79,6 +94,7 @@ def evaluate(
     fn = _compiled(source)
     functions = ARGO_FUNCTIONS if argo_functions else _NO_FUNCTIONS
     try:
+        _type_check(source, env, functions)
         return _expr_eval.run(fn, env, functions)
     except UndefinedVariable:
         raise

@@ -257,8 +257,58 @@ _UNITS = {
 }
 
 
+_MAX = 1 << 63
+
+
+def _leading_fraction(s: str) -> tuple[int, float, str]:
+    """Go's leadingFraction: digits after the dot, ignoring those that would overflow."""
+    f, scale, n, overflow = 0, 1.0, 0, False
+    while n < len(s) and "0" <= s[n] <= "9":
+        if not overflow:
+            if f > (_MAX - 1) // 10:
+                overflow = True
+            else:
+                f, scale = f * 10 + int(s[n]), scale * 10
+        n += 1
+    return f, scale, s[n:]
+
+
+def _duration_part(s: str, orig: str) -> tuple[int, str]:
+    """One `<number><unit>` of a duration: (nanoseconds, the rest), Go's overflow checks."""
+    n = 0
+    while n < len(s) and "0" <= s[n] <= "9":
+        n += 1
+    whole, s = int(s[:n] or "0"), s[n:]
+    if whole >= _MAX:
+        raise ExprError(f'time: invalid duration "{orig}"')
+    pre, post, f, scale = n > 0, False, 0, 1.0
+    if s[:1] == ".":
+        before = len(s) - 1
+        f, scale, s = _leading_fraction(s[1:])
+        post = len(s) != before
+    if not pre and not post:
+        raise ExprError(f'time: invalid duration "{orig}"')
+    u = 0
+    while u < len(s) and s[u] != "." and not ("0" <= s[u] <= "9"):
+        u += 1
+    unit, s = s[:u], s[u:]
+    if not unit:
+        raise ExprError(f'time: missing unit in duration "{orig}"')
+    if unit not in _UNITS:
+        raise ExprError(f'time: unknown unit "{unit}" in duration "{orig}"')
+    size = _UNITS[unit]
+    if whole > _MAX // size:
+        raise ExprError(f'time: invalid duration "{orig}"')
+    v = whole * size
+    if f > 0:
+        v += int(float(f) * (float(size) / scale))
+        if v > _MAX:
+            raise ExprError(f'time: invalid duration "{orig}"')
+    return v, s
+
+
 def parse_duration(text: str) -> int:
-    """Go's `time.ParseDuration`, in nanoseconds."""
+    """Go's `time.ParseDuration`, in nanoseconds (integer arithmetic and overflow as Go's)."""
     orig, s = text, text
     neg = False
     if s[:1] in ("-", "+"):
@@ -267,35 +317,17 @@ def parse_duration(text: str) -> int:
         return 0
     if not s:
         raise ExprError(f'time: invalid duration "{orig}"')
-    total = 0.0
+    total = 0
     while s:
-        n = 0
-        while n < len(s) and "0" <= s[n] <= "9":
-            n += 1
-        whole = s[:n]
-        s = s[n:]
-        frac = ""
-        if s[:1] == ".":
-            s = s[1:]
-            m = 0
-            while m < len(s) and "0" <= s[m] <= "9":
-                m += 1
-            frac, s = s[:m], s[m:]
-        if not whole and not frac:
+        v, s = _duration_part(s, orig)
+        total += v
+        if total > _MAX:
             raise ExprError(f'time: invalid duration "{orig}"')
-        u = 0
-        while u < len(s) and s[u] != "." and not ("0" <= s[u] <= "9"):
-            u += 1
-        unit, s = s[:u], s[u:]
-        if not unit:
-            raise ExprError(f'time: missing unit in duration "{orig}"')
-        if unit not in _UNITS:
-            raise ExprError(f'time: unknown unit "{unit}" in duration "{orig}"')
-        size = _UNITS[unit]
-        total += int(whole or "0") * size
-        if frac:
-            total += int(frac) * size / 10 ** len(frac)
-    return -int(total) if neg else int(total)
+    if neg:
+        return -total
+    if total > _MAX - 1:
+        raise ExprError(f'time: invalid duration "{orig}"')
+    return total
 
 
 def parse_time(layout: str, value: str, *, default_offset: int = 0) -> ParsedTime:

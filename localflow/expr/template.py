@@ -6,7 +6,11 @@ it) is an expr-lang expression, any other tag a simple lookup of its trimmed tex
 
 Argo substitutes inside the JSON text of a template and escapes values for JSON; here the
 text is plain, so a string value goes in as it is and any other expression result goes
-in as its compact JSON text (Go's `json.Marshal`: `3.0` is `3`, `<` is `\\u003c`).
+in as its compact JSON text (Go's `json.Marshal`: `3.0` is `3`, `<` is `\\u003c`; a value
+that marshals to a JSON string, such as a date, goes in without the quotes). Argo escapes
+a simple tag's value and a non-string result with `strconv.Quote`, whose `\\x1b`, `\\a`,
+`\\v` are not JSON: such a value makes the substitution an error
+(`INVALID_JSON`), as Argo's JSON round trip does.
 """
 
 from __future__ import annotations
@@ -17,11 +21,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from localflow.errors import ExprError, UndefinedVariable
-from localflow.expr._gofmt import go_json
+from localflow.expr._gofmt import go_json, json_text
 
 __all__ = ["Tag", "argo_strict", "expand", "find_tags", "render"]
 
 PREFIX, SUFFIX = "{{", "}}"
+INVALID_JSON = "cannot finish template replacement because the result was invalid JSON"
+#: what strconv.Quote writes as \a, \v or \xNN (JSON has only \b \f \n \r \t), and the
+#: characters beyond the BMP, which it writes as \UNNNNNNNN when they are not printable
+_NOT_JSON_QUOTABLE = re.compile("[\x00-\x07\x0b\x0e-\x1f\x7f\U00010000-\U0010ffff]")
+
+
+def _json_quotable(text: str) -> str:
+    """`text` if strconv.Quote escapes it the way JSON would read back; else ExprError."""
+    for m in _NOT_JSON_QUOTABLE.finditer(text):
+        if m.group() < "\U00010000" or not m.group().isprintable():
+            raise ExprError(INVALID_JSON)
+    return text
 
 #: Variables bound late (per loop item, per retry, at exit): an expression that needs one
 #: of them and does not have it stays unresolved for a later pass
@@ -208,7 +224,7 @@ def _simple(
             )
         if not isinstance(value, str):
             raise ExprError(f"failed to resolve {{{{{tag}}}}} to string")
-        return value
+        return _json_quotable(value)
     index = tag.rfind(PREFIX)
     if index > 0:  # "{{a{{b}}": resolve the inner tag, keep the outer one for later
         nested = tag[index + 2 :]
@@ -253,10 +269,15 @@ def _expression(
             return unresolved
         raise ExprError(f"failed to evaluate expression {source!r}")
     if isinstance(result, str):
-        return result
+        return json_text(result)
     try:
-        return go_json(result)
+        text = go_json(result)
     except ExprError:
         if allow_unresolved:
             return unresolved
         raise
+    if text.startswith('"'):  # a date, a semver: Go's JSON is a string, inserted without quotes
+        import json
+
+        return json.loads(text)
+    return _json_quotable(text)

@@ -90,7 +90,7 @@ def ev(source, env=ENV):
         ("n ?? 'x' ?? 'y'", "x"),
         # comparison and logic
         ("1 == 1.0", True),
-        ("'1' == 1", False),
+        ("m.k == 1", False),  # unknown type at compile time: compared at run time
         ("nil == nil", True),
         ("[1, 2] == [1, 2]", True),
         ("'abc' < 'abd'", True),
@@ -123,7 +123,7 @@ def ev(source, env=ENV):
         ("items[-2:]", [3, 4]),
         ("items[3:1]", []),
         ("'hello'[1:3]", "el"),
-        ("'abc'[0]", 97),
+        ("m.k[0]", 118),  # a string of unknown type at compile time: Go's byte
         ("n?.x", None),
         ("n?.x.y.z", None),
         ("n?.[0]", None),
@@ -148,7 +148,8 @@ def ev(source, env=ENV):
 def test_values(source, expected):
     result = ev(source)
     assert result == expected
-    assert type(result) is type(expected)
+    assert isinstance(result, type(expected))  # Go's []int/[]string are list subclasses
+    assert isinstance(result, bool) == isinstance(expected, bool)
 
 
 @pytest.mark.parametrize(
@@ -278,7 +279,8 @@ def test_predicates(source, expected):
 def test_builtins(source, expected):
     result = ev(source)
     assert result == expected
-    assert type(result) is type(expected)
+    assert isinstance(result, type(expected))  # Go's []int/[]string are list subclasses
+    assert isinstance(result, bool) == isinstance(expected, bool)
 
 
 def test_argo_example_expressions():
@@ -363,19 +365,19 @@ def test_time_builtins():
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("'a' + 1", "invalid operation: string + int"),
-        ("1 - 'a'", "invalid operation: int - string"),
+        ("m.k + 1", "invalid operation: string + int"),
+        ("1 - m.k", "invalid operation: int - string"),
         ("1.5 % 2", "invalid operation: float64 % int"),
         ("1 % 0", "integer divide by zero"),
         ("items[10]", "index out of range: 10 (array length is 4)"),
         ("items['a']", "invalid operation: int(string)"),
-        ("1 && true", "not bool"),
-        ("!'x'", "not bool"),
-        ("1 ? 2 : 3", "not bool"),
+        ("m['x-y'] && true", "not bool"),
+        ("!m.k", "not bool"),
+        ("m['x-y'] ? 2 : 3", "not bool"),
         ("asInt('x')", "invalid operation: int(x)"),
         ("len(1)", "invalid argument for len (type int)"),
         ("n.x", "cannot fetch x from <nil>"),
-        ("1 < 'a'", "invalid operation: int < string"),
+        ("1 < m.k", "invalid operation: int < string"),
         ("3 in 'abc'", 'operator "in" not defined on string'),
         ("'a' matches '('", "error parsing regexp"),
         ("m.k()", "cannot call non-function"),
@@ -387,6 +389,31 @@ def test_runtime_errors(source, message):
         ev(source)
     assert message in str(info.value)
     assert not isinstance(info.value, UndefinedVariable)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("'a' + 1", "invalid operation: + (mismatched types string and int)"),
+        ("1 && true", "invalid operation: && (mismatched types int and bool)"),
+        ("!'x'", "invalid operation: ! (mismatched type string)"),
+        ("1 ? 2 : 3", "non-bool expression (type int) used as condition"),
+        ("1 < 'a'", "invalid operation: < (mismatched types int and string)"),
+        ("'1' == 1", "invalid operation: == (mismatched types string and int)"),
+        ("'abc'[1]", "type string[int] is undefined"),
+        ("items == 1", "invalid operation: == (mismatched types []interface {} and int)"),
+    ],
+)
+def test_compile_time_type_errors(source, message):
+    """expr-lang's checker knows literals' and top-level variables' types (expr-lang's wording)."""
+    with pytest.raises(ExprError) as info:
+        ev(source)
+    assert message in str(info.value)
+
+
+def test_values_of_unknown_type_are_checked_at_run_time():
+    assert ev("m.k == 1") is False
+    assert ev("inputs.parameters.num == 2") is False
 
 
 def test_undefined_variables():

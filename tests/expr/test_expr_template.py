@@ -234,3 +234,18 @@ def test_expand_argo_variables():
     assert env["steps"]["flip-coin"]["outputs"]["result"] == "heads"
     assert env["tasks"]["skipped"]["outputs"]["result"] is None
     assert env["workflow"]["name"] == "wf-abcde"
+
+
+@pytest.mark.parametrize("value", ["\x1b[31mred", "x\x7fy", "a\x07b", "a\x0bb"])
+def test_values_strconv_quote_cannot_write_as_json_are_an_error(value):
+    """Argo quotes a value with strconv.Quote into the template's JSON (argo-truth
+    template-042/043): `\\x1b`, `\\x7f`, `\\a`, `\\v` are not JSON, so it fails."""
+    with pytest.raises(ExprError, match="invalid JSON"):
+        render("{{inputs.parameters.x}}", {"inputs.parameters.x": value})
+    assert render("{{inputs.parameters.x}}", {"inputs.parameters.x": "a\tb\nc"}) == "a\tb\nc"
+
+
+def test_a_result_that_marshals_to_a_json_string_goes_in_without_quotes():
+    """argo-truth template-082 and template-098."""
+    assert render("{{=date('2024-01-02')}}", {}) == "2024-01-02T00:00:00Z"
+    assert render("{{=sprig.toDate('2006-01-02', '2024-03-05')}}", {}) == "2024-03-05T00:00:00Z"
