@@ -20,6 +20,8 @@ ENGINE_FIXTURES = {"docker_client", "busybox_image", "make_container", "standin_
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "docker: needs a real Docker engine (need('docker'): skips, or fails "
+                                       "in CI, without one); its runs' leftovers fail the test")
     config.addinivalue_line("markers", "need(what): tests/needs.py need(what) before the test: skips, "
                                        "or fails in CI, with the reason")
 
