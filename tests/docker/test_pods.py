@@ -34,8 +34,9 @@ def test_sidecar_shares_localhost_and_readiness_gates_main(tmp_path):
   - name: main
     container:
       image: alpine
-      # no retry loop: main must only start once the sidecar's probe has passed
-      command: [sh, -c, "wget -q -O - http://127.0.0.1:80/ | head -c 100"]
+      # no retry loop: main must only start once the sidecar's probe has passed (wget's own exit code
+      # decides the step's: no pipe hides it)
+      command: [sh, -c, "wget -q -O /tmp/page http://127.0.0.1:80/ && head -c 100 /tmp/page"]
     sidecars:
     - name: web
       image: nginx:1.13
@@ -43,6 +44,7 @@ def test_sidecar_shares_localhost_and_readiness_gates_main(tmp_path):
 """)
     assert proc.returncode == 0, text
     assert "Welcome to nginx" in text
+    assert re.search(r"^\s*✔ pods-[a-z0-9]+\s+main\s", text, re.M), text
 
 
 def test_failing_sidecar_probe_errors_the_pod_and_cleans_up(tmp_path):
@@ -77,7 +79,7 @@ def test_init_containers_run_in_order_before_main(tmp_path):
       volumeMounts: [{name: shared, mountPath: /s}]
 """)
     assert proc.returncode == 0, text
-    assert "main: one two" in text or "pods-" in text and "one two" in text
+    assert re.search(r"^pods-[a-z0-9]+: one two $", text, re.M), text
 
 
 def test_configmap_and_secret_volumes_items_and_env_from(tmp_path):
@@ -101,8 +103,8 @@ def test_configmap_and_secret_volumes_items_and_env_from(tmp_path):
       volumeMounts: [{name: cfg, mountPath: /c}, {name: sec, mountPath: /s, readOnly: true}]
 """)
     assert proc.returncode == 0, text
-    assert "beta" in text
-    assert "400" in text
+    assert re.search(r"^pods-[a-z0-9]+: beta$", text, re.M), text
+    assert re.search(r"^pods-[a-z0-9]+: 400$", text, re.M), text  # the file mode defaultMode asked for
     assert "token=***" in text and "t0ps3cr3t" not in text
 
 
@@ -227,7 +229,8 @@ def test_daemon_probe_gates_next_step_and_is_stopped_with_scope(tmp_path):
     inputs: {parameters: [{name: ip}]}
     container:
       image: alpine
-      command: [sh, -c, "wget -q -S -O /dev/null http://{{inputs.parameters.ip}}:8086/ping 2>&1 | head -1"]
+      # no retry and no pipe: wget's exit code is the step's, so the probe must have gated this step
+      command: [sh, -c, "wget -S -O /dev/null http://{{inputs.parameters.ip}}:8086/ping 2>/tmp/h; rc=$?; head -2 /tmp/h; exit $rc"]
 """)))
     assert proc.returncode == 0, proc.stderr
     wf = json.loads(proc.stdout)
