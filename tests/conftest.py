@@ -51,10 +51,14 @@ def leftover_guard(request):
         yield
         return
     tmp = request.getfixturevalue("tmp_path")
-    before = {key for key, _ in mine(labelled_objects(), tmp)}
+    before = {key for key, _, _ in mine(labelled_objects(), tmp)}
     yield
-    left = sorted(what for key, what in mine(labelled_objects(), tmp) if key not in before)
-    assert not left, "the test left Docker objects of its runs behind: " + "; ".join(left)
+    left = sorted((what, run) for key, what, run in mine(labelled_objects(), tmp) if key not in before)
+    if left:  # removed (so that one failure does not pile up on the engine), then reported
+        from localflow.runtime.labels import remove_run_objects
+        for run in {run for _, run in left}:
+            remove_run_objects(need("docker"), run)
+    assert not left, "the test left Docker objects of its runs behind: " + "; ".join(w for w, _ in left)
 
 
 # ---- skips: counted, reasons listed at the end; in CI only the kernel's refusal may skip ----

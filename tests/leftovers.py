@@ -41,11 +41,11 @@ def recorded_runs(root: Path) -> set[tuple[str, str]]:
     return runs
 
 
-def mine(objects: list[tuple[str, str, dict]], root: Path) -> Iterator[tuple[str, str]]:
-    """(key, description) of the objects that belong to this pytest process or to the runs under root."""
+def mine(objects: list[tuple[str, str, dict]], root: Path) -> Iterator[tuple[str, str, str]]:
+    """(key, description, run) of the objects that belong to this pytest process or to the runs under root."""
     runs = recorded_runs(root) if root.is_dir() else set()
     me = str(os.getpid())
     for kind, ident, labels in objects:
         run, pid = labels.get(RUN, ""), labels.get(PID, "")
         if pid == me or (run, pid) in runs:
-            yield f"{kind}:{ident}", f"{kind} {ident[:12]} of run {run}"
+            yield f"{kind}:{ident}", f"{kind} {ident[:12]} of run {run}", run

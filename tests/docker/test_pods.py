@@ -39,11 +39,13 @@ def test_sidecar_shares_localhost_and_readiness_gates_main(tmp_path):
       command: [sh, -c, "wget -q -O /tmp/page http://127.0.0.1:80/ && head -c 100 /tmp/page"]
     sidecars:
     - name: web
-      image: nginx:1.13
-      readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}
+      image: alpine
+      # serves only after a few seconds: without the gate, main's single wget would find nothing
+      command: [sh, -c, "sleep 4; mkdir -p /www; echo served-after-the-probe > /www/index.html; httpd -f -p 80 -h /www"]
+      readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1, failureThreshold: 30}
 """)
     assert proc.returncode == 0, text
-    assert "Welcome to nginx" in text
+    assert re.search(r"^pods-[a-z0-9]+: served-after-the-probe$", text, re.M), text
     assert re.search(r"^\s*✔ pods-[a-z0-9]+\s+main\s", text, re.M), text
 
 
@@ -223,8 +225,11 @@ def test_daemon_probe_gates_next_step_and_is_stopped_with_scope(tmp_path):
   - name: db
     daemon: true
     container:
-      image: influxdb:1.2
-      readinessProbe: {httpGet: {path: /ping, port: 8086}, initialDelaySeconds: 1, periodSeconds: 1}
+      image: alpine
+      # answers only after a few seconds: without the gate, use's single wget would fail
+      command: [sh, -c, "sleep 4; mkdir -p /www; echo pong > /www/ping; httpd -f -p 8086 -h /www"]
+      readinessProbe: {httpGet: {path: /ping, port: 8086}, initialDelaySeconds: 1, periodSeconds: 1,
+                       failureThreshold: 30}
   - name: use
     inputs: {parameters: [{name: ip}]}
     container:

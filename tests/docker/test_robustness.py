@@ -84,11 +84,32 @@ class Streamed:
         return "".join(self.lines)
 
 
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_run_outlives_its_test():
+    """A test that fails half-way leaves no localflow process running (then the leftover guard,
+    which runs after this, sees what that process left)."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGINT)  # terminate: no exit handler
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(30)
+
+
 def start(path: str, *args: str, env: dict | None = None) -> subprocess.Popen:
     full = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
     proc = subprocess.Popen([sys.executable, "-m", "localflow", "submit", path, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=full, cwd=str(REPO))
     proc.out = Streamed(proc)
+    _started.append(proc)
     return proc
 
 
@@ -109,7 +130,7 @@ def long_file(tmp_path):
     return str(p)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_stops_run_runs_exit_handler_and_cleans_up(long_file, sig):
     proc = start(long_file)
     wait_for_line(proc, "started")
@@ -368,3 +389,42 @@ def test_containers_get_only_what_the_workflow_asks_for(tmp_path):
         assert [f for f in files if os.stat(f).st_mode & 0o777 != 0o600] == []
     finally:
         remove_run_objects(client, name)
+
+
+def test_keep_then_gc_removes_what_was_kept(tmp_path):
+    """--keep leaves the run's containers, network and volume; `localflow gc`, once the process has
+    exited, removes them all and says so."""
+    p = tmp_path / "kept.yaml"
+    p.write_text("""
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: kept-}
+spec:
+  entrypoint: main
+  volumeClaimTemplates:
+  - metadata: {name: work}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - {name: use, template: use}
+  - name: server
+    daemon: true
+    container: {image: alpine, command: [sleep, "3600"]}
+  - name: use
+    container:
+      image: alpine
+      command: [sh, -c, "echo kept > /work/x"]
+      volumeMounts: [{name: work, mountPath: /work}]
+""")
+    out = localflow("submit", "--keep", "-o", "name", str(p))
+    assert out.returncode == 0, out.stdout + out.stderr
+    name = out.stdout.strip().splitlines()[-1]
+    containers, networks, volumes = leftovers(name)
+    assert containers >= 1 and (networks, volumes) == (1, 1), (containers, networks, volumes)
+    gc = localflow("gc")
+    assert gc.returncode == 0, gc.stderr
+    assert (f"removed what run '{name}' left: {containers} containers, 1 networks, 1 volumes"
+            in gc.stdout.splitlines()), gc.stdout
+    assert leftovers(name) == (0, 0, 0)
