@@ -22,6 +22,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 KERNEL_REFUSES = "the kernel refuses privileged containers"
+# Debian's busybox-static, as scripts/images/minio/build.sh fetches it (set-up runs that)
+BUSYBOX = Path(os.environ.get("LOCALFLOW_CACHE", "/var/cache/localflow")) / "busybox-static" / "bin" / "busybox"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -52,10 +54,9 @@ def _docker() -> tuple[object | None, str]:
 
 
 def _busybox() -> tuple[Path | None, str]:
-    path = Path(os.environ.get("LOCALFLOW_CACHE", "/var/cache/localflow")) / "busybox-static" / "bin" / "busybox"
-    if path.is_file() and os.access(path, os.X_OK):
-        return path, ""
-    return None, f"no static busybox at {path} (bash scripts/setup.sh fetches Debian's busybox-static)"
+    if BUSYBOX.is_file() and os.access(BUSYBOX, os.X_OK):
+        return BUSYBOX, ""
+    return None, f"no static busybox at {BUSYBOX} (bash scripts/setup.sh fetches Debian's busybox-static)"
 
 
 def _chromium() -> tuple[str | None, str]:
