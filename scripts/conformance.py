@@ -62,6 +62,32 @@ DOC = REPO / "docs" / "conformance.md"
 MINIO_IMAGE = "localflow/minio-standin:latest"
 DEFAULT_TIMEOUT = 120.0
 
+# `--ci-subset`: a few examples per feature area, run by CI (tests/test_conformance_subset.py) in a
+# few minutes; there a skipped example (a missing image...) fails as a difference does
+CI_SUBSET = {
+    "steps.yaml": "steps",
+    "dag-diamond.yaml": "dag",
+    "dag-enhanced-depends.yaml": "dag",
+    "loops-maps.yaml": "loops",
+    "parameter-aggregation.yaml": "loops",
+    "conditionals.yaml": "conditions",
+    "dag-continue-on-fail.yaml": "conditions",
+    "retry-backoff.yaml": "retries",
+    "retry-container.yaml": "retries",
+    "exit-handlers.yaml": "exit handlers",
+    "exit-handler-with-param.yaml": "exit handlers",
+    "output-parameter.yaml": "outputs",
+    "global-outputs.yaml": "outputs",
+    "artifact-passing.yaml": "artifacts",
+    "daemon-step.yaml": "daemons",
+    "sidecar-nginx.yaml": "sidecars",
+    "volumes-pvc.yaml": "volumes",
+    "suspend-template.yaml": "suspend",
+    "expression-tag-template-workflow.yaml": "expressions",
+    "scripts-python.yaml": "scripts",
+    "workflow-template/steps.yaml": "templates",
+}
+
 # Secrets and ConfigMaps that Argo's e2e environment (or the example's own instructions) provide.
 SECRETS = {
     # secrets.yaml: "kubectl create secret generic my-secret --from-literal=mypassword=S00perS3cretPa55word"
@@ -1080,6 +1106,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "only when given)")
     p.add_argument("--examples", default=str(EXAMPLES), help=argparse.SUPPRESS)
     p.add_argument("--plan", action="store_true", help="print what would run, skip and expect; run nothing")
+    p.add_argument("--ci-subset", action="store_true",
+                   help="run only CI_SUBSET (one or two examples per feature area); a skipped one fails too")
     p.add_argument("--keep-home", action="store_true", help="keep the private LOCALFLOW_HOME")
     p.add_argument("--save", help="keep each run's JSON, stderr and logs in this folder")
     args = p.parse_args(argv)
@@ -1093,7 +1121,14 @@ def main(argv: list[str] | None = None) -> int:
     texts = {}
     for rel in set(index.values()):
         texts[rel] = [d for d in load_yaml_docs((folder / rel).read_text(encoding="utf-8")) if isinstance(d, dict)]
-    if args.only:
+    if args.ci_subset:
+        examples = [e for e in examples if e.rel in CI_SUBSET]
+        absent = sorted(set(CI_SUBSET) - {e.rel for e in examples})
+        if absent:
+            print(f"conformance: the CI subset's examples are absent: {', '.join(absent)}")
+            return 1
+        args.only = "(the CI subset)"  # (no lint of the whole folder; the report only with --doc)
+    elif args.only:
         pats = [x.strip() for x in args.only.split(",") if x.strip()]
         examples = [e for e in examples if any(fnmatch.fnmatch(e.rel, pat) or pat in e.rel for pat in pats)]
         if not examples:
@@ -1181,6 +1216,11 @@ def main(argv: list[str] | None = None) -> int:
     lint_bad = [r for r in lint_rejections(lint_lines, folder) if r[2] is None]
     for rel, line, _ in lint_bad:
         print(f"  lint rejects: {line}")
+    if args.ci_subset and counts["skipped"]:
+        for r in results:
+            if r.status == "skipped":
+                print(f"  skipped (a failure in the CI subset): {r.plan.example.label}: {r.detail}")
+        return 1
     return 0 if counts["differs"] == 0 and not lint_bad else 1
 
 

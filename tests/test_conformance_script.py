@@ -4,7 +4,6 @@ and one docker-backed run over Argo's hello-world examples."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -302,7 +301,7 @@ def test_parse_json_tolerates_leading_noise():
     assert C.parse_json("no json here") is None
 
 
-@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/argo-examples is absent")
+@pytest.mark.need("shared")
 def test_every_example_in_the_folder_gets_a_plan():
     examples, index, _ = C.discover(EXAMPLES)
     assert len(examples) > 100
@@ -328,23 +327,9 @@ def test_absent_examples_folder_exits_zero(tmp_path):
     assert r.returncode == 0 and "absent" in r.stdout
 
 
-def _docker_problem() -> str | None:
-    try:
-        import docker
-        docker.from_env().ping()
-        return None
-    except Exception as e:  # noqa: BLE001
-        return str(e)
-
-
 @pytest.mark.docker
-@pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/argo-examples is absent")
+@pytest.mark.need("shared")
 def test_run_hello_world_through_the_script(tmp_path):
-    why = _docker_problem()
-    if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the docker-backed tests, but no Docker engine answers: {why}")
-        pytest.skip(f"no Docker engine: {why}")
     doc = tmp_path / "conformance.md"
     r = subprocess.run([sys.executable, str(REPO / "scripts" / "conformance.py"), "--only", "hello-world",
                         "--jobs", "2", "--doc", str(doc)], capture_output=True, text=True, timeout=600,

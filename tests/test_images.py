@@ -3,7 +3,7 @@
 What each image must provide comes from shared/argo-images.md.  The docker tests run
 real containers through the docker CLI; every container and network they create is
 labelled localflow.test=images plus this session's id, and removed at the end.
-Without a Docker engine they are skipped, except under CI (CI=true) where they fail.
+Without a Docker engine they are skipped, except under CI (CI=true) where they fail (need).
 """
 import datetime
 import importlib.util
@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from needs import need
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_PY = ROOT / "scripts" / "images" / "build.py"
@@ -69,7 +70,7 @@ def _images_in(node, out):
             _images_in(value, out)
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seed-workflows is not beside the repo")
+@pytest.mark.need("shared")
 def test_every_seed_image_has_a_stand_in_or_a_reason():
     import yaml
 
@@ -116,13 +117,6 @@ def test_debian_mirror_is_read_from_apt_sources():
 
 
 # ---------------------------------------------------------------- docker helpers
-def _docker_ok():
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 def run(*args, timeout=120, check=True):
     proc = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
@@ -142,10 +136,7 @@ def drun(image, *cmd, entrypoint=None, check=True, extra=(), timeout=120):
 
 @pytest.fixture(scope="module")
 def images():
-    if not _docker_ok():
-        if os.environ.get("CI"):
-            pytest.fail("no Docker engine answering `docker info` (run scripts/setup.sh)")
-        pytest.skip("no Docker engine (run scripts/setup.sh)")
+    need("docker")
     env = dict(os.environ, LOCALFLOW_SKIP_MINIO="1")
     proc = subprocess.run([sys.executable, str(BUILD_PY)], capture_output=True, text=True,
                           env=env, timeout=1800, stdin=subprocess.DEVNULL)

@@ -282,6 +282,12 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("localflow: interrupted\n")
         sys.exit(130)
+    except Exception as e:  # noqa: BLE001 - the last resort of the commands that do not call _fail
+        import typer
+        try:
+            _fail(e)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
 
 
 if __name__ == "__main__":

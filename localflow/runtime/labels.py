@@ -45,21 +45,7 @@ def remove_run_objects(client: Any, run: str) -> dict[str, int]:
         except docker.errors.APIError:
             pass
     for n in api.networks(filters=flt):
-        for attempt in range(8):  # endpoints of just-removed containers can linger for a moment
-            try:
-                info = api.inspect_network(n["Id"])
-                for cid in list((info.get("Containers") or {}).keys()):
-                    try:
-                        api.disconnect_container_from_network(cid, n["Id"], force=True)
-                    except docker.errors.APIError:
-                        pass
-                api.remove_network(n["Id"])
-                counts["networks"] += 1
-                break
-            except docker.errors.NotFound:
-                break
-            except docker.errors.APIError:
-                time.sleep(0.25 * (attempt + 1))
+        counts["networks"] += _remove_network(api, n["Id"])
     for v in (api.volumes(filters=flt) or {}).get("Volumes") or []:
         try:
             api.remove_volume(v["Name"], force=True)
@@ -67,6 +53,31 @@ def remove_run_objects(client: Any, run: str) -> dict[str, int]:
         except docker.errors.APIError:
             pass
     return counts
+
+
+def _remove_network(api: Any, net: str, patience: float = 60.0) -> int:
+    """Remove a network, retried with back-off for up to `patience` seconds: the endpoints of
+    just-removed containers are released asynchronously, and after many containers Docker 20.10's
+    bridge driver at times fails its firewall clean-up once ("exit status 1") and succeeds when asked
+    again. Endpoints still attached are disconnected first. 1 if removed, 0 otherwise (gc retries)."""
+    deadline, pause = time.monotonic() + patience, 0.25
+    while True:
+        try:
+            info = api.inspect_network(net)
+            for cid in list((info.get("Containers") or {}).keys()):
+                try:
+                    api.disconnect_container_from_network(cid, net, force=True)
+                except docker.errors.APIError:
+                    pass
+            api.remove_network(net)
+            return 1
+        except docker.errors.NotFound:
+            return 0
+        except docker.errors.APIError:
+            if time.monotonic() + pause > deadline:
+                return 0
+        time.sleep(pause)
+        pause = min(pause * 2, 5.0)
 
 
 def own_container_id(client: Any) -> str | None:

@@ -193,9 +193,10 @@ class Store:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} was written by a newer localflow (schema {version})")
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode.lower() != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+            # switching to WAL needs an exclusive lock and SQLite does not call the busy handler for
+            # it: two processes opening a new history at once got "database is locked" at once
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                self._retry_busy(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
             if version < SCHEMA_VERSION:
                 with self.transaction():
                     if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:  # another process?
@@ -207,6 +208,20 @@ class Store:
             raise StoreError(f"{self.path}: {e}") from e
         with contextlib.suppress(OSError):
             os.chmod(self.path, 0o600)
+
+    def _retry_busy(self, call: Any) -> Any:
+        """`call()`, retried with back-off while SQLite answers busy/locked, for up to the timeout
+        (for the statements where SQLite returns SQLITE_BUSY without waiting on the busy handler)."""
+        deadline, pause = time.monotonic() + self.timeout, 0.005
+        while True:
+            try:
+                return call()
+            except sqlite3.OperationalError as e:
+                text = str(e)
+                if ("locked" not in text and "busy" not in text) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -221,7 +236,7 @@ class Store:
                 self._local.depth = depth
             return
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
         except sqlite3.OperationalError as e:
             raise StoreError(f"{self.path}: {e}") from e
         self._local.depth = 1

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import tarfile
-from pathlib import Path
+
+from needs import BUSYBOX  # (tests/ is on sys.path: tests/conftest.py)
 
 TEST_LABEL = {"localflow.test": "artifacts"}
-# Debian's busybox-static, as scripts/images/minio/build.sh fetches it (set-up runs that)
-BUSYBOX = Path(os.environ.get("LOCALFLOW_CACHE", "/var/cache/localflow")) / "busybox-static" / "bin" / "busybox"
 
 
 def busybox_rootfs_tar() -> bytes:

@@ -14,7 +14,8 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 if str(TESTS_DIR) not in sys.path:
     sys.path.insert(0, str(TESTS_DIR))
 
-from artifacts_helpers import BUSYBOX, TEST_LABEL, busybox_rootfs_tar
+from artifacts_helpers import TEST_LABEL, busybox_rootfs_tar
+from needs import need
 from s3server import S3Server, s3_server_fixture
 
 from localflow.artifacts.repository import S3Repository
@@ -36,21 +37,13 @@ def repo(s3_server: S3Server) -> Iterator[S3Repository]:
 
 @pytest.fixture(scope="session")
 def docker_client():  # type: ignore[no-untyped-def]
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env()
-        client.ping()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no Docker engine: {exc}")
-    yield client
-    client.close()
+    yield need("docker")
 
 
 @pytest.fixture(scope="session")
 def busybox_image(docker_client) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A throwaway FROM-scratch busybox image (no registry needed), removed at the end."""
-    if not BUSYBOX.exists():
-        pytest.skip(f"no static busybox at {BUSYBOX} (bash scripts/setup.sh fetches it)")
+    need("busybox")
     tag = f"localflow-test/artifacts-busybox:{secrets.token_hex(4)}"
     repository, _, version = tag.partition(":")
     docker_client.api.import_image_from_data(

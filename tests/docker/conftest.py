@@ -1,8 +1,8 @@
-"""Fixtures for docker-backed tests: a real engine (required in CI), a private LOCALFLOW_HOME, S3."""
+"""Fixtures for docker-backed tests: a private LOCALFLOW_HOME, S3. (Every test here has the `docker`
+marker, so tests/conftest.py needs the engine and guards against leftovers.)"""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,25 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers import SEEDS  # noqa: E402
-
-
-def _engine_ok() -> str | None:
-    try:
-        import docker
-        docker.from_env().ping()
-        return None
-    except Exception as e:  # noqa: BLE001
-        return str(e)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def docker_engine():
-    why = _engine_ok()
-    if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the docker-backed tests, but no Docker engine answers: {why}")
-        pytest.skip(f"no Docker engine: {why}")
+from needs import need  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +24,13 @@ def private_home(tmp_path, monkeypatch):
 
 @pytest.fixture
 def require_seeds():
-    if not SEEDS.is_dir():
-        pytest.skip("../shared/seed-workflows is absent")
+    need("shared")
 
 
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory):
     from s3server import start_s3_server
+    need("weed")
     server = start_s3_server(tmp_path_factory.mktemp("s3"))
     yield server
     server.stop()

@@ -4,8 +4,8 @@ socket mounted and nothing else shared (a CI container has no filesystem in comm
 The build context is a copy of the package, the examples and a wheelhouse made on this machine with
 pip (for the base image's Python), so `docker build` needs no network. The base image is
 $LOCALFLOW_CI_IMAGE_BASE, else the first present of python:3.11-slim and python:3.8 (the offline
-stand-in: Debian with python3 and no pip). Skipped, with the reason, when neither is present or
-the wheelhouse cannot be made.
+stand-in: Debian with python3 and no pip). Skipped (failed in CI: needs.lacking), with the reason,
+when neither is present or the wheelhouse cannot be made.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from helpers import REPO, leftovers
+from needs import lacking
 
 pytestmark = pytest.mark.docker
 
@@ -71,7 +72,7 @@ def _pick_base(client) -> tuple[str, tuple[int, int]]:
             tried.append(f"{base} (python3 {py or 'missing'})")
             continue
         return base, py
-    pytest.skip("no local base image with python3 >= 3.10 to build localflow's image from: " + ", ".join(tried))
+    lacking("no local base image with python3 >= 3.10 to build localflow's image from: " + ", ".join(tried))
 
 
 def _pip(*args: str, cwd: Path) -> None:
@@ -79,7 +80,7 @@ def _pip(*args: str, cwd: Path) -> None:
                           timeout=600, check=False, env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"))
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["?"])[-1]
-        pytest.skip(f"cannot make the wheelhouse for an offline docker build (pip {args[0]}): {last}")
+        lacking(f"cannot make the wheelhouse for an offline docker build (pip {args[0]}): {last}")
 
 
 def _context(tmp: Path, py: tuple[int, int]) -> Path:
@@ -212,7 +213,7 @@ def test_ci_recipe_reports_come_out_of_the_container(ci_image, tmp_path):
     then copy both out of the container (as the runner collects artifacts from the job's folder)."""
     client = _client()
     if not (_image_exists(client, STANDIN_MINIO) or _image_exists(client, DEFAULT_MINIO)):
-        pytest.skip(f"no artifact server image ({STANDIN_MINIO}: scripts/images/minio/build.sh builds it)")
+        lacking(f"no artifact server image ({STANDIN_MINIO}: scripts/images/minio/build.sh builds it)")
     script = ("mkdir -p /job/reports && cd /job && cp -r /opt/localflow/examples . && "
               "localflow submit examples/ci-pipeline.yaml -p break-tests=true --junit reports/junit.xml; rc=$?; "
               # (`localflow report` once main.py registers it; the same function through Python before that)
@@ -276,11 +277,9 @@ def _run_names(output: str) -> list[str]:
 
 
 def _require_report_command(image: str) -> None:
-    code, _, container = _run(image, ["report", "--help"])
+    code, out, container = _run(image, ["report", "--help"])
     container.remove(force=True)
-    if code != 0:
-        pytest.skip("the recipes call `localflow report`, which this image's localflow does not have "
-                    "(localflow/cli/main.py does not register localflow/cli/report_cmd.py yet)")
+    assert code == 0, f"the recipes call `localflow report`, which this image's localflow lacks: {out[-2000:]}"
 
 
 @pytest.mark.parametrize("red", [False, True], ids=["green", "red"])

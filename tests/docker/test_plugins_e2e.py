@@ -56,7 +56,7 @@ def test_plugin_reads_its_token_and_answers(tmp_path):
     assert leftovers(name) == (0, 0, 0)
 
 
-@pytest.mark.skipif(not EXAMPLE.exists(), reason="the shared Argo examples are not here")
+@pytest.mark.need("shared")
 def test_argos_workflow_level_example():
     proc = localflow("submit", "-o", "json", str(EXAMPLE))
     assert proc.returncode == 0, proc.stderr

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import docker
@@ -38,7 +39,9 @@ spec:
   - name: sleep
     container:
       image: alpine
-      command: [sh, -c, "echo started; sleep 300"]
+      # ignores SIGTERM and counts the seconds after it: only SIGKILL (after the grace period) ends it
+      command: [sh, -c, "trap 'echo got TERM; i=0; while true; do sleep 1; i=$((i+1)); echo after $i; done' TERM;
+                echo started; while true; do sleep 1; done"]
   - name: bye
     container:
       image: alpine
@@ -46,24 +49,72 @@ spec:
 """
 
 
-def start(path: str, *args: str) -> subprocess.Popen:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO)
-    return subprocess.Popen([sys.executable, "-m", "localflow", "submit", path, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO))
+class Streamed:
+    """A process's merged output, read line by line by a thread, so that waiting for a line has a
+    deadline that fires (a blocking readline would wait forever)."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc, self.lines, self.done = proc, [], False
+        self.cond = threading.Condition()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.done = True
+            self.cond.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not any(text in line for line in self.lines):
+                left = deadline - time.monotonic()
+                if self.done or left <= 0:
+                    raise AssertionError(f"{text!r} not seen ({'exited' if self.done else 'timed out'}): "
+                                         + "".join(self.lines))
+                self.cond.wait(left)
+
+    def finish(self, timeout: float = 120) -> str:
+        self.proc.wait(timeout)
+        self.thread.join(timeout)
+        return "".join(self.lines)
 
 
-def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 60) -> list[str]:
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if text in line:
-            return seen
-    raise AssertionError(f"{text!r} not seen in {''.join(seen)}")
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_run_outlives_its_test():
+    """A test that fails half-way leaves no localflow process running (then the leftover guard,
+    which runs after this, sees what that process left)."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGINT)  # terminate: no exit handler
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(30)
+
+
+def start(path: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+    full = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
+    proc = subprocess.Popen([sys.executable, "-m", "localflow", "submit", path, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=full, cwd=str(REPO))
+    proc.out = Streamed(proc)
+    _started.append(proc)
+    return proc
+
+
+def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 60) -> None:
+    proc.out.wait_for(text, timeout)
 
 
 def latest_run() -> dict:
@@ -79,21 +130,29 @@ def long_file(tmp_path):
     return str(p)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_stops_run_runs_exit_handler_and_cleans_up(long_file, sig):
     proc = start(long_file)
     wait_for_line(proc, "started")
     proc.send_signal(sig)
-    rest, _ = proc.communicate(timeout=120)
+    rest = proc.out.finish()
     assert proc.returncode == 1, rest
     assert "exit handler saw Failed" in rest
     assert "Traceback" not in rest
     wf = latest_run()
-    assert wf["status"]["phase"] == "Failed"
-    assert "Stopped" in wf["status"]["message"]
+    said = {signal.SIGINT: "interrupt", signal.SIGTERM: "SIGTERM"}[sig]
+    assert (wf["status"]["phase"], wf["status"]["message"]) == ("Failed", f"Stopped by {said}")
     name = wf["metadata"]["name"]
-    quick = next(n for n in wf["status"]["nodes"].values() if n["displayName"] == "quick")
-    assert quick["phase"] == "Succeeded"  # what finished is kept
+    nodes = {n["displayName"]: n for n in wf["status"]["nodes"].values()}
+    assert nodes["quick"]["phase"] == "Succeeded"  # what finished is kept
+    # the container got SIGTERM first (its trap ran), lived on through the grace period (it counted
+    # seconds; at most 10 of them) and was ended by SIGKILL (exit code 137)
+    lines = rest.splitlines()
+    assert "sleep: got TERM" in lines, rest
+    counted = [line for line in lines if line.startswith("sleep: after ")]
+    assert 1 <= len(counted) <= 10, rest
+    assert (nodes["sleep"]["phase"], nodes["sleep"]["message"]) == ("Failed", f"Stopped by {said}")
+    assert nodes["sleep"]["outputs"]["exitCode"] == "137"
     assert leftovers(name) == (0, 0, 0)
 
 
@@ -106,29 +165,50 @@ def test_second_interrupt_terminates_without_exit_handler(tmp_path):
     proc = start(str(long_file))
     wait_for_line(proc, "started")
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    wait_for_line(proc, "stopping")  # the first one was handled (the container ignores SIGTERM for 10 s)
     proc.send_signal(signal.SIGINT)
-    rest, _ = proc.communicate(timeout=120)
+    rest = proc.out.finish()
     assert proc.returncode == 1, rest
+    assert "localflow: interrupt: terminating" in rest
     assert "exit handler saw" not in rest
     wf = latest_run()
     assert wf["status"]["phase"] == "Failed"
     assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
 
 
-def test_sigkill_leaves_an_orphan_that_the_next_command_reaps(long_file):
-    proc = start(long_file)
-    wait_for_line(proc, "started")
-    wf = latest_run()
-    name = wf["metadata"]["name"]
-    proc.kill()
-    proc.wait(timeout=30)
+def _run_of(proc: subprocess.Popen) -> str:
+    """The run's name, from the history (the run row records the process that runs it)."""
+    from localflow.store.db import Store
+    store = Store()
+    try:
+        (name,) = [r["name"] for r in store.list_runs() if r.get("pid") == proc.pid]
+        return name
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("command", [["gc"], ["list"], ["get", "RUN"]])
+def test_sigkill_leaves_an_orphan_that_the_next_command_reaps(long_file, command):
+    killed, other = start(long_file), start(long_file)
+    for proc in (killed, other):
+        wait_for_line(proc, "started")
+    name, other_name = _run_of(killed), _run_of(other)
+    killed.kill()
+    killed.wait(timeout=30)
     assert leftovers(name)[0] >= 1  # the sleeping container is still there
-    out = localflow("gc")
+    out = localflow(*[name if a == "RUN" else a for a in command])
     assert out.returncode == 0, out.stderr
-    wf = latest_run()
-    assert wf["status"]["phase"] == "Error"
+    wf = json.loads(localflow("get", name, "-o", "json").stdout)
+    assert (wf["status"]["phase"], wf["status"]["message"]) == (
+        "Error", "localflow process exited while the run was going on")
     assert leftovers(name) == (0, 0, 0)
+    # the other run, whose process is alive, is untouched: still running, its container still there
+    assert json.loads(localflow("get", other_name, "-o", "json").stdout)["status"]["phase"] == "Running"
+    assert leftovers(other_name)[0] >= 1
+    other.send_signal(signal.SIGINT)
+    rest = other.out.finish()
+    assert other.returncode == 1 and "exit handler saw Failed" in rest, rest
+    assert leftovers(other_name) == (0, 0, 0)
 
 
 def test_two_runs_of_the_same_file_at_once_do_not_collide(tmp_path):
@@ -154,7 +234,9 @@ spec:
   - name: server
     daemon: true
     container:
-      image: nginx:1.13
+      image: alpine
+      # serves its own run's name: a run reaching the other run's daemon would read the wrong name
+      command: [sh, -c, "mkdir -p /www && echo served-by-{{workflow.name}} > /www/index.html && httpd -f -p 80 -h /www"]
       readinessProbe: {httpGet: {path: /, port: 80}}
   - name: write
     container:
@@ -165,19 +247,25 @@ spec:
     inputs: {parameters: [{name: ip}]}
     container:
       image: alpine
-      command: [sh, -c, "cat /work/who; wget -q -O - http://{{inputs.parameters.ip}}/ | head -c 200; wget -q -O - http://server/ >/dev/null && echo by-name-ok"]
+      # `set -e`, no pipes: a failing wget fails the step
+      command: [sh, -c, "set -e; echo volume-of-$(cat /work/who); echo by-ip-$(wget -q -O - http://{{inputs.parameters.ip}}/);
+                echo by-name-$(wget -q -O - http://server/)"]
       volumeMounts: [{name: work, mountPath: /work}]
 """)
     a, b = start(str(p)), start(str(p))
-    out_a, _ = a.communicate(timeout=180)
-    out_b, _ = b.communicate(timeout=180)
-    assert a.returncode == 0, out_a
-    assert b.returncode == 0, out_b
-    for out in (out_a, out_b):
+    outs = [a.out.finish(180), b.out.finish(180)]
+    assert a.returncode == 0, outs[0]
+    assert b.returncode == 0, outs[1]
+    names = []
+    for out in outs:
         name = next(line.split()[-1] for line in out.splitlines() if line.startswith("Name:"))
-        assert f"read: {name}" in out  # each run read its own volume
-        assert "by-name-ok" in out  # the daemon is reachable by its step name
+        names.append(name)
+        lines = out.splitlines()
+        assert f"read: volume-of-{name}" in lines, out  # its own volume
+        assert f"read: by-ip-served-by-{name}" in lines, out  # its own daemon, by IP
+        assert f"read: by-name-served-by-{name}" in lines, out  # and by the step's name
         assert leftovers(name) == (0, 0, 0)
+    assert names[0] != names[1]
 
 
 def test_bad_input_starts_no_container(tmp_path):
@@ -259,14 +347,18 @@ def test_engine_lost_mid_run_is_one_clear_error(long_file, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO), DOCKER_HOST=f"unix://{sock}")
     proc = subprocess.Popen([sys.executable, "-m", "localflow", "submit", long_file], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO))
+    proc.out = Streamed(proc)
     wait_for_line(proc, "started")
     proxy.kill()
-    rest, _ = proc.communicate(timeout=120)
+    rest = proc.out.finish()
     assert proc.returncode == 1, rest
     assert "Traceback" not in rest
-    assert "Docker engine" in rest
+    lost = "lost the Docker engine while waiting for the container: "
     wf = latest_run()
     assert wf["status"]["phase"] == "Error"
+    assert wf["status"]["message"].startswith(lost), wf["status"]["message"]
+    sleep = next(n for n in wf["status"]["nodes"].values() if n["displayName"] == "sleep")
+    assert (sleep["phase"], sleep["message"][:len(lost)]) == ("Error", lost), sleep
     # the real engine is still there: gc removes what the lost run left
     assert localflow("gc").returncode == 0
     assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
@@ -278,6 +370,8 @@ def test_containers_get_only_what_the_workflow_asks_for(tmp_path):
     p.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: plain-}\n"
                  "spec:\n  entrypoint: main\n  templates:\n  - name: main\n"
                  "    container: {image: alpine, command: [echo, hi]}\n")
+    for kind in ("secret", "configmap"):  # stores the check below must find
+        assert localflow(kind, "create", f"my-{kind}", "--from-literal=k=v").returncode == 0
     out = localflow("submit", "--keep", "-o", "name", str(p))
     assert out.returncode == 0, out.stderr
     name = out.stdout.strip().splitlines()[-1]
@@ -292,8 +386,50 @@ def test_containers_get_only_what_the_workflow_asks_for(tmp_path):
         assert not client.networks.list(filters={"label": f"localflow.run={name}"})
         assert not host.get("CapAdd")
         assert c.labels["localflow.role"] == "main"
-        secret_files = [os.path.join(dp, f) for dp, _, fs in os.walk(os.environ["LOCALFLOW_HOME"]) for f in fs]
-        for f in secret_files:
-            assert os.stat(f).st_mode & 0o077 == 0 or not f.endswith(".json"), f
+        home = os.environ["LOCALFLOW_HOME"]  # (the fixture created it beforehand, as a user may)
+        assert os.stat(home).st_mode & 0o777 == 0o700
+        files = [os.path.join(dp, f) for dp, _, fs in os.walk(home) for f in fs]
+        kinds = {os.path.basename(os.path.dirname(f)) for f in files} | {os.path.basename(f) for f in files}
+        assert {"secrets", "configmaps", "localflow.db"} <= kinds, files
+        assert [f for f in files if os.stat(f).st_mode & 0o777 != 0o600] == []
     finally:
         remove_run_objects(client, name)
+
+
+def test_keep_then_gc_removes_what_was_kept(tmp_path):
+    """--keep leaves the run's containers, network and volume; `localflow gc`, once the process has
+    exited, removes them all and says so."""
+    p = tmp_path / "kept.yaml"
+    p.write_text("""
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: kept-}
+spec:
+  entrypoint: main
+  volumeClaimTemplates:
+  - metadata: {name: work}
+    spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Mi}}}
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - {name: use, template: use}
+  - name: server
+    daemon: true
+    container: {image: alpine, command: [sleep, "3600"]}
+  - name: use
+    container:
+      image: alpine
+      command: [sh, -c, "echo kept > /work/x"]
+      volumeMounts: [{name: work, mountPath: /work}]
+""")
+    out = localflow("submit", "--keep", "-o", "name", str(p))
+    assert out.returncode == 0, out.stdout + out.stderr
+    name = out.stdout.strip().splitlines()[-1]
+    containers, networks, volumes = leftovers(name)
+    assert containers >= 1 and (networks, volumes) == (1, 1), (containers, networks, volumes)
+    gc = localflow("gc")
+    assert gc.returncode == 0, gc.stderr
+    assert (f"removed what run '{name}' left: {containers} containers, 1 networks, 1 volumes"
+            in gc.stdout.splitlines()), gc.stdout
+    assert leftovers(name) == (0, 0, 0)

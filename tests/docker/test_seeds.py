@@ -28,7 +28,6 @@ TABLE = {
     "loops-param-arg-2.yaml": (0, "Succeeded", ["test-linux(3:image:ubuntu,tag:17.10)"]),
     "output-parameter.yaml": (0, "Succeeded", ["generate-parameter"]),
     "output-parameter-2.yaml": (0, "Succeeded", ["generate-parameter"]),
-    "retry-backoff.yaml": (None, None, []),  # random: Succeeded or Failed after retries
     "scripts-bash.yaml": (0, "Succeeded", ["result was: "]),
     "scripts-bash-2.yaml": (0, "Succeeded", ["result was: "]),
     "scripts-bash-3.yaml": (0, "Succeeded", ["result was: "]),
@@ -89,6 +88,33 @@ def test_output_parameter_value_in_json(require_seeds):
     assert wf["status"]["phase"] == "Succeeded"
     step = next(n for n in wf["status"]["nodes"].values() if n["displayName"] == "generate-parameter")
     assert step["outputs"]["parameters"] == [{"name": "hello-param", "value": "hello world"}]
+
+
+def test_retry_backoff_follows_argos_retry_rules(require_seeds):
+    """retry-backoff.yaml fails at random (2 in 3), so its outcome varies; Argo's rules hold either way
+    (argo-semantics.md section 7): children name(0..n), every attempt but the last Failed with the
+    container's message, at most limit+1 of them, the Retry node and the run take the last one's phase,
+    and a failed Retry node says why it stopped."""
+    import json
+    proc = localflow("submit", "-o", "json", str(SEEDS / "retry-backoff.yaml"))
+    wf = json.loads(proc.stdout)
+    nodes = wf["status"]["nodes"]
+    (retry,) = [n for n in nodes.values() if n["type"] == "Retry"]
+    children = [nodes[c] for c in retry["children"]]
+    name = wf["metadata"]["name"]  # the Retry node is the root: Argo names its attempts after the workflow
+    assert [c["displayName"] for c in children] == [f"{name}({i})" for i in range(len(children))]
+    assert 1 <= len(children) <= 11
+    failed = "main: Error (exit code 1)"
+    assert [(c["phase"], c["message"]) for c in children[:-1]] == [("Failed", failed)] * (len(children) - 1)
+    last = children[-1]
+    assert retry["phase"] == last["phase"] == wf["status"]["phase"]
+    if last["phase"] == "Succeeded":
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert (proc.returncode, last["phase"], last["message"]) == (1, "Failed", failed), proc.stderr
+        stop = "No more retries left" if len(children) == 11 else "Max duration limit exceeded"
+        assert retry["message"] == stop
+    assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
 
 
 def test_parameter_override(require_seeds):

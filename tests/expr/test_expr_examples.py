@@ -66,7 +66,7 @@ def _items():
 ITEMS = _items()
 
 
-@pytest.mark.skipif(not ITEMS, reason="the shared Argo examples are not here")
+@pytest.mark.need("shared")
 def test_examples_have_every_kind():
     kinds = {kind for _, kind, _, _ in ITEMS}
     assert {"when", "depends", "expression", "tags"} <= kinds
@@ -80,7 +80,7 @@ def test_examples_have_every_kind():
     assert len(tag_expressions) >= 10
 
 
-@pytest.mark.skipif(not ITEMS, reason="the shared Argo examples are not here")
+@pytest.mark.need("shared")
 @pytest.mark.parametrize(
     ("file", "kind", "where", "text"), ITEMS, ids=[f"{i[0]}:{i[2]}" for i in ITEMS]
 )

@@ -1,10 +1,8 @@
 """Fixtures for the report tests: a private LOCALFLOW_HOME, the in-memory workflows of
-report_factory, and headless Chromium (skipped with the reason when it is not installed)."""
+report_factory, and headless Chromium (need("chromium"): skipped, or failed in CI, without it)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,8 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-INSTALL_HINT = "apt-get install -y chromium"
+from needs import need  # noqa: E402
+
 
 
 @pytest.fixture(autouse=True)
@@ -24,17 +22,6 @@ def private_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("LOCALFLOW_HOME", str(home))
     return home
-
-
-def chromium_path() -> str | None:
-    env = os.environ.get("LOCALFLOW_CHROMIUM")
-    if env:
-        return env if shutil.which(env) else None
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 class Chromium:
@@ -67,8 +54,4 @@ class Chromium:
 
 @pytest.fixture(scope="session")
 def chromium() -> Chromium:
-    path = chromium_path()
-    if path is None:
-        pytest.skip(f"headless Chromium is not installed (Debian: {INSTALL_HINT}); "
-                    "the browser checks of the HTML report need it")
-    return Chromium(path)
+    return Chromium(need("chromium"))

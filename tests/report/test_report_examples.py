@@ -12,28 +12,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from needs import need
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 STANDIN_MINIO = "localflow/minio-standin:latest"
 
 
-def _engine_problem() -> str | None:
-    try:
-        import docker
-        docker.from_env().ping()
-        return None
-    except Exception as e:  # noqa: BLE001
-        return str(e)
-
-
 @pytest.fixture
 def engine():
-    why = _engine_problem()
-    if why is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the docker-backed tests, but no Docker engine answers: {why}")
-        pytest.skip(f"no Docker engine: {why}")
+    return need("docker")
 
 
 def localflow(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -27,7 +27,7 @@ def example_files() -> list[Path]:
     return files
 
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared (the example workflows) is absent")
+needs_shared = pytest.mark.need("shared")  # tests/needs.py: skips, or fails in CI, without ../shared
 
 
 def dedent(text: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from spec_helpers import dedent
 
@@ -11,17 +9,6 @@ from localflow.errors import SpecError
 from localflow.spec.load import load_text
 from localflow.spec.validate import validate_workflow
 
-
-def _has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ImportError:
-        return False
-
-
-needs_govaluate = pytest.mark.skipif(not _has("localflow.expr.govaluate"), reason="localflow.expr.govaluate is not there yet")
-needs_depends = pytest.mark.skipif(not _has("localflow.expr.depends"), reason="localflow.expr.depends is not there yet")
-needs_exprlang = pytest.mark.skipif(not _has("localflow.expr.exprlang"), reason="localflow.expr.exprlang is not there yet")
 
 HEAD = """\
 apiVersion: argoproj.io/v1alpha1
@@ -207,8 +194,7 @@ CASES = [
         ),
         {},
         "t.yaml: spec.templates[0].dag.tasks[1].depends: ",
-        id="bad-depends-syntax",
-        marks=needs_depends,
+        id="bad-depends-syntax"
     ),
     pytest.param(
         wf(
@@ -226,15 +212,13 @@ CASES = [
         ),
         {},
         "t.yaml: spec.templates[0].steps[0][0].when: ",
-        id="bad-when-syntax",
-        marks=needs_govaluate,
+        id="bad-when-syntax"
     ),
     pytest.param(
         wf("entrypoint: main\ntemplates:\n- name: main\n  container: {image: alpine, args: ['{{=1 +* 2}}']}\n"),
         {},
         "t.yaml: spec.templates[0].container.args[0]: invalid expression {{=1 +* 2}}: ",
-        id="bad-expression-tag",
-        marks=needs_exprlang,
+        id="bad-expression-tag"
     ),
     pytest.param(
         wf("entrypoint: main\ntemplates:\n- name: main\n  container: {image: alpine, args: ['{{inputs.parameters.x']}\n"),

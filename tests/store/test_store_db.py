@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -180,3 +181,80 @@ def test_only_this_hosts_dead_processes_are_orphans(store):
     store.upsert_run("elsewhere", phase="Running", pid=p.pid, host=host + "-other")
     store.upsert_run("done", phase="Failed", pid=p.pid, host=host)
     assert [r["name"] for r in store.orphans()] == ["dead"]
+
+
+STRESS_WRITER = textwrap.dedent("""
+    import os, sys, time
+    from localflow.store.db import Store
+    path, tag, go = sys.argv[1], sys.argv[2], sys.argv[3]
+    open(go + "." + tag, "w").close()
+    while not os.path.exists(go):  # all four open the new history at the same moment
+        time.sleep(0.001)
+    s = Store(path)
+    for i in range(40):
+        name = f"{tag}-{i}"
+        s.upsert_run(name, phase="Running")
+        for j in range(3):
+            s.put_nodes(name, [{"id": f"{name}-{j}", "name": f"n{j}", "type": "Pod", "phase": "Succeeded"}])
+        s.upsert_run(name, phase="Succeeded")
+    print("done")
+""")
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_four_processes_open_and_write_a_new_history_at_once(tmp_path, round_):
+    """Four writers start together on a history that does not exist yet (the WAL switch and the
+    schema race there), then write runs and nodes: none fails, nothing is lost."""
+    path, go = tmp_path / "new.db", tmp_path / "go"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    tags = ("a", "b", "c", "d")
+    procs = [subprocess.Popen([sys.executable, "-c", STRESS_WRITER, str(path), tag, str(go)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for tag in tags]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"go.{t}").exists() for t in tags) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    go.touch()
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert (p.returncode, out.strip()) == (0, "done"), err
+    s = Store(path)
+    rows = s.list_runs()
+    assert sorted(r["name"] for r in rows) == sorted(f"{t}-{i}" for t in tags for i in range(40))
+    assert {r["phase"] for r in rows} == {"Succeeded"}
+    counts = s.conn.execute("SELECT run, COUNT(*) FROM nodes GROUP BY run").fetchall()
+    assert len(counts) == 160 and {c[1] for c in counts} == {3}
+    s.close()
+
+
+def test_opening_waits_for_a_writer_holding_a_new_history(tmp_path):
+    """The race behind "database is locked": another process writes the brand-new (not yet WAL)
+    file while this one opens it. SQLite refuses the WAL switch at once, without its busy handler;
+    opening must wait for the writer instead of failing."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "new.db"
+    other = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    opened = threading.Event()
+    result: list = []
+
+    def open_store():
+        try:
+            result.append(Store(path, timeout=30))
+        except Exception as e:  # noqa: BLE001
+            result.append(e)
+        opened.set()
+
+    thread = threading.Thread(target=open_store)
+    thread.start()
+    assert not opened.wait(0.5), f"Store() returned while another writer held the file: {result}"
+    other.execute("COMMIT")
+    other.close()
+    assert opened.wait(30)
+    thread.join()
+    assert isinstance(result[0], Store), result[0]
+    assert result[0].conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    result[0].close()
