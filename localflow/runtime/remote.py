@@ -1,0 +1,77 @@
+"""Where the Docker engine is, as seen from localflow: the local socket, or a host reached over TCP / SSH.
+
+A remote engine's 127.0.0.1 is not ours, so a port it publishes on loopback cannot be reached from
+here. Like Testcontainers (`DOCKER_HOST`'s host, `TESTCONTAINERS_HOST_OVERRIDE`), localflow reaches
+what the engine publishes at the host named in DOCKER_HOST, or at LOCALFLOW_HOST_OVERRIDE.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+HOST_OVERRIDE = "LOCALFLOW_HOST_OVERRIDE"
+BIND_OVERRIDE = "LOCALFLOW_PUBLISH_ADDRESS"
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class EngineAddress:
+    url: str  # as the user gave it (DOCKER_HOST), or the default socket
+    host: str | None  # the engine's host as localflow reaches it; None for a local engine
+    scheme: str  # unix | tcp | ssh | npipe
+
+    @property
+    def remote(self) -> bool:
+        return self.host is not None
+
+    def reach_host(self, environ: Mapping[str, str] | None = None) -> str:
+        """The host to connect to for a port the engine publishes."""
+        env = os.environ if environ is None else environ
+        return (env.get(HOST_OVERRIDE) or "").strip() or self.host or LOOPBACK
+
+    def publish_address(self, environ: Mapping[str, str] | None = None) -> str:
+        """The engine-side address a port is published on: loopback for a local engine; for a remote
+        one the address localflow reaches it at (no wider), or LOCALFLOW_PUBLISH_ADDRESS."""
+        env = os.environ if environ is None else environ
+        chosen = (env.get(BIND_OVERRIDE) or "").strip()
+        if chosen:
+            return chosen
+        if not self.remote or self.scheme == "ssh":
+            return LOOPBACK
+        return _resolve(self.host or LOOPBACK)
+
+
+def engine_address(environ: Mapping[str, str] | None = None) -> EngineAddress:
+    env = os.environ if environ is None else environ
+    url = (env.get("DOCKER_HOST") or "").strip()
+    if not url:
+        return EngineAddress("unix:///var/run/docker.sock", None, "unix")
+    parts = urlsplit(url if "://" in url else "tcp://" + url)
+    scheme = parts.scheme.lower()
+    if scheme in ("unix", "npipe", "fd"):
+        return EngineAddress(url, None, scheme)
+    host = parts.hostname or ""
+    if scheme in ("tcp", "http", "https") and _is_loopback(host):
+        return EngineAddress(url, None, "tcp")
+    return EngineAddress(url, host or None, "ssh" if scheme == "ssh" else "tcp")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _resolve(host: str) -> str:
+    try:
+        return socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
+    except (OSError, IndexError):
+        return host
