@@ -25,7 +25,7 @@ from localflow.engine.interfaces import (
 )
 from localflow.errors import RuntimeFailure
 
-from . import calls, files
+from . import calls, files, remote
 from . import labels as L
 from .images import Images
 from .probes import wait_ready
@@ -213,6 +213,7 @@ class DockerRuntime:
         else:
             if network != "bridge":  # Docker's default network needs no endpoint config
                 kwargs["network"] = network
+            kwargs["ports"] = remote.probe_ports(x.readiness_probe for x in [pod.main, *pod.sidecars])
             kwargs["hostname"] = dns_label(pod.pod_name)
         try:
             container = calls.create(self.client, kwargs)
@@ -350,7 +351,7 @@ class DockerRuntime:
         for side, c in zip(spec.sidecars, [x for x in p.containers if x.labels.get(L.ROLE) == "sidecar"]):
             if side.readiness_probe:
                 why = wait_ready(side.readiness_probe, ip or "127.0.0.1", self._exec(c), self._alive(c),
-                                 give_up=lambda: p.stopped)
+                                 give_up=lambda: p.stopped, reach=remote.probe_reach(p.owner))
                 if why is not None:
                     raise _PodError(f"sidecar {side.name!r} did not get ready: {why}")
         main = self._create(spec, spec.main, "main", owner_net, aliases if p.owner is None else None)
@@ -517,7 +518,8 @@ class DockerRuntime:
             probe = spec.main.readiness_probe
             if probe:
                 why = wait_ready(probe, ip or "", self._exec(p.main), self._alive(p.main),
-                                 give_up=lambda: p.stopped or spec.run_name in self.stopping)
+                                 give_up=lambda: p.stopped or spec.run_name in self.stopping,
+                                 reach=remote.probe_reach(p.owner))
                 if why is not None:
                     raise _PodError(f"daemon did not get ready: {why}")
             elif not self._alive(p.main)():

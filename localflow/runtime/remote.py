@@ -10,8 +10,9 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 HOST_OVERRIDE = "LOCALFLOW_HOST_OVERRIDE"
@@ -75,3 +76,45 @@ def _resolve(host: str) -> str:
         return socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)[0][4][0]
     except (OSError, IndexError):
         return host
+
+
+# -- readiness probes against a remote engine ----------------------------------------------------
+# A remote engine's container addresses are not routable from here, and kubelet probes from the node,
+# so the probe ports of a pod are published (on the engine-side address, as the artifact server) and
+# probed at the engine's host.
+Reach = Callable[[str, int], tuple[str, int]]
+
+
+def probe_ports(probes: Iterable[dict | None]) -> dict[str, tuple[str, None]] | None:
+    """Docker `ports=` for a pod's network owner: its probes' numeric ports, when the engine is remote."""
+    engine = engine_address()
+    if not engine.remote:
+        return None
+    ports: set[int] = set()
+    for probe in probes:
+        for kind in ("httpGet", "tcpSocket", "grpc"):
+            spec = (probe or {}).get(kind)
+            if isinstance(spec, dict) and not spec.get("host") and str(spec.get("port", "")).isdigit():
+                ports.add(int(spec["port"]))
+    publish = engine.publish_address()
+    return {f"{port}/tcp": (publish, None) for port in sorted(ports)} or None
+
+
+def probe_reach(container: Any) -> Reach | None:
+    """Maps (container ip, port) to where localflow reaches that port; None for a local engine."""
+    engine = engine_address()
+    if not engine.remote:
+        return None
+    published: dict[int, str] = {}
+
+    def reach(host: str, port: int) -> tuple[str, int]:
+        if not published:
+            container.reload()
+            for key, bindings in (container.attrs["NetworkSettings"].get("Ports") or {}).items():
+                for binding in bindings or []:
+                    if binding.get("HostPort"):
+                        published[int(key.split("/")[0])] = binding["HostPort"]
+        if port in published:
+            return engine.reach_host(), int(published[port])
+        return host, port
+    return reach
