@@ -25,7 +25,7 @@ from localflow.engine.interfaces import (
 )
 from localflow.errors import RuntimeFailure
 
-from . import calls, files, remote
+from . import calls, files, remote, stall
 from . import labels as L
 from .images import Images
 from .probes import wait_ready
@@ -73,6 +73,7 @@ class DockerRuntime:
         self.keep = keep  # keep finished containers (for debugging); `localflow gc` removes them later
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localflow-docker")
         self.images = Images(self.client, notice or (lambda m: None))
+        self.stall = stall.StallWatch(self.client.api, remote.engine_address().url, notice) if notice else None
         self.networks: dict[str, Any] = {}
         self.stopping: set[str] = set()
         self.active: dict[str, _Pod] = {}
@@ -550,6 +551,8 @@ class DockerRuntime:
         self._remove(p.containers)
 
     def close(self) -> None:
+        if self.stall is not None:
+            self.stall.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
