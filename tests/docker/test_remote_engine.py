@@ -1,0 +1,173 @@
+"""A remote Docker engine (as GitLab's docker:dind service is to a job): a second dockerd in a network
+namespace of its own, reached over TCP at that namespace's address only (tests/remote_engine.py).
+
+Everything localflow does must work there: artifacts through the artifact server (published on the
+engine's host, not on its loopback), daemons with readiness probes, Ctrl-C, nothing left behind; a
+frozen engine is named; an artifact server nobody can reach is one line. Afterwards the host's engine
+still runs a container. In CI these tests run (they need root, ip, nsenter and dockerd): no skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import REPO, SEEDS, localflow
+
+sys.path.insert(0, str(REPO / "tests"))
+from remote_engine import RemoteEngine, host_engine_runs_a_container  # noqa: E402
+
+pytestmark = pytest.mark.docker
+
+IMAGES = ["docker/whalesay:latest", "alpine:latest", "alpine:3.7", "python:alpine3.6", "influxdb:1.2",
+          "appropriate/curl:latest", "localflow/minio-standin:latest"]
+
+NAPS = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: naps-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: first
+        template: nap
+    - - name: second
+        template: nap
+  - name: nap
+    container:
+      image: alpine:3.7
+      command: [sh, -c, "echo nap started; sleep 4; echo nap over"]
+"""
+
+
+def _why_not() -> str | None:
+    if os.geteuid() != 0:
+        return "needs root (a network namespace and a second dockerd)"
+    missing = [t for t in ("ip", "nsenter", "dockerd", "docker") if shutil.which(t) is None]
+    return f"needs {', '.join(missing)}" if missing else None
+
+
+@pytest.fixture(scope="module")
+def engine():
+    why = _why_not()
+    if why is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the remote-engine tests, but: {why}")
+        pytest.skip(why)
+    eng = RemoteEngine.start(images=IMAGES)
+    yield eng
+    eng.stop()
+
+
+@pytest.fixture
+def remote(engine, monkeypatch):
+    """DOCKER_HOST points at the second engine for this test (and the CLI it runs)."""
+    monkeypatch.setenv("DOCKER_HOST", engine.docker_host)
+    yield engine
+    client = engine.client()
+    flt = {"label": "localflow.run"}
+    left = (client.api.containers(all=True, filters=flt), client.api.networks(filters=flt),
+            (client.api.volumes(filters=flt) or {}).get("Volumes") or [])
+    assert left == ([], [], []), f"left on the remote engine: {left}"
+
+
+def submit(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    out = localflow("submit", *args, env=env, timeout=600)
+    assert "Traceback" not in out.stderr, out.stderr
+    return out
+
+
+def test_artifact_passing_on_a_remote_engine(remote, tmp_path):
+    out = submit(str(SEEDS / "artifact-passing.yaml"))
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+    assert "hello world" in out.stdout
+    server = remote.client().containers.get("localflow-artifact-server")
+    bindings = server.attrs["HostConfig"]["PortBindings"]["9000/tcp"]
+    assert [b["HostIp"] for b in bindings] == [remote.ns_ip]  # the engine's address only, not 0.0.0.0
+    got = localflow("artifacts", "get", "@latest", "generate-artifact", "hello-art", "-o", str(tmp_path / "got"))
+    assert got.returncode == 0, got.stderr
+    assert "hello world" in "".join(p.read_text() for p in (tmp_path / "got").rglob("*") if p.is_file())
+
+
+def test_ci_pipeline_example_with_its_database_daemon(remote):
+    out = submit(str(REPO / "examples" / "ci-pipeline.yaml"))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr
+
+
+def test_daemon_reached_by_ip_with_an_http_readiness_probe(remote):
+    out = submit(str(SEEDS / "daemon-step.yaml"))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr
+
+
+def _start(path: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen([sys.executable, "-m", "localflow", "submit", str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env, cwd=str(REPO))
+
+
+def _read_until(proc: subprocess.Popen, text: str) -> str:
+    seen = ""
+    for line in proc.stdout:
+        seen += line
+        if text in line:
+            return seen
+    raise AssertionError(f"{text!r} never printed: {seen}")
+
+
+def test_ctrl_c_stops_the_run_and_removes_its_containers(remote, tmp_path):
+    wf = tmp_path / "naps.yaml"
+    wf.write_text(NAPS.replace("sleep 4", "sleep 300"))
+    proc = _start(wf)
+    _read_until(proc, "nap started")
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 1, rest
+    assert "Traceback" not in rest
+    # the `remote` fixture checks that nothing labelled localflow.run is left on the remote engine
+
+
+def test_a_frozen_engine_is_named_and_the_run_finishes_when_it_answers(remote, tmp_path):
+    wf = tmp_path / "naps.yaml"
+    wf.write_text(NAPS)
+    proc = _start(wf)
+    seen = _read_until(proc, "nap started")
+    remote.freeze()
+    try:
+        time.sleep(25)
+    finally:
+        remote.thaw()
+    rest, _ = proc.communicate(timeout=180)
+    out = seen + rest
+    assert proc.returncode == 0, out
+    line = (f"localflow: the Docker engine at {remote.docker_host} has not answered for 15 s; "
+            "waiting (Ctrl-C stops the run)")
+    assert out.count(line) == 1, out
+    assert out.count(f"localflow: the Docker engine at {remote.docker_host} answers again") == 1, out
+    assert out.index(line) < out.index("answers again")
+
+
+def test_an_unreachable_artifact_server_is_one_line_naming_address_and_variable(remote):
+    # published on the engine's own loopback: what localflow did before, unreachable from here
+    out = submit(str(SEEDS / "artifact-passing.yaml"), env={"LOCALFLOW_PUBLISH_ADDRESS": "127.0.0.1"})
+    assert out.returncode != 0
+    lines = [x for x in out.stderr.splitlines() if "artifact server" in x]
+    assert len(lines) == 1, out.stderr
+    assert f"nothing answers at {remote.ns_ip}:" in lines[0]
+    assert "LOCALFLOW_HOST_OVERRIDE" in lines[0]
+
+
+def test_zz_the_host_engine_still_runs_a_container_after_teardown(engine):
+    engine.stop()
+    assert not Path(engine.netns_path).exists()
+    assert engine.host_veth not in subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+    assert host_engine_runs_a_container() is None
