@@ -46,6 +46,7 @@ class RemoteEngine:
     ns_ip: str
     pid: int | None = None
     port: int = 2375
+    tls: bool = False
 
     @property
     def docker_host(self) -> str:
@@ -65,14 +66,15 @@ class RemoteEngine:
                    host_veth=f"lfr{index}h", host_ip=f"10.213.{index}.1", ns_ip=f"10.213.{index}.2")
 
     @classmethod
-    def start(cls, images: list[str] = (), index: int | None = None, extra_args: tuple[str, ...] = (),
-              port: int = 2375) -> RemoteEngine:
+    def start(cls, images: list[str] = (), index: int | None = None, tls: bool = False) -> RemoteEngine:
+        """tls: port 2376 with --tlsverify and certificates made here, as docker:dind makes them for
+        GitLab (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH=<root>/certs/client)."""
         engine = cls.plan(index if index is not None else _free_index())
-        engine.port = port
+        engine.port, engine.tls = (2376, True) if tls else (2375, False)
         engine.stop()  # leftovers of an earlier, killed trial
         try:
             engine._network()
-            engine._dockerd(extra_args)
+            engine._dockerd(engine._make_certs() if tls else ())
             if images:
                 engine.load_images(images)
         except BaseException:
@@ -127,7 +129,7 @@ class RemoteEngine:
 
     def load_images(self, images: list[str]) -> None:
         """Copy images from the host's engine: `docker save | docker load` (layers shared once)."""
-        save = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE)
+        save = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE, env=host_env())
         load = subprocess.run(["docker", "-H", f"unix://{self.socket}", "load", "-q"], stdin=save.stdout,
                               capture_output=True, text=True)
         save.stdout.close()
@@ -135,7 +137,34 @@ class RemoteEngine:
             raise RuntimeError(f"copying images failed: {load.stderr.strip()}")
 
     def env(self) -> dict[str, str]:
+        if self.tls:
+            return {"DOCKER_HOST": self.docker_host, "DOCKER_TLS_VERIFY": "1",
+                    "DOCKER_CERT_PATH": str(self.root / "certs" / "client")}
         return {"DOCKER_HOST": self.docker_host}
+
+    def _make_certs(self) -> tuple[str, ...]:
+        """A CA, a server certificate for the namespace's address, a client certificate (openssl)."""
+        certs = self.root / "certs"
+        (certs / "client").mkdir(parents=True, exist_ok=True)
+        ca, server, client = certs / "ca", certs / "server", certs / "client"
+
+        def ssl(*args: str) -> None:
+            _run("openssl", *args)
+        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localflow test CA",
+            "-keyout", f"{ca}-key.pem", "-out", f"{ca}.pem")
+        for name, ext in ((server, f"subjectAltName=IP:{self.ns_ip}\nextendedKeyUsage=serverAuth"),
+                          (client, "extendedKeyUsage=clientAuth")):
+            key, csr, crt = (f"{name}-key.pem", f"{name}.csr", f"{name}-cert.pem")
+            ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name.name}", "-keyout", key, "-out", csr)
+            extfile = f"{name}.ext"
+            Path(extfile).write_text(ext)
+            ssl("x509", "-req", "-in", csr, "-CA", f"{ca}.pem", "-CAkey", f"{ca}-key.pem", "-CAcreateserial",
+                "-days", "2", "-extfile", extfile, "-out", crt)
+        shutil.copy(f"{ca}.pem", client / "ca.pem")
+        shutil.copy(f"{client}-cert.pem", client / "cert.pem")
+        shutil.copy(f"{client}-key.pem", client / "key.pem")
+        return ("--tlsverify", "--tlscacert", f"{ca}.pem", "--tlscert", f"{server}-cert.pem",
+                "--tlskey", f"{server}-key.pem")
 
     def client(self, timeout: int = 60):  # noqa: ANN201
         import docker
@@ -234,10 +263,15 @@ class _suppress:
         return exc[0] is not None and issubclass(exc[0], (OSError, ValueError, ChildProcessError))
 
 
+def host_env() -> dict[str, str]:
+    """The environment for the `docker` CLI to talk to the host's engine (no DOCKER_HOST, no TLS)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("DOCKER_")}
+
+
 def host_engine_runs_a_container() -> str | None:
     """None when the host's engine still starts a container; else what went wrong."""
     out = _run("docker", "run", "--rm", "--label", "localflow.run=remote-engine-check", "alpine:3.7",
-               "true", check=False, timeout=60)
+               "true", check=False, timeout=60, env=host_env())
     return None if out.returncode == 0 else (out.stderr.strip() or f"exit {out.returncode}")
 
 

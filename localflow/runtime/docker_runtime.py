@@ -36,9 +36,7 @@ DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadlin
 def connect(timeout: int = 300) -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
     try:
-        client = docker.from_env(timeout=timeout, max_pool_size=128)
-        if client.api.base_url.startswith("http+docker://"):  # a local socket: no proxy settings to read
-            client.api.trust_env = False  # (requests scans the environment on every call otherwise)
+        client = remote.client_from_env(timeout=timeout, max_pool_size=128)
         client.ping()
         return client
     except (docker.errors.DockerException, requests.RequestException) as e:

@@ -118,3 +118,20 @@ def probe_reach(container: Any) -> Reach | None:
             return engine.reach_host(), int(published[port])
         return host, port
     return reach
+
+
+def client_from_env(timeout: int = 300, **kwargs: Any) -> Any:
+    """`docker.from_env()` as the docker CLI reads its environment: DOCKER_HOST, DOCKER_TLS_VERIFY and
+    DOCKER_CERT_PATH, and nothing of requests' own (REQUESTS_CA_BUNDLE would replace the engine's CA
+    from DOCKER_CERT_PATH: requests lets it override a session's `verify`). The API version is asked
+    once the session is set up (from_env would ask before)."""
+    import docker
+    from docker.constants import MINIMUM_DOCKER_API_VERSION
+    from docker.utils import kwargs_from_env
+    client = docker.DockerClient(timeout=timeout, version=MINIMUM_DOCKER_API_VERSION, **kwargs,
+                                 **kwargs_from_env())
+    api = client.api
+    if api.base_url.startswith("http+docker://") or isinstance(api.verify, str):
+        api.trust_env = False  # a local socket has no proxy to find; TLS keeps DOCKER_CERT_PATH's CA
+    api._version = api._retrieve_server_version()  # what from_env(version="auto") does
+    return client

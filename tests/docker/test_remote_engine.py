@@ -57,13 +57,17 @@ def _why_not() -> str | None:
     return f"needs {', '.join(missing)}" if missing else None
 
 
-@pytest.fixture(scope="module")
-def engine():
+def _require_harness() -> None:
     why = _why_not()
     if why is not None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the remote-engine tests, but: {why}")
         pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    _require_harness()
     eng = RemoteEngine.start(images=IMAGES)
     yield eng
     eng.stop()
@@ -170,4 +174,25 @@ def test_zz_the_host_engine_still_runs_a_container_after_teardown(engine):
     engine.stop()
     assert not Path(engine.netns_path).exists()
     assert engine.host_veth not in subprocess.run(["ip", "-br", "link"], capture_output=True, text=True).stdout
+    assert host_engine_runs_a_container() is None
+
+
+def test_tls_on_2376_as_gitlab_dind_sets_it_up(monkeypatch, tmp_path):
+    """DOCKER_HOST=tcp://ADDR:2376, DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH=<client certs> (what GitLab's
+    docker:dind service with DOCKER_TLS_CERTDIR gives a job), with REQUESTS_CA_BUNDLE set as well:
+    the engine's CA from DOCKER_CERT_PATH must win, as in the docker CLI."""
+    _require_harness()
+    engine = RemoteEngine.start(images=["docker/whalesay:latest", "alpine:latest", "localflow/minio-standin:latest"],
+                                tls=True)
+    try:
+        for key, value in engine.env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+        out = submit(str(SEEDS / "artifact-passing.yaml"))
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+        assert localflow("gc").returncode == 0
+        left = engine.client().api.containers(all=True, filters={"label": "localflow.run"})
+        assert left == []
+    finally:
+        engine.stop()
     assert host_engine_runs_a_container() is None
