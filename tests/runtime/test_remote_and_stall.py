@@ -5,33 +5,27 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from localflow.runtime.remote import engine_address, probe_ports
 from localflow.runtime.stall import _WAITS_BY_DESIGN, StallWatch
 
 
-def test_a_local_socket_or_loopback_tcp_is_local_and_publishes_on_loopback():
-    for env in ({}, {"DOCKER_HOST": "unix:///var/run/docker.sock"}, {"DOCKER_HOST": "tcp://127.0.0.1:2375"},
-                {"DOCKER_HOST": "tcp://localhost:2376"}):
-        engine = engine_address(env)
-        assert not engine.remote
-        assert engine.publish_address(env) == "127.0.0.1"
-        assert engine.reach_host(env) == "127.0.0.1"
-
-
-def test_a_tcp_engine_publishes_on_its_own_address_and_is_reached_there():
-    env = {"DOCKER_HOST": "tcp://10.213.7.2:2376"}
+@pytest.mark.parametrize("env, publish, reach", [
+    ({}, "127.0.0.1", "127.0.0.1"),
+    ({"DOCKER_HOST": "unix:///var/run/docker.sock"}, "127.0.0.1", "127.0.0.1"),
+    ({"DOCKER_HOST": "tcp://127.0.0.1:2375"}, "127.0.0.1", "127.0.0.1"),
+    ({"DOCKER_HOST": "tcp://localhost:2376"}, "127.0.0.1", "127.0.0.1"),
+    # remote: published on the engine's own address only (not 0.0.0.0), reached there
+    ({"DOCKER_HOST": "tcp://10.213.7.2:2376"}, "10.213.7.2", "10.213.7.2"),
+    ({"DOCKER_HOST": "tcp://docker:2375", "LOCALFLOW_HOST_OVERRIDE": "203.0.113.9",
+      "LOCALFLOW_PUBLISH_ADDRESS": "0.0.0.0"}, "0.0.0.0", "203.0.113.9"),
+])
+def test_where_ports_are_published_and_reached(env, publish, reach):
     engine = engine_address(env)
-    assert engine.remote and engine.host == "10.213.7.2"
-    assert engine.publish_address(env) == "10.213.7.2"  # not 0.0.0.0
-    assert engine.reach_host(env) == "10.213.7.2"
-
-
-def test_overrides_name_where_to_publish_and_where_to_reach():
-    env = {"DOCKER_HOST": "tcp://docker:2375", "LOCALFLOW_HOST_OVERRIDE": "203.0.113.9",
-           "LOCALFLOW_PUBLISH_ADDRESS": "0.0.0.0"}
-    engine = engine_address(env)
-    assert engine.reach_host(env) == "203.0.113.9"
-    assert engine.publish_address(env) == "0.0.0.0"
+    assert engine.remote == (reach != "127.0.0.1")
+    assert engine.publish_address(env) == publish
+    assert engine.reach_host(env) == reach
 
 
 def test_ssh_keeps_loopback_unless_told():
