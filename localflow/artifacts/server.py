@@ -136,7 +136,7 @@ def ensure_server(client: docker.DockerClient, config: ServerConfig | None = Non
         endpoint = _endpoint(client, container, config)
     except APIError as exc:
         raise ArtifactError(f"artifact server: Docker refused: {_explain(exc)}") from exc
-    _check_reachable(container, endpoint)
+    _check_reachable(container, endpoint, config.ready_timeout)
     _wait_ready(container, endpoint, config.ready_timeout)
     return endpoint
 
@@ -382,19 +382,28 @@ def _published_as_wanted(container: Container | None) -> Container | None:
     return None
 
 
-def _check_reachable(container: Container, endpoint: S3Endpoint, seconds: float = 5.0) -> None:
+def _check_reachable(container: Container, endpoint: S3Endpoint, timeout: float) -> None:
     """One clear line within seconds when nothing answers at the address localflow would use (a
-    remote engine publishing where this machine cannot reach), not a silent wait for readiness."""
+    remote engine publishing where this machine cannot reach), not a silent wait for readiness.
+
+    A refused connection is not proof: a remote engine forwards outside traffic straight to the
+    container (iptables, no proxy), which refuses until the server listens. So refusals count only once
+    the server listens inside its container (or after a while when that cannot be told)."""
     host, _, port = endpoint.endpoint.rpartition(":")
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
     while True:
         try:
             with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
                 return
-        except OSError as exc:
+        except ConnectionRefusedError as exc:
+            error: OSError = exc
+            inside = _listening_inside(container, S3_PORT)
+            if inside or (inside is None and time.monotonic() - start > 15) or time.monotonic() - start > timeout:
+                break
+        except OSError as exc:  # no route, timed out, unknown host: waiting will not help
             error = exc
-        if time.monotonic() >= deadline:
-            break
+            if time.monotonic() - start > 4:
+                break
         time.sleep(0.3)
     engine = engine_address()
     container.reload()
@@ -405,6 +414,19 @@ def _check_reachable(container: Container, endpoint: S3Endpoint, seconds: float 
             "engine-side address to publish on), or point LOCALFLOW_S3_ENDPOINT at an S3 server both reach")
     raise ArtifactError(f"artifact server: nothing answers at {endpoint.endpoint} "
                         f"({' '.join(str(error).split()) or type(error).__name__}); {hint}")
+
+
+def _listening_inside(container: Container, port: int) -> bool | None:
+    """Whether the server listens on `port` in its container (its /proc/net/tcp*); None if unknown."""
+    try:
+        code, out = container.exec_run(["cat", "/proc/net/tcp", "/proc/net/tcp6"])
+    except APIError:
+        return None
+    if code not in (0, 1) or not out:
+        return None
+    wanted = f":{port:04X}"
+    return any(f[1].endswith(wanted) and f[3] == "0A" for f in (line.split() for line in out.decode().splitlines())
+               if len(f) > 3)
 
 
 def _network_ip(client: docker.DockerClient, container: Container, network: str) -> str:
