@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from helpers import REPO, SEEDS, localflow
+from test_seeds import TABLE, check
 
 sys.path.insert(0, str(REPO / "tests"))
 from remote_engine import RemoteEngine, host_engine_runs_a_container  # noqa: E402
@@ -27,7 +28,7 @@ from remote_engine import RemoteEngine, host_engine_runs_a_container  # noqa: E4
 pytestmark = pytest.mark.docker
 
 IMAGES = ["docker/whalesay:latest", "alpine:latest", "alpine:3.7", "python:alpine3.6", "influxdb:1.2",
-          "appropriate/curl:latest", "localflow/minio-standin:latest"]
+          "appropriate/curl:latest", "nginx:1.13", "localflow/minio-standin:latest"]
 
 NAPS = """
 apiVersion: argoproj.io/v1alpha1
@@ -111,6 +112,28 @@ def test_ci_pipeline_example_with_its_database_daemon(remote):
 def test_daemon_reached_by_ip_with_an_http_readiness_probe(remote):
     out = submit(str(SEEDS / "daemon-step.yaml"))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr
+
+
+@pytest.mark.parametrize("name", ["volumes-pvc.yaml", "sidecar-nginx.yaml", "exit-handlers.yaml", "timeouts.yaml",
+                                  "steps.yaml"])
+def test_seeds_as_on_a_local_engine(remote, name):
+    """Volumes, a sidecar with localhost, exit handlers, deadlines: Argo's phases and lines, as locally."""
+    check(name, TABLE[name], {})
+
+
+def test_secrets_input_artifacts_logs_and_reports(remote, tmp_path):
+    assert localflow("secret", "create", "my-secret", "--from-literal=mypassword=S00perS3cretPa55word").returncode == 0
+    out = submit(str(SEEDS / "secret-example.yaml"))
+    assert out.returncode == 0 and "secret from env: ***" in out.stdout, out.stdout + out.stderr
+    message = tmp_path / "message.txt"
+    message.write_text("from this machine\n")
+    out = submit(str(SEEDS / "artifact-passing.yaml"), "--entrypoint", "print-message",
+                 "--input-artifact", f"message={message}")
+    assert out.returncode == 0 and "from this machine" in out.stdout, out.stdout + out.stderr
+    assert "from this machine" in localflow("logs", "@latest").stdout
+    report = localflow("report", "@latest", "--html", str(tmp_path / "r.html"), "--junit", str(tmp_path / "j.xml"))
+    assert report.returncode == 0, report.stderr
+    assert "from this machine" in (tmp_path / "r.html").read_text()
 
 
 def _start(path: Path) -> subprocess.Popen:
