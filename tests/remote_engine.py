@@ -47,6 +47,7 @@ class RemoteEngine:
     pid: int | None = None
     port: int = 2375
     tls: bool = False
+    kind: str = "docker"  # or "podman": `podman system service` (its Docker-compatible API) over TCP
 
     @property
     def docker_host(self) -> str:
@@ -55,6 +56,11 @@ class RemoteEngine:
     @property
     def socket(self) -> str:
         return str(self.root / "docker.sock")
+
+    @property
+    def api(self) -> str:
+        """Where the harness itself talks to the engine (`docker -H`)."""
+        return f"unix://{self.socket}" if self.kind == "docker" else self.docker_host
 
     @property
     def netns_path(self) -> str:
@@ -66,15 +72,20 @@ class RemoteEngine:
                    host_veth=f"lfr{index}h", host_ip=f"10.213.{index}.1", ns_ip=f"10.213.{index}.2")
 
     @classmethod
-    def start(cls, images: list[str] = (), index: int | None = None, tls: bool = False) -> RemoteEngine:
+    def start(cls, images: list[str] = (), index: int | None = None, tls: bool = False,
+              kind: str = "docker") -> RemoteEngine:
         """tls: port 2376 with --tlsverify and certificates made here, as docker:dind makes them for
         GitLab (DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH=<root>/certs/client)."""
         engine = cls.plan(index if index is not None else _free_index())
         engine.port, engine.tls = (2376, True) if tls else (2375, False)
+        engine.kind = kind
         engine.stop()  # leftovers of an earlier, killed trial
         try:
             engine._network()
-            engine._dockerd(engine._make_certs() if tls else ())
+            if kind == "podman":
+                engine._daemon(podman_command(engine))
+            else:
+                engine._daemon(engine._dockerd_command(engine._make_certs() if tls else ()))
             if images:
                 engine.load_images(images)
         except BaseException:
@@ -97,29 +108,31 @@ class RemoteEngine:
     def nsenter(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
         return _run("nsenter", f"--net={self.netns_path}", *cmd, check=check)
 
-    def _dockerd(self, extra_args: tuple[str, ...]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+    def _dockerd_command(self, extra_args: tuple[str, ...]) -> list[str]:
         i = self.index
-        cmd = ["nsenter", f"--net={self.netns_path}", "dockerd",
-               "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "x"),
-               "--pidfile", str(self.root / "docker.pid"),
-               "-H", f"unix://{self.socket}", "-H", f"tcp://{self.ns_ip}:{self.port}",
-               "--bip", f"10.214.{i}.1/24", "--default-address-pool", f"base=10.215.{i}.0/24,size=28",
-               "--cgroup-parent", f"/localflow-remote-{i}", "--storage-driver", "overlay2",
-               *extra_args]
+        return ["dockerd", "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "x"),
+                "--pidfile", str(self.root / "docker.pid"),
+                "-H", f"unix://{self.socket}", "-H", f"tcp://{self.ns_ip}:{self.port}",
+                "--bip", f"10.214.{i}.1/24", "--default-address-pool", f"base=10.215.{i}.0/24,size=28",
+                "--cgroup-parent", f"/localflow-remote-{i}", "--storage-driver", "overlay2", *extra_args]
+
+    def _daemon(self, cmd: list[str]) -> None:
+        """Start the engine in the namespace (nsenter execs it: its pid is the engine's) and wait for it."""
+        self.root.mkdir(parents=True, exist_ok=True)
         log = open(self.root / "dockerd.log", "ab")  # noqa: SIM115 - the daemon keeps it open
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(["nsenter", f"--net={self.netns_path}", *cmd], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
         self.pid = proc.pid
         (self.root / "harness.pid").write_text(str(proc.pid))
+        (self.root / "harness.api").write_text(self.api)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(f"second dockerd exited ({proc.returncode}): {self.log_tail()}")
-            if _run("docker", "-H", f"unix://{self.socket}", "version", check=False).returncode == 0:
+                raise RuntimeError(f"second engine exited ({proc.returncode}): {self.log_tail()}")
+            if _run("docker", "-H", self.api, "version", check=False, env=host_env()).returncode == 0:
                 return
             time.sleep(0.5)
-        raise RuntimeError(f"second dockerd did not answer within 60 s: {self.log_tail()}")
+        raise RuntimeError(f"second engine did not answer within 60 s: {self.log_tail()}")
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -130,8 +143,8 @@ class RemoteEngine:
     def load_images(self, images: list[str]) -> None:
         """Copy images from the host's engine: `docker save | docker load` (layers shared once)."""
         save = subprocess.Popen(["docker", "save", *images], stdout=subprocess.PIPE, env=host_env())
-        load = subprocess.run(["docker", "-H", f"unix://{self.socket}", "load", "-q"], stdin=save.stdout,
-                              capture_output=True, text=True)
+        load = subprocess.run(["docker", "-H", self.api, "load", "-q"], stdin=save.stdout,
+                              capture_output=True, text=True, env=host_env())
         save.stdout.close()
         if save.wait() != 0 or load.returncode != 0:
             raise RuntimeError(f"copying images failed: {load.stderr.strip()}")
@@ -168,7 +181,7 @@ class RemoteEngine:
 
     def client(self, timeout: int = 60):  # noqa: ANN201
         import docker
-        return docker.DockerClient(base_url=f"unix://{self.socket}", timeout=timeout)
+        return docker.DockerClient(base_url=self.api, timeout=timeout)
 
     # -- freezing (a stalled engine) ------------------------------------------------------------
     def freeze(self) -> None:
@@ -192,10 +205,12 @@ class RemoteEngine:
         if pid is not None and _alive(pid):
             with _suppress():
                 os.kill(pid, signal.SIGCONT)  # a frozen engine cannot stop
-            sock = f"unix://{self.socket}"
-            ids = _run("docker", "-H", sock, "ps", "-aq", check=False, timeout=30).stdout.split()
+            api = self.api
+            with _suppress():
+                api = (self.root / "harness.api").read_text()
+            ids = _run("docker", "-H", api, "ps", "-aq", check=False, timeout=30, env=host_env()).stdout.split()
             if ids:
-                _run("docker", "-H", sock, "rm", "-f", "-v", *ids, check=False, timeout=60)
+                _run("docker", "-H", api, "rm", "-f", "-v", *ids, check=False, timeout=60, env=host_env())
             os.kill(pid, signal.SIGTERM)
             _wait_gone(pid, 30)
             if _alive(pid):
@@ -206,7 +221,8 @@ class RemoteEngine:
         _run("ip", "netns", "del", self.netns, check=False)
         self._unmount_all()
         shutil.rmtree(self.root, ignore_errors=True)
-        for cg in Path("/sys/fs/cgroup").glob(f"*/localflow-remote-{self.index}"):
+        for cg in [*Path("/sys/fs/cgroup").glob(f"*/localflow-remote-{self.index}"),
+                   *Path("/sys/fs/cgroup").glob(f"*/libpod_parent/conmon")]:
             with _suppress():
                 cg.rmdir()
 
@@ -227,6 +243,32 @@ class RemoteEngine:
             points = [line.split()[4] for line in f if line.split()[4].startswith(prefix)]
         for point in sorted(points, key=len, reverse=True):
             _run("umount", "-l", point, check=False)
+
+
+def podman_command(engine: RemoteEngine) -> list[str]:
+    """`podman system service` on the namespace's address, with everything under the engine's root,
+    and the configuration that works on this kind of machine (see README, "Podman"): runc (crun 1.8
+    refuses cgroup v1 hybrid mounts), cgroupfs, a file events log, and default ulimits no higher than
+    this process's own hard limits (Podman's defaults, nofile 1048576, need CAP_SYS_RESOURCE)."""
+    import resource
+    engine.port = 8888
+    root = engine.root / "podman"
+    root.mkdir(parents=True, exist_ok=True)
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nproc = min(resource.getrlimit(resource.RLIMIT_NPROC)[1], 32768)
+    conf = root / "containers.conf"
+    conf.write_text(f"""[containers]
+default_ulimits = ["nofile={nofile}:{nofile}", "nproc={nproc}:{nproc}"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+tmp_dir = "{root}/tmp"
+[network]
+network_config_dir = "{root}/networks"
+""")
+    return ["env", f"CONTAINERS_CONF={conf}", "podman", "--root", str(root / "storage"), "--runroot",
+            str(root / "run"), "system", "service", "--time=0", f"tcp://{engine.ns_ip}:{engine.port}"]
 
 
 def _free_index() -> int:
@@ -277,9 +319,9 @@ def host_engine_runs_a_container() -> str | None:
 
 if __name__ == "__main__":
     action = sys.argv[1] if len(sys.argv) > 1 else "start"
-    if action == "start":
+    if action in ("start", "start-podman"):
         images = sys.argv[2:] or ["alpine:3.7"]
-        eng = RemoteEngine.start(images=images)
+        eng = RemoteEngine.start(images=images, kind="podman" if action == "start-podman" else "docker")
         print(f"export DOCKER_HOST={eng.docker_host}  # index {eng.index}; stop: python3 {__file__} stop {eng.index}")
     else:
         RemoteEngine.plan(int(sys.argv[2])).stop()

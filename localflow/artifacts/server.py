@@ -390,15 +390,17 @@ def _check_reachable(container: Container, endpoint: S3Endpoint, timeout: float)
     container (iptables, no proxy), which refuses until the server listens. So refusals count only once
     the server listens inside its container (or after a while when that cannot be told)."""
     host, _, port = endpoint.endpoint.rpartition(":")
-    start = time.monotonic()
+    start, listened = time.monotonic(), False
     while True:
         try:
             with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
                 return
         except ConnectionRefusedError as exc:
             error: OSError = exc
-            inside = _listening_inside(container, S3_PORT)
-            if inside or (inside is None and time.monotonic() - start > 15) or time.monotonic() - start > timeout:
+            if listened:  # refused although the server listened before this attempt
+                break
+            listened = _listening_inside(container, S3_PORT)
+            if (listened is None and time.monotonic() - start > 15) or time.monotonic() - start > timeout:
                 break
         except OSError as exc:  # no route, timed out, unknown host: waiting will not help
             error = exc
