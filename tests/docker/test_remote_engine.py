@@ -51,15 +51,15 @@ spec:
 """
 
 
-def _why_not() -> str | None:
+def _why_not(*tools: str) -> str | None:
     if os.geteuid() != 0:
         return "needs root (a network namespace and a second dockerd)"
-    missing = [t for t in ("ip", "nsenter", "dockerd", "docker") if shutil.which(t) is None]
-    return f"needs {', '.join(missing)}" if missing else None
+    missing = [t for t in ("ip", "nsenter", "dockerd", "docker", "openssl", *tools) if shutil.which(t) is None]
+    return f"needs {', '.join(missing)} (scripts/ensure-test-engines.sh installs them)" if missing else None
 
 
-def _require_harness() -> None:
-    why = _why_not()
+def _require_harness(*tools: str) -> None:
+    why = _why_not(*tools)
     if why is not None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the remote-engine tests, but: {why}")
@@ -218,4 +218,28 @@ def test_tls_on_2376_as_gitlab_dind_sets_it_up(monkeypatch, tmp_path):
         assert left == []
     finally:
         engine.stop()
+    assert host_engine_runs_a_container() is None
+
+
+@pytest.fixture(scope="module")
+def podman():
+    """Debian's podman 4.3 `system service` in its own namespace (the configuration: podman_command)."""
+    _require_harness("podman")
+    eng = RemoteEngine.start(images=IMAGES, kind="podman")
+    yield eng
+    eng.stop()
+
+
+@pytest.mark.parametrize("workflow", ["../shared/seed-workflows/artifact-passing.yaml", "examples/ci-pipeline.yaml",
+                                      "../shared/seed-workflows/daemon-step.yaml"])
+def test_podman_runs_the_artifact_ci_and_daemon_workflows(podman, monkeypatch, workflow):
+    monkeypatch.setenv("DOCKER_HOST", podman.docker_host)
+    out = submit(str((REPO / workflow).resolve()))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr
+    assert podman.client().api.containers(all=True, filters={"label": "localflow.run"}) == []
+
+
+def test_zz_podman_teardown_leaves_the_host_engine_working(podman):
+    podman.stop()
+    assert not Path(podman.netns_path).exists()
     assert host_engine_runs_a_container() is None
