@@ -29,6 +29,7 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import docker
 import urllib3
@@ -39,7 +40,6 @@ from minio import Minio
 from localflow.artifacts.config import DEFAULT_BUCKET
 from localflow.artifacts.repository import S3Repository
 from localflow.errors import ArtifactError
-from localflow.runtime.remote import BIND_OVERRIDE, HOST_OVERRIDE, engine_address
 
 DEFAULT_MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z"
 DEFAULT_SEAWEEDFS_IMAGE = "chrislusf/seaweedfs:4.48"
@@ -127,7 +127,7 @@ def ensure_server(client: docker.DockerClient, config: ServerConfig | None = Non
     """The running, ready server; created and started on first need."""
     config = config or ServerConfig.from_env()
     try:
-        container = _published_as_wanted(find_server(client, config)) or _create(client, config)
+        container = _published_as_wanted(client, find_server(client, config)) or _create(client, config)
         if container.status == "paused":
             container.unpause()
         elif container.status != "running":
@@ -244,7 +244,7 @@ def _create(client: docker.DockerClient, config: ServerConfig) -> Container:
     _ensure_network(client, config, labels)
     access, secret = _credentials(client, config, labels)
     labels = {**labels, LABEL_KIND: config.kind, LABEL_ACCESS_KEY: access, LABEL_SECRET_KEY: secret}
-    publish = engine_address().publish_address()
+    publish = _engine(client)[0]
     if config.kind == "minio":
         command = ["server", "/data", "--address", f":{S3_PORT}", "--console-address", f":{CONSOLE_PORT}"]
         environment = {"MINIO_ROOT_USER": access, "MINIO_ROOT_PASSWORD": secret}
@@ -338,10 +338,9 @@ def _endpoint(client: docker.DockerClient, container: Container, config: ServerC
         time.sleep(0.2)
         container.reload()
         host_port = _host_port(container, S3_PORT)
-    engine = engine_address()
-    host = engine.reach_host()
+    _, host, remote = _engine(client)
     endpoint = f"{_url_host(host)}:{host_port}" if host_port else network_ip
-    own = None if engine.remote else own_container(client)
+    own = None if remote else own_container(client)
     if own is not None and own.attrs["HostConfig"].get("NetworkMode") != "host":
         if connect_self and config.network not in own.attrs["NetworkSettings"]["Networks"]:
             client.networks.get(config.network).connect(own)
@@ -365,7 +364,18 @@ def _host_port(container: Container, port: int) -> str | None:
     return None
 
 
-def _published_as_wanted(container: Container | None) -> Container | None:
+def _engine(client: docker.DockerClient) -> tuple[str, str, Any]:
+    """(address to publish on, host to reach published ports at, the engine's address when remote).
+
+    The runtime's client carries where its engine is (`localflow_engine`, runtime/remote.py); any other
+    client means a local engine: loopback only."""
+    engine = getattr(client, "localflow_engine", None)
+    if engine is None or not engine.remote:
+        return "127.0.0.1", getattr(engine, "reach_host", lambda: "127.0.0.1")(), None
+    return engine.publish_address(), engine.reach_host(), engine
+
+
+def _published_as_wanted(client: docker.DockerClient, container: Container | None) -> Container | None:
     """The server, unless it publishes its port on another address than this engine needs now (made
     for a local engine, now reached over TCP, or the other way round): then it is removed (its volume,
     and so the data and credentials, stay) and made again."""
@@ -373,7 +383,7 @@ def _published_as_wanted(container: Container | None) -> Container | None:
         return None
     bindings = (container.attrs.get("HostConfig", {}).get("PortBindings") or {}).get(f"{S3_PORT}/tcp") or []
     published = {b.get("HostIp") or "0.0.0.0" for b in bindings}
-    if not published or published == {engine_address().publish_address()}:
+    if not published or published == {_engine(client)[0]}:
         return container
     with contextlib.suppress(APIError):
         container.stop(timeout=10)
@@ -407,13 +417,12 @@ def _check_reachable(container: Container, endpoint: S3Endpoint, timeout: float)
             if time.monotonic() - start > 4:
                 break
         time.sleep(0.3)
-    engine = engine_address()
     container.reload()
     if container.status in ("exited", "dead"):
         raise ArtifactError(f"artifact server {container.name} stopped while starting: {_last_log(container)}")
-    hint = (f"it is published on {engine.publish_address()} of the engine at {engine.url}; set {HOST_OVERRIDE} "
-            f"to the address where this machine reaches that engine's host (and {BIND_OVERRIDE} to the "
-            "engine-side address to publish on), or point LOCALFLOW_S3_ENDPOINT at an S3 server both reach")
+    engine = getattr(container.client, "localflow_engine", None)
+    hint = (engine.unreachable_hint() + ", " if engine is not None else "") + \
+        "or point LOCALFLOW_S3_ENDPOINT at an S3 server both reach"
     raise ArtifactError(f"artifact server: nothing answers at {endpoint.endpoint} "
                         f"({' '.join(str(error).split()) or type(error).__name__}); {hint}")
 

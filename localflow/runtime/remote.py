@@ -46,6 +46,12 @@ class EngineAddress:
             return LOOPBACK
         return _resolve(self.host or LOOPBACK)
 
+    def unreachable_hint(self, environ: Mapping[str, str] | None = None) -> str:
+        """What to change when a port published by this engine cannot be reached from here."""
+        return (f"it is published on {self.publish_address(environ)} of the engine at {self.url}; set "
+                f"{HOST_OVERRIDE} to the address where this machine reaches that engine's host (and "
+                f"{BIND_OVERRIDE} to the engine-side address to publish on)")
+
 
 def engine_address(environ: Mapping[str, str] | None = None) -> EngineAddress:
     env = os.environ if environ is None else environ
@@ -128,10 +134,12 @@ def client_from_env(timeout: int = 300, **kwargs: Any) -> Any:
     import docker
     from docker.constants import MINIMUM_DOCKER_API_VERSION
     from docker.utils import kwargs_from_env
-    client = docker.DockerClient(timeout=timeout, version=MINIMUM_DOCKER_API_VERSION, **kwargs,
-                                 **kwargs_from_env())
+    over_ssh = engine_address().scheme == "ssh"  # the system's ssh, as the docker CLI (no paramiko)
+    client = docker.DockerClient(timeout=timeout, version=MINIMUM_DOCKER_API_VERSION, use_ssh_client=over_ssh,
+                                 **kwargs, **kwargs_from_env())
     api = client.api
     if api.base_url.startswith("http+docker://") or isinstance(api.verify, str):
         api.trust_env = False  # a local socket has no proxy to find; TLS keeps DOCKER_CERT_PATH's CA
     api._version = api._retrieve_server_version()  # what from_env(version="auto") does
+    client.localflow_engine = engine_address()  # read by the artifact server (which may not import runtime)
     return client
