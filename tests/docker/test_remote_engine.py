@@ -10,6 +10,7 @@ still runs a container. In CI these tests run (they need root, ip, nsenter and d
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -163,9 +164,8 @@ def test_ctrl_c_stops_the_run_and_removes_its_containers(remote, tmp_path):
     # the `remote` fixture checks that nothing labelled localflow.run is left on the remote engine
 
 
-def test_a_frozen_engine_is_named_and_the_run_finishes_when_it_answers(remote, tmp_path):
-    wf = tmp_path / "naps.yaml"
-    wf.write_text(NAPS)
+def _frozen_for_25_s(remote: RemoteEngine, wf: Path) -> tuple[int, str]:
+    """Submit `wf`, freeze the engine (SIGSTOP) for 25 s once its step has started, thaw it."""
     proc = _start(wf)
     seen = _read_until(proc, "nap started")
     remote.freeze()
@@ -174,13 +174,29 @@ def test_a_frozen_engine_is_named_and_the_run_finishes_when_it_answers(remote, t
     finally:
         remote.thaw()
     rest, _ = proc.communicate(timeout=180)
-    out = seen + rest
-    assert proc.returncode == 0, out
+    return proc.returncode, seen + rest
+
+
+def test_a_frozen_engine_is_named_and_the_run_finishes_when_it_answers(remote, tmp_path):
+    wf = tmp_path / "naps.yaml"
+    wf.write_text(NAPS)
+    code, out = _frozen_for_25_s(remote, wf)
+    assert code == 0, out
     line = (f"localflow: the Docker engine at {remote.docker_host} has not answered for 15 s; "
             "waiting (Ctrl-C stops the run)")
     assert out.count(line) == 1, out
     assert out.count(f"localflow: the Docker engine at {remote.docker_host} answers again") == 1, out
     assert out.index(line) < out.index("answers again")
+
+
+def test_a_deadline_still_applies_while_the_engine_is_frozen(remote, tmp_path):
+    wf = tmp_path / "deadline.yaml"
+    wf.write_text(NAPS.replace("spec:\n", "spec:\n  activeDeadlineSeconds: 12\n", 1).replace("sleep 4", "sleep 300"))
+    code, out = _frozen_for_25_s(remote, wf)
+    assert code == 1, out
+    assert re.search(r"^Status:\s+Failed$", out, re.M), out
+    assert "Pod was active on the node longer than the specified deadline" in out
+    assert "has not answered for 15 s" in out
 
 
 def test_an_unreachable_artifact_server_is_one_line_naming_address_and_variable(remote):
