@@ -9,6 +9,7 @@ still runs a container. In CI these tests run (they need root, ip, nsenter and d
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -216,22 +217,52 @@ def test_zz_the_host_engine_still_runs_a_container_after_teardown(engine):
     assert host_engine_runs_a_container() is None
 
 
-def test_tls_on_2376_as_gitlab_dind_sets_it_up(monkeypatch, tmp_path):
-    """DOCKER_HOST=tcp://ADDR:2376, DOCKER_TLS_VERIFY=1, DOCKER_CERT_PATH=<client certs> (what GitLab's
-    docker:dind service with DOCKER_TLS_CERTDIR gives a job), with REQUESTS_CA_BUNDLE set as well:
-    the engine's CA from DOCKER_CERT_PATH must win, as in the docker CLI."""
+def _dind_job() -> dict:
+    import yaml
+    for body in re.findall(r"```yaml\n(.*?)```", (REPO / "docs" / "ci.md").read_text(), re.DOTALL):
+        job = (yaml.safe_load(body) or {}).get("workflow-tests-dind") if body.startswith("# .gitlab-ci.yml") else None
+        if job:
+            return job
+    raise AssertionError("docs/ci.md has no workflow-tests-dind job")
+
+
+def test_gitlab_dind_recipe_with_tls_on_2376(monkeypatch, tmp_path):
+    """docs/ci.md's docker:dind job: its variables (the service `docker` being the second engine, TLS
+    on 2376 with DOCKER_TLS_CERTDIR's client certificates, as docker:dind makes them) and its script
+    in one shell (set -e, as GitLab runs it), with REQUESTS_CA_BUNDLE set too: the engine's CA from
+    DOCKER_CERT_PATH must win, as in the docker CLI. Then `gc`, and nothing left there."""
+    import tarfile
+
+    from test_ci_image import _project_tar
     _require_harness()
-    engine = RemoteEngine.start(images=["docker/whalesay:latest", "alpine:latest", "localflow/minio-standin:latest"],
-                                tls=True)
+    job = _dind_job()
+    engine = RemoteEngine.start(images=["python:3.8", "docker/whalesay:latest", "alpine:latest",
+                                        "localflow/minio-standin:latest"], tls=True)
     try:
-        for key, value in engine.env().items():
-            monkeypatch.setenv(key, value)
+        certdir = str(engine.root / "certs")
+        for key, value in job["variables"].items():
+            value = str(value).replace("tcp://docker:", f"tcp://{engine.ns_ip}:")
+            monkeypatch.setenv(key, value.replace("$DOCKER_TLS_CERTDIR", certdir) if key != "DOCKER_TLS_CERTDIR"
+                               else certdir)
+        assert {k: os.environ[k] for k in engine.env()} == engine.env()
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
-        out = submit(str(SEEDS / "artifact-passing.yaml"))
+        project = tmp_path / "project"
+        with tarfile.open(fileobj=io.BytesIO(_project_tar("project", red=False))) as tar:
+            tar.extractall(tmp_path)
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "localflow").write_text(f"#!/bin/sh\nPYTHONPATH={REPO} exec {sys.executable} -m localflow \"$@\"\n")
+        (bin_dir / "localflow").chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+        out = subprocess.run(["sh", "-c", "set -e\n" + "\n".join(job["script"])], cwd=project, capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr
+        assert "Traceback" not in out.stderr
+        assert (project / "reports" / "junit.xml").is_file() and (project / "reports" / "report.html").is_file()
+        out = submit(str(SEEDS / "artifact-passing.yaml"))  # the artifact server over TLS too
         assert out.returncode == 0, out.stdout[-2000:] + out.stderr
         assert localflow("gc").returncode == 0
-        left = engine.client().api.containers(all=True, filters={"label": "localflow.run"})
-        assert left == []
+        assert engine.client().api.containers(all=True, filters={"label": "localflow.run"}) == []
     finally:
         engine.stop()
     assert host_engine_runs_a_container() is None
