@@ -165,6 +165,19 @@ def test_ctrl_c_stops_the_run_and_removes_its_containers(remote, tmp_path):
     # the `remote` fixture checks that nothing labelled localflow.run is left on the remote engine
 
 
+def test_a_killed_localflow_leaves_containers_that_gc_removes_there(remote, tmp_path):
+    wf = tmp_path / "naps.yaml"
+    wf.write_text(NAPS.replace("sleep 4", "sleep 300"))
+    proc = _start(wf)
+    _read_until(proc, "nap started")
+    proc.kill()
+    proc.wait(timeout=30)
+    assert remote.client().api.containers(all=True, filters={"label": "localflow.run"}) != []
+    out = localflow("gc")
+    assert out.returncode == 0, out.stderr
+    # the `remote` fixture checks that nothing labelled localflow.run is left on the remote engine
+
+
 def _frozen_for_25_s(remote: RemoteEngine, wf: Path) -> tuple[int, str]:
     """Submit `wf`, freeze the engine (SIGSTOP) for 25 s once its step has started, thaw it."""
     proc = _start(wf)
