@@ -135,7 +135,11 @@ def ensure_server(client: docker.DockerClient, config: ServerConfig | None = Non
         container.reload()
         endpoint = _endpoint(client, container, config)
     except APIError as exc:
-        raise ArtifactError(f"artifact server: Docker refused: {_explain(exc)}") from exc
+        hint = ""
+        if "cannot assign requested address" in _explain(exc):  # not an address of the engine's host
+            hint = (f"; the engine's host has no address {_engine(client)[0]}: set LOCALFLOW_PUBLISH_ADDRESS "
+                    "to one of its addresses (0.0.0.0: all of them)")
+        raise ArtifactError(f"artifact server: Docker refused: {_explain(exc)}{hint}") from exc
     _check_reachable(container, endpoint, config.ready_timeout)
     _wait_ready(container, endpoint, config.ready_timeout)
     return endpoint

@@ -213,6 +213,15 @@ def test_a_deadline_still_applies_while_the_engine_is_frozen(remote, tmp_path):
     assert "has not answered for 15 s" in out
 
 
+def test_publishing_on_an_address_the_engine_host_lacks_is_one_line(remote):
+    out = localflow("server", "start", env={"LOCALFLOW_PUBLISH_ADDRESS": remote.host_ip})  # this side's address
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    lines = [x for x in out.stderr.splitlines() if "artifact server" in x]
+    assert len(lines) == 1, out.stderr
+    assert f"has no address {remote.host_ip}: set LOCALFLOW_PUBLISH_ADDRESS" in lines[0]
+
+
 def test_an_unreachable_artifact_server_is_one_line_naming_address_and_variable(remote):
     # published on the engine's own loopback: what localflow did before, unreachable from here
     out = submit(str(SEEDS / "artifact-passing.yaml"), env={"LOCALFLOW_PUBLISH_ADDRESS": "127.0.0.1"})
