@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
+bash scripts/ensure-test-engines.sh   # the remote-engine and Podman tests start engines of their own
 
 rc=0
 "${PYTHON:-python3}" -m pytest -q -rs --strict-markers "$@" </dev/null || rc=$?

@@ -35,8 +35,6 @@ DOCKER_SDK = "docker"
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
     ("localflow.artifacts.server", DOCKER_SDK):
         "issue 13: the artifact server's container operations go behind the runtime",
-    ("localflow.store.recorder", DOCKER_SDK):
-        "issue 13: connect_docker/remove_docker_objects belong to runtime/ (store only records)",
     ("localflow.store.recorder", "localflow.engine.run"):
         "issue 13: Control moves to engine/interfaces.py",
     ("localflow.runtime.fake", "localflow.engine.pods"):

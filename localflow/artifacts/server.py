@@ -1,13 +1,17 @@
 """The local artifact server: one S3 container per Docker engine, started on first need.
 
 It runs on its own network `localflow-artifacts`, keeps data in the named volume
-`localflow-artifacts-data`, and publishes its S3 port on 127.0.0.1 only (a random host port).
+`localflow-artifacts-data`, and publishes its S3 port on 127.0.0.1 only (a random host port). With a
+remote engine (DOCKER_HOST=tcp://HOST:...) the port is published on HOST's address on the engine's
+side (no wider: LOCALFLOW_PUBLISH_ADDRESS changes it) and reached at HOST (LOCALFLOW_HOST_OVERRIDE
+changes that), as Testcontainers does; the generated credentials guard it on every path.
 Credentials are generated when the volume is created and stored as labels on the volume
 (they live as long as the data) and on the container, so any localflow process that can reach
 the Docker socket finds them by inspection, also one running inside a container.
 
 Reaching it:
-* from this process: `ensure_server(client).endpoint` (127.0.0.1:<port> on the host; from
+* from this process: `ensure_server(client).endpoint` (127.0.0.1:<port> on the host, HOST:<port>
+  with a remote engine; from
   inside a container, localflow's own container is connected to `localflow-artifacts` and
   the server's IP there is used);
 * from steps: `attach_network(client, run_network)` connects the server to a run's network
@@ -25,6 +29,7 @@ import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import docker
 import urllib3
@@ -122,7 +127,7 @@ def ensure_server(client: docker.DockerClient, config: ServerConfig | None = Non
     """The running, ready server; created and started on first need."""
     config = config or ServerConfig.from_env()
     try:
-        container = find_server(client, config) or _create(client, config)
+        container = _published_as_wanted(client, find_server(client, config)) or _create(client, config)
         if container.status == "paused":
             container.unpause()
         elif container.status != "running":
@@ -130,7 +135,12 @@ def ensure_server(client: docker.DockerClient, config: ServerConfig | None = Non
         container.reload()
         endpoint = _endpoint(client, container, config)
     except APIError as exc:
-        raise ArtifactError(f"artifact server: Docker refused: {_explain(exc)}") from exc
+        hint = ""
+        if "cannot assign requested address" in _explain(exc):  # not an address of the engine's host
+            hint = (f"; the engine's host has no address {_engine(client)[0]}: set LOCALFLOW_PUBLISH_ADDRESS "
+                    "to one of its addresses (0.0.0.0: all of them)")
+        raise ArtifactError(f"artifact server: Docker refused: {_explain(exc)}{hint}") from exc
+    _check_reachable(container, endpoint, config.ready_timeout)
     _wait_ready(container, endpoint, config.ready_timeout)
     return endpoint
 
@@ -238,16 +248,17 @@ def _create(client: docker.DockerClient, config: ServerConfig) -> Container:
     _ensure_network(client, config, labels)
     access, secret = _credentials(client, config, labels)
     labels = {**labels, LABEL_KIND: config.kind, LABEL_ACCESS_KEY: access, LABEL_SECRET_KEY: secret}
+    publish = _engine(client)[0]
     if config.kind == "minio":
         command = ["server", "/data", "--address", f":{S3_PORT}", "--console-address", f":{CONSOLE_PORT}"]
         environment = {"MINIO_ROOT_USER": access, "MINIO_ROOT_PASSWORD": secret}
-        ports = {f"{S3_PORT}/tcp": ("127.0.0.1", None), f"{CONSOLE_PORT}/tcp": ("127.0.0.1", None)}
+        ports = {f"{S3_PORT}/tcp": (publish, None), f"{CONSOLE_PORT}/tcp": (publish, None)}
     else:
         command = ["server", "-ip=127.0.0.1", "-ip.bind=0.0.0.0", "-master.resumeState=false",
                    "-s3", f"-s3.port={S3_PORT}", "-s3.port.iceberg=0", "-s3.port.lance=0",
                    "-volume.preStopSeconds=1"]
         environment = {"AWS_ACCESS_KEY_ID": access, "AWS_SECRET_ACCESS_KEY": secret}
-        ports = {f"{S3_PORT}/tcp": ("127.0.0.1", None)}
+        ports = {f"{S3_PORT}/tcp": (publish, None)}
     try:
         return client.containers.create(
             image, command, name=config.container_name, labels=labels,
@@ -331,24 +342,106 @@ def _endpoint(client: docker.DockerClient, container: Container, config: ServerC
         time.sleep(0.2)
         container.reload()
         host_port = _host_port(container, S3_PORT)
-    endpoint = f"127.0.0.1:{host_port}" if host_port else network_ip
-    own = own_container(client)
+    _, host, remote = _engine(client)
+    endpoint = f"{_url_host(host)}:{host_port}" if host_port else network_ip
+    own = None if remote else own_container(client)
     if own is not None and own.attrs["HostConfig"].get("NetworkMode") != "host":
         if connect_self and config.network not in own.attrs["NetworkSettings"]["Networks"]:
             client.networks.get(config.network).connect(own)
         endpoint = network_ip
     console_port = _host_port(container, CONSOLE_PORT)
-    console = f"http://127.0.0.1:{console_port}" if console_port and labels.get(LABEL_KIND) == "minio" else None
+    console = (f"http://{_url_host(host)}:{console_port}"
+               if console_port and labels.get(LABEL_KIND) == "minio" else None)
     return S3Endpoint(endpoint, labels[LABEL_ACCESS_KEY], labels[LABEL_SECRET_KEY], container.id,
                       network_ip, labels.get(LABEL_KIND, "minio"), console)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _host_port(container: Container, port: int) -> str | None:
     bindings = (container.attrs["NetworkSettings"].get("Ports") or {}).get(f"{port}/tcp") or []
     for binding in bindings:
-        if binding.get("HostIp") in ("127.0.0.1", "0.0.0.0", "") and binding.get("HostPort"):
+        if binding.get("HostPort"):
             return str(binding["HostPort"])
     return None
+
+
+def _engine(client: docker.DockerClient) -> tuple[str, str, Any]:
+    """(address to publish on, host to reach published ports at, the engine's address when remote).
+
+    The runtime's client carries where its engine is (`localflow_engine`, runtime/remote.py); any other
+    client means a local engine: loopback only."""
+    engine = getattr(client, "localflow_engine", None)
+    if engine is None or not engine.remote:
+        return "127.0.0.1", getattr(engine, "reach_host", lambda: "127.0.0.1")(), None
+    return engine.publish_address(), engine.reach_host(), engine
+
+
+def _published_as_wanted(client: docker.DockerClient, container: Container | None) -> Container | None:
+    """The server, unless it publishes its port on another address than this engine needs now (made
+    for a local engine, now reached over TCP, or the other way round): then it is removed (its volume,
+    and so the data and credentials, stay) and made again."""
+    if container is None:
+        return None
+    bindings = (container.attrs.get("HostConfig", {}).get("PortBindings") or {}).get(f"{S3_PORT}/tcp") or []
+    published = {b.get("HostIp") or "0.0.0.0" for b in bindings}
+    if not published or published == {_engine(client)[0]}:
+        return container
+    with contextlib.suppress(APIError):
+        container.stop(timeout=10)
+    with contextlib.suppress(NotFound):
+        container.remove(force=True, v=False)
+    return None
+
+
+def _check_reachable(container: Container, endpoint: S3Endpoint, timeout: float) -> None:
+    """One clear line within seconds when nothing answers at the address localflow would use (a
+    remote engine publishing where this machine cannot reach), not a silent wait for readiness.
+
+    A refused connection is not proof: a remote engine forwards outside traffic straight to the
+    container (iptables, no proxy), which refuses until the server listens. So refusals count only once
+    the server listens inside its container (or after a while when that cannot be told)."""
+    host, _, port = endpoint.endpoint.rpartition(":")
+    start, listened = time.monotonic(), False
+    while True:
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=2.0):
+                return
+        except ConnectionRefusedError as exc:
+            error: OSError = exc
+            if listened:  # refused although the server listened before this attempt
+                break
+            listened = _listening_inside(container, S3_PORT)
+            if (listened is None and time.monotonic() - start > 15) or time.monotonic() - start > timeout:
+                break
+        except OSError as exc:  # no route, timed out, unknown host: waiting will not help
+            error = exc
+            if time.monotonic() - start > 4:
+                break
+        time.sleep(0.3)
+    container.reload()
+    if container.status in ("exited", "dead"):
+        raise ArtifactError(f"artifact server {container.name} stopped while starting: {_last_log(container)}")
+    engine = getattr(container.client, "localflow_engine", None)
+    hint = (engine.unreachable_hint() + ", " if engine is not None else "") + \
+        "or point LOCALFLOW_S3_ENDPOINT at an S3 server both reach"
+    raise ArtifactError(f"artifact server: nothing answers at {endpoint.endpoint} "
+                        f"({' '.join(str(error).split()) or type(error).__name__}); {hint}")
+
+
+def _listening_inside(container: Container, port: int) -> bool | None:
+    """Whether the server listens on `port` in its container (its /proc/net/tcp*); None if unknown."""
+    try:
+        code, out = container.exec_run(["cat", "/proc/net/tcp", "/proc/net/tcp6"])
+    except APIError:
+        return None
+    if code not in (0, 1) or not out:
+        return None
+    wanted = f":{port:04X}"
+    return any(f[1].endswith(wanted) and f[3] == "0A" for f in (line.split() for line in out.decode().splitlines())
+               if len(f) > 3)
 
 
 def _network_ip(client: docker.DockerClient, container: Container, network: str) -> str:

@@ -25,7 +25,7 @@ from localflow.engine.interfaces import (
 )
 from localflow.errors import RuntimeFailure
 
-from . import calls, files, startfail
+from . import calls, files, remote, stall, startfail
 from . import labels as L
 from .images import Images
 from .probes import wait_ready
@@ -36,9 +36,7 @@ DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadlin
 def connect(timeout: int = 300) -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
     try:
-        client = docker.from_env(timeout=timeout, max_pool_size=128)
-        if client.api.base_url.startswith("http+docker://"):  # a local socket: no proxy settings to read
-            client.api.trust_env = False  # (requests scans the environment on every call otherwise)
+        client = remote.client_from_env(timeout=timeout, max_pool_size=128)
         client.ping()
         return client
     except (docker.errors.DockerException, requests.RequestException) as e:
@@ -73,6 +71,7 @@ class DockerRuntime:
         self.keep = keep  # keep finished containers (for debugging); `localflow gc` removes them later
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localflow-docker")
         self.images = Images(self.client, notice or (lambda m: None))
+        self.stall = stall.StallWatch(self.client.api, remote.engine_address().url, notice) if notice else None
         self.networks: dict[str, Any] = {}
         self.stopping: set[str] = set()
         self.active: dict[str, _Pod] = {}
@@ -214,6 +213,7 @@ class DockerRuntime:
         else:
             if network != "bridge":  # Docker's default network needs no endpoint config
                 kwargs["network"] = network
+            kwargs["ports"] = remote.probe_ports(x.readiness_probe for x in [pod.main, *pod.sidecars])
             kwargs["hostname"] = dns_label(pod.pod_name)
         try:
             container = calls.create(self.client, kwargs)
@@ -383,7 +383,7 @@ class DockerRuntime:
         for side, c in zip(spec.sidecars, [x for x in p.containers if x.labels.get(L.ROLE) == "sidecar"]):
             if side.readiness_probe:
                 why = wait_ready(side.readiness_probe, ip or "127.0.0.1", self._exec(c), self._alive(c),
-                                 give_up=lambda: p.stopped)
+                                 give_up=lambda: p.stopped, reach=remote.probe_reach(p.owner))
                 if why is not None:
                     raise _PodError(f"sidecar {side.name!r} did not get ready: {why}")
         main = self._create(spec, spec.main, "main", owner_net, aliases if p.owner is None else None)
@@ -575,7 +575,8 @@ class DockerRuntime:
             probe = spec.main.readiness_probe
             if probe:
                 why = wait_ready(probe, ip or "", self._exec(p.main), self._alive(p.main),
-                                 give_up=lambda: p.stopped or spec.run_name in self.stopping)
+                                 give_up=lambda: p.stopped or spec.run_name in self.stopping,
+                                 reach=remote.probe_reach(p.owner))
                 if why is not None:
                     raise _PodError(f"daemon did not get ready: {why}")
             elif not self._alive(p.main)():
@@ -606,6 +607,8 @@ class DockerRuntime:
         self._remove(p.containers)
 
     def close(self) -> None:
+        if self.stall is not None:
+            self.stall.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 

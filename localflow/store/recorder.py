@@ -281,8 +281,8 @@ async def watch_requests(run: Any, control: Control, interval: float = 0.5) -> N
 def connect_docker() -> Any:
     """A Docker client if an engine answers, else None."""
     try:
-        import docker
-        client = docker.from_env(timeout=10)
+        from localflow.runtime.remote import client_from_env
+        client = client_from_env(timeout=10)
         client.ping()
         return client
     except Exception:  # noqa: BLE001 - no Docker means nothing to clean
