@@ -11,7 +11,10 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from .nodes import Node
 
 LogSink = Callable[[str, str, str], None]
 """(node display name, container name, line) → None; called from any thread."""
@@ -193,3 +196,31 @@ class ArtifactStore(Protocol):
     def save(self, key: str, tar_stream: Iterable[bytes], archive: str, compression_level: int | None) -> StoredArtifact: ...
 
     def open_as_tar(self, art: StoredArtifact, dest_path: str, mode: int | None) -> BinaryIO: ...
+
+
+class Events:
+    """What the engine tells the outside world (the CLI, the store). All methods optional."""
+
+    def node_changed(self, run: Any, node: Node) -> None: ...
+
+    def log(self, run: Any, display: str, container: str, line: str) -> None: ...
+
+    def notice(self, run: Any, message: str) -> None: ...
+
+
+@dataclass
+class RunOptions:
+    max_depth: int = 50
+    max_parallel_pods: int = 32
+    keep: bool = False
+
+
+@dataclass
+class Control:
+    """Requests from outside (another localflow process, signals): resume suspended nodes, stop."""
+
+    resumed: set[str] = field(default_factory=set)
+    supplied: dict[str, str] = field(default_factory=dict)
+
+    async def poll(self, run: Any) -> None:
+        """Refresh from wherever requests come from (the store overrides this)."""

@@ -9,7 +9,6 @@ import socket
 import string
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from localflow.errors import LocalflowError
@@ -20,7 +19,7 @@ from localflow.spec.validate import parse_duration
 from . import nodes as N
 from .executor import Executor, TemplateCtx
 from .downward import PodMeta
-from .interfaces import Clock, Runtime
+from .interfaces import Clock, Control, Events, RunOptions, Runtime  # noqa: F401 - re-exported
 from .memo import Memoizer
 from .pods import PodExecutor
 from .resources import Resources
@@ -37,34 +36,6 @@ SCHEDULED_TIME_ANNOTATION = "workflows.argoproj.io/scheduled-time"  # set by the
 def generate_name(prefix: str) -> str:
     alphabet = string.ascii_lowercase + string.digits
     return prefix + "".join(_secrets.choice(alphabet) for _ in range(5))
-
-
-class Events:
-    """What the engine tells the outside world (the CLI, the store). All methods optional."""
-
-    def node_changed(self, run: WorkflowRun, node: N.Node) -> None: ...
-
-    def log(self, run: WorkflowRun, display: str, container: str, line: str) -> None: ...
-
-    def notice(self, run: WorkflowRun, message: str) -> None: ...
-
-
-@dataclass
-class RunOptions:
-    max_depth: int = 50
-    max_parallel_pods: int = 32
-    keep: bool = False
-
-
-@dataclass
-class Control:
-    """Requests from outside (another localflow process, signals): resume suspended nodes, stop."""
-
-    resumed: set[str] = field(default_factory=set)
-    supplied: dict[str, str] = field(default_factory=dict)
-
-    async def poll(self, run: WorkflowRun) -> None:
-        """Refresh from wherever requests come from (the store overrides this)."""
 
 
 class WorkflowRun:
