@@ -37,8 +37,6 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
         "issue 13: the artifact server's container operations go behind the runtime",
     ("localflow.store.recorder", DOCKER_SDK):
         "issue 13: connect_docker/remove_docker_objects belong to runtime/ (store only records)",
-    ("localflow.runtime.fake", "localflow.engine.pods"):
-        "issue 13: one deadline message, and a typed PodResult.reason instead of the engine's text",
     ("localflow.engine.artifact_flow", "localflow.artifacts.store"):
         "issue 13: the engine gets its artifact store injected (an ArtifactStore port in interfaces)",
     ("localflow.engine.buckets", "localflow.artifacts.config"):

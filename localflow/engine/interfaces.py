@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 if TYPE_CHECKING:
@@ -102,11 +103,27 @@ class PodSpec:
     termination_grace: float = 10.0
 
 
+POD_DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+"""Kubernetes' message for a pod killed at its activeDeadlineSeconds (reason DeadlineExceeded), which
+Argo shows as the node's message; the runtimes set it with `PodReason.DEADLINE`."""
+STOPPED_MESSAGE = "Stopped"
+"""The runtime's message for a pod it stopped on request; the engine replaces it with the stop strategy's."""
+
+
+class PodReason(Enum):
+    """Why a pod ended, when it is not its own doing: the engine decides on this, never on the message."""
+
+    DEADLINE = "deadline"  # killed at its deadline (POD_DEADLINE_MESSAGE)
+    STOPPED = "stopped"  # stopped on request (stop, terminate, a workflow deadline)
+    ENGINE_LOST = "engine_lost"  # the container engine stopped answering: the run is an Error
+
+
 @dataclass
 class PodResult:
     exit_code: int | None
     phase: str  # Succeeded | Failed | Error
     message: str = ""
+    reason: PodReason | None = None  # None: the pod's own outcome (its exit code, a start failure)
     stdout: str = ""
     output_parameters: dict[str, str | None] = field(default_factory=dict)  # path -> text or None (missing)
     output_artifacts: dict[str, Any] = field(default_factory=dict)  # artifact name -> sink's answer

@@ -12,7 +12,7 @@ from localflow.spec.validate import parse_quantity
 
 from . import nodes as N
 from .downward import PodMeta, pod_meta
-from .interfaces import ContainerSpec, InputFile, MountSpec, PodResult, PodSpec
+from .interfaces import ContainerSpec, InputFile, MountSpec, PodReason, PodResult, PodSpec
 from .outputs import evaluate_expression
 from .scope import StepError, to_text
 
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from .run import WorkflowRun
 
 SCRIPT_PATH = "/argo/staging/script"
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-ENGINE_LOST = "lost the Docker engine"
 
 
 def tar_of_file(path: str, data: bytes, mode: int = 0o644) -> bytes:
@@ -223,9 +221,9 @@ class PodExecutor:
         if result.stdout is not None and result.exit_code is not None:
             outputs["result"] = result.stdout
         phase, message = result.phase, result.message
-        if message.startswith(ENGINE_LOST) and not run.engine_lost:
+        if result.reason is PodReason.ENGINE_LOST and not run.engine_lost:
             run.engine_lost = message
-        if run.stopping and phase in N.BAD_PHASES and message == "Stopped":
+        if run.stopping and phase in N.BAD_PHASES and result.reason is PodReason.STOPPED:
             message = run.stop_message
         try:
             params = self._output_parameters(tmpl, vals, result, outputs)
@@ -293,8 +291,4 @@ class PodExecutor:
         return arts
 
 
-def is_deadline_result(result: PodResult) -> bool:
-    return result.message == DEADLINE_MESSAGE
-
-
-__all__ = ["DEADLINE_MESSAGE", "MountSpec", "PodExecutor"]
+__all__ = ["MountSpec", "PodExecutor"]

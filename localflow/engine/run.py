@@ -29,7 +29,7 @@ from .volumes import Volumes
 
 STOP_MESSAGE = "Stopped with strategy 'Stop'"
 TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
-DEADLINE_MESSAGE = "Step exceeded its deadline"
+WORKFLOW_DEADLINE_MESSAGE = "Step exceeded its deadline"  # Argo's, for nodes cut by activeDeadlineSeconds
 SCHEDULED_TIME_ANNOTATION = "workflows.argoproj.io/scheduled-time"  # set by the CronWorkflow controller
 
 
@@ -363,7 +363,7 @@ class WorkflowRun:
 
     async def _deadline_watch(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
-        await self.request_stop(message=DEADLINE_MESSAGE)
+        await self.request_stop(message=WORKFLOW_DEADLINE_MESSAGE)
 
     async def execute(self) -> str:
         self.terminating = False
