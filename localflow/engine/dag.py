@@ -15,7 +15,7 @@ from .children import ChildRunner, continues_on
 from .scope import Scope
 
 if TYPE_CHECKING:
-    from .executor import Executor, TemplateCtx
+    from .executor import TemplateJob
 
 OMITTED_MESSAGE = "omitted: depends condition not met"
 
@@ -37,9 +37,8 @@ def task_result(nodes: list[N.Node], kind: str) -> bool:
     return head.phase == phase
 
 
-async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
-                      vals: dict[str, Any], depth: int) -> None:
-    run = ex.run
+async def execute_dag(job: TemplateJob) -> None:
+    ex, run, node, tmpl, tctx, vals, depth = job.ex, job.run, job.node, job.tmpl, job.tctx, job.vals, job.depth
     dag = tmpl.dag
     tasks = {t.name: t for t in dag.tasks}
     deps: dict[str, Any] = {}

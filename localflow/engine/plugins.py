@@ -33,6 +33,7 @@ from .pods import tar_of_file
 from .scope import StepError
 
 if TYPE_CHECKING:
+    from .executor import TemplateJob
     from .run import WorkflowRun
 
 AGENT_USER = "8737"  # MinimalPodSC of Argo's agent pod
@@ -159,7 +160,8 @@ def agent_of(run: WorkflowRun) -> PluginAgent:
     return agent
 
 
-async def execute_plugin(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> None:
+async def execute_plugin(job: TemplateJob) -> None:
+    run, node, tmpl = job.run, job.node, job.tmpl
     loop = asyncio.get_running_loop()
     try:
         plugins = await agent_of(run).plugins()

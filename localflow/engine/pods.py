@@ -17,6 +17,7 @@ from .outputs import evaluate_expression
 from .scope import StepError, to_text
 
 if TYPE_CHECKING:
+    from .executor import TemplateJob
     from .run import WorkflowRun
 
 SCRIPT_PATH = "/argo/staging/script"
@@ -291,4 +292,9 @@ class PodExecutor:
         return arts
 
 
-__all__ = ["MountSpec", "PodExecutor"]
+async def execute_pod(job: TemplateJob) -> None:
+    """container, script and containerSet templates: one pod through the runtime."""
+    await job.run.pods.execute(job.node, job.tmpl, job.vals, job.in_arts)
+
+
+__all__ = ["MountSpec", "PodExecutor", "execute_pod"]

@@ -21,6 +21,7 @@ from . import nodes as N
 from .scope import StepError
 
 if TYPE_CHECKING:
+    from .executor import TemplateJob
     from .run import WorkflowRun
 
 NEEDS_CLUSTER = ("resource templates need a Kubernetes cluster: kubectl on the PATH with a current context "
@@ -125,9 +126,10 @@ async def cluster_problem() -> str | None:
     return None
 
 
-async def execute_resource(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> None:
+async def execute_resource(job: TemplateJob) -> None:
     """Kinds localflow models (local_kinds.py) run here; any other goes to kubectl. Then both wait
     for success/failureCondition on the object and read the output parameters from it."""
+    run, node, tmpl = job.run, job.node, job.tmpl
     import yaml
 
     from .local_kinds import ACTIONS, local_kind

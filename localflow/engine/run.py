@@ -309,33 +309,7 @@ class WorkflowRun:
     def host_aliases(self, node: N.Node) -> list[str]:
         return []
 
-    # ---- suspend, daemons ----
-    async def suspend(self, node: N.Node, tmpl: M.Template) -> None:
-        duration = tmpl.suspend.duration if tmpl.suspend is not None else None
-        limit = self.clock.monotonic() + self.parse_seconds(duration, "suspend.duration") if duration else None
-        while True:
-            await self.control.poll(self)
-            if node.name in self.control.resumed or node.id in self.control.resumed or "*" in self.control.resumed:
-                break
-            if self.stopping:
-                self.finish(node, N.FAILED, self.stop_message)
-                return
-            if limit is not None and self.clock.monotonic() >= limit:
-                break
-            await self.clock.sleep(0.5 if limit is None else max(0.0, min(0.5, limit - self.clock.monotonic())))
-        if tmpl.outputs is not None:
-            params = []
-            for p in tmpl.outputs.parameters:
-                v = self.control.supplied.get(p.name)
-                if v is None and p.value_from is not None:
-                    v = p.value_from.default
-                if v is not None:
-                    params.append({"name": p.name, "value": v})
-                    if p.global_name:
-                        self.set_global_output("parameters", p.global_name, v)
-            node.outputs = {"parameters": params} if params else None
-        self.finish(node, N.SUCCEEDED)
-
+    # ---- daemons ----
     async def stop_daemon(self, node: N.Node) -> None:
         handle = self.daemon_handles.pop(node.id, None)
         if handle is not None:
