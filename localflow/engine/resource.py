@@ -13,8 +13,9 @@ import shutil
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from lark import Lark, LarkError, Transformer
+from lark import LarkError, Transformer
 
+from localflow.expr._lark import lazy_parser
 from localflow.spec import model as M
 
 from . import nodes as N
@@ -41,14 +42,7 @@ _GRAMMAR = r"""
     %import common.WS
     %ignore WS
 """
-_parser: Lark | None = None
-
-
-def _lark() -> Lark:
-    global _parser
-    if _parser is None:
-        _parser = Lark(_GRAMMAR, parser="earley")
-    return _parser
+_lark = lazy_parser("resource-condition", _GRAMMAR, parser="earley")
 
 
 def _lookup(obj: Any, path: str) -> Any:

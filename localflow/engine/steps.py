@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
-
-from localflow.spec import model as M
+from typing import TYPE_CHECKING
 
 from . import nodes as N
 from .children import ChildRunner, continues_on

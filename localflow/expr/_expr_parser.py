@@ -9,10 +9,9 @@ with expr's own precedence-climbing rules (so `!a * b` is `!(a * b)`, `a < b < c
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Token, Transformer, v_args
 from lark.exceptions import (
     LarkError,
     UnexpectedCharacters,
@@ -31,11 +30,11 @@ from localflow.expr._expr_grammar import (
     PREDICATES,
     RIGHT_ASSOCIATIVE,
     UNARY_PRECEDENCE,
-    lalr_parser,
     parse_float_literal,
     parse_int_literal,
     unescape,
 )
+from localflow.expr._lark import lazy_parser
 
 # ----------------------------------------------------------------------------------------
 # tree building
@@ -373,17 +372,7 @@ def _validate(node: A.Node) -> None:
 # ----------------------------------------------------------------------------------------
 # entry point
 
-_lock = threading.Lock()
-_parser: Lark | None = None
-
-
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        with _lock:
-            if _parser is None:
-                _parser = lalr_parser("expr", GRAMMAR, lexer="contextual", maybe_placeholders=True)
-    return _parser
+_get_parser = lazy_parser("expr", GRAMMAR, lexer="contextual", maybe_placeholders=True)
 
 
 @lru_cache(maxsize=4096)

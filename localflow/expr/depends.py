@@ -8,16 +8,15 @@ combine with `&&`, `||`, `!` and parentheses. A bare name means
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from lark import Lark, Transformer, v_args
+from lark import Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
 
 from localflow.errors import ExprError
-from localflow.expr._expr_grammar import lalr_parser
+from localflow.expr._lark import lazy_parser
 
 __all__ = ["RESULTS", "Depends", "dependencies_to_depends", "parse_depends"]
 
@@ -76,17 +75,7 @@ class _Build(Transformer):
         return ("or", a, b)
 
 
-_lock = threading.Lock()
-_parser: Lark | None = None
-
-
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        with _lock:
-            if _parser is None:
-                _parser = lalr_parser("depends", GRAMMAR)
-    return _parser
+_get_parser = lazy_parser("depends", GRAMMAR)
 
 
 def _bare_kinds(task: str, continue_on: ContinueOn) -> tuple[str, ...]:
