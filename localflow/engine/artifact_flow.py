@@ -78,7 +78,7 @@ class ArtifactFlow:
                 art = render_tree(art, values)  # keys and URLs may name parameters and globals
                 art["name"] = decl.name
                 return art
-        local = self.run.local_inputs.get(decl.name) if hasattr(self.run, "local_inputs") else None
+        local = self.run.local_inputs.get(decl.name)
         if local:
             return {"name": decl.name, "local": local}
         return None

@@ -238,6 +238,7 @@ class Control:
 
     resumed: set[str] = field(default_factory=set)
     supplied: dict[str, str] = field(default_factory=dict)
+    suspended: bool = False  # `localflow suspend`: no new pod starts until the run is resumed
 
     async def poll(self, run: Any) -> None:
         """Refresh from wherever requests come from (the store overrides this)."""

@@ -154,10 +154,9 @@ class PluginAgent:
 
 
 def agent_of(run: WorkflowRun) -> PluginAgent:
-    agent = getattr(run, "_plugin_agent", None)
-    if agent is None:
-        agent = run._plugin_agent = PluginAgent(run)
-    return agent
+    if run.plugin_agent is None:
+        run.plugin_agent = PluginAgent(run)
+    return run.plugin_agent
 
 
 async def execute_plugin(job: TemplateJob) -> None:

@@ -188,7 +188,7 @@ class PodExecutor:
         if spec.daemon:
             await self._daemon(node, spec)
             return
-        while getattr(run.control, "suspended", False) and not run.stopping:
+        while run.control.suspended and not run.stopping:
             await run.clock.sleep(0.5)  # `localflow suspend`: no new pods until resumed
         async with run.pod_slots:
             if run.stopping:

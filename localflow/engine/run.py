@@ -80,6 +80,7 @@ class WorkflowRun:
         self.host_node_name = socket.gethostname()  # Argo's hostNodeName: the machine the pod ran on
         self.engine_lost = ""  # the runtime lost the container engine: the run is an Error
         self.stop_message = STOP_MESSAGE
+        self.terminating = False  # stopped with strategy Terminate: no exit handler
         self.deadline: float | None = None
         self.daemon_handles: dict[str, Any] = {}
         self.node_deadlines: dict[str, float] = {}  # template `timeout` of leaf nodes (monotonic)
@@ -89,7 +90,8 @@ class WorkflowRun:
         self.finished_at: float | None = None
         self.global_outputs: dict[str, dict[str, Any]] = {"parameters": {}, "artifacts": {}}
         self.parameters: list[dict[str, str]] = []
-        self.local_inputs: dict[str, str] = {}
+        self.local_inputs: dict[str, str] = {}  # input artifact name -> local path (submit's --input)
+        self.plugin_agent: Any = None  # executor plugins, started on first use (engine/plugins.py agent_of)
         self.executor = Executor(self)
         self.sync = Synchronizer(self, locks)  # `synchronization`: the lock provider is injected
         self.memo = Memoizer(self, memo_cache)  # `memoize`: so is the config maps' cache
@@ -368,7 +370,7 @@ class WorkflowRun:
             phase, message = root.phase, root.message
             if self.stopping and phase == N.SUCCEEDED:
                 phase, message = N.FAILED, self.stop_message
-            if self.spec.on_exit and not getattr(self, "terminating", False) and not self.engine_lost:
+            if self.spec.on_exit and not self.terminating and not self.engine_lost:
                 self.globals["workflow.status"] = phase
                 self.globals["workflow.failures"] = json.dumps(self._failures(), separators=(",", ":"))
                 self.globals["workflow.duration"] = f"{self.clock.now() - self.started_at:.6f}"
