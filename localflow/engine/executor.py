@@ -18,7 +18,7 @@ from .scope import ART_MARK, Scope, StepError, has_tags, render_string, render_t
 from .sync import has_locks
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 
 @dataclass
@@ -43,7 +43,7 @@ class TemplateJob:
     depth: int
 
     @property
-    def run(self) -> WorkflowRun:
+    def run(self) -> RunContext:
         return self.ex.run
 
 
@@ -81,7 +81,7 @@ def caller_name(holder: Any, display: str, parent: N.Node | None) -> dict[str, s
 
 
 class Executor:
-    def __init__(self, run: WorkflowRun):
+    def __init__(self, run: RunContext):
         self.run = run
         self._dicts: dict[int, tuple[Any, dict, bool | None]] = {}
         self._defaulted: dict[Any, tuple[Any, M.Template]] = {}

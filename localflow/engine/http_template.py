@@ -13,10 +13,10 @@ from .buckets import ensure_named_bucket
 
 if TYPE_CHECKING:
     from .executor import TemplateJob
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 
-def _headers(run: "WorkflowRun", http: M.HTTP) -> dict[str, str]:
+def _headers(run: RunContext, http: M.HTTP) -> dict[str, str]:
     out = {}
     for h in http.headers or []:
         vf = getattr(h, "value_from", None)

@@ -12,9 +12,11 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from localflow.spec import model as M
+
     from .nodes import Node
 
 LogSink = Callable[[str, str, str], None]
@@ -137,10 +139,6 @@ class ArtifactSink(Protocol):
     def __call__(self, name: str, path: str, tar_stream: Iterable[bytes]) -> Any: ...
 
 
-class DaemonHandle(Protocol):
-    ip: str | None
-
-
 class Runtime(Protocol):
     """The container side of a run. Implementations: runtime.docker.DockerRuntime, runtime.fake.FakeRuntime."""
 
@@ -182,39 +180,6 @@ class Clock:
         await asyncio.sleep(seconds)
 
 
-@dataclass
-class StoredArtifact:
-    """Where an artifact lives after a node produced it (Argo's artifact location)."""
-
-    name: str
-    key: str
-    bucket: str | None = None
-    endpoint: str | None = None
-    size: int | None = None
-    archive: str = "tar"  # tar | none
-    local_path: str | None = None  # set for artifacts fed from the local disk
-
-    def to_argo(self) -> dict:
-        d: dict[str, Any] = {"name": self.name}
-        s3: dict[str, Any] = {"key": self.key}
-        if self.bucket:
-            s3["bucket"] = self.bucket
-        if self.endpoint:
-            s3["endpoint"] = self.endpoint
-        d["s3"] = s3
-        if self.archive == "none":
-            d["archive"] = {"none": {}}
-        return d
-
-
-class ArtifactStore(Protocol):
-    """The engine's view of the artifact repository."""
-
-    def save(self, key: str, tar_stream: Iterable[bytes], archive: str, compression_level: int | None) -> StoredArtifact: ...
-
-    def open_as_tar(self, art: StoredArtifact, dest_path: str, mode: int | None) -> BinaryIO: ...
-
-
 class Events:
     """What the engine tells the outside world (the CLI, the store). All methods optional."""
 
@@ -242,3 +207,89 @@ class Control:
 
     async def poll(self, run: Any) -> None:
         """Refresh from wherever requests come from (the store overrides this)."""
+
+
+class RunContext(Protocol):
+    """What the strategy modules of the engine (executor, steps, dag, children, pods, retry, outputs,
+    artifact flow, sync, memo, plugins, http, resource, suspend, ...) use of the run they work for:
+    `engine/run.WorkflowRun` is the one implementation. tests/engine/test_run_context.py checks that
+    WorkflowRun provides every member and that no module of engine/ uses a member not named here."""
+
+    # who the run is (Argo's workflow metadata and spec)
+    name: str
+    namespace: str
+    uid: str
+    spec: M.WorkflowSpec
+    bundle: Any  # the loaded templates (WorkflowTemplates, ConfigMaps, ...), None for a lone workflow
+    options: RunOptions
+    template_defaults: dict | None
+    max_depth: int
+    # the ports
+    runtime: Runtime
+    clock: Clock
+    control: Control
+    resources: Any  # secrets and config maps (engine/resources.Resources)
+    # the node table and the run's own phase
+    nodes: dict[str, Node]
+    previous_nodes: dict[str, dict]  # `retry`: the nodes of the earlier run of the same name
+    phase: str
+    message: str
+    # variables
+    globals: dict[str, Any]
+    local_inputs: dict[str, str]
+    # stop and deadlines
+    stopping: bool
+    stop_message: str
+    engine_lost: str
+    deadline: float | None
+    node_deadlines: dict[str, float]
+    # pods and daemons
+    pod_slots: asyncio.Semaphore
+    daemon_handles: dict[str, Any]
+    uses_ip: bool
+    host_node_name: str
+    # the run's helpers (engine modules of their own)
+    pods: Any  # engine/pods.PodExecutor
+    volumes: Any  # engine/volumes.Volumes
+    sync: Any  # engine/sync.Synchronizer
+    memo: Any  # engine/memo.Memoizer
+    artifacts_flow: Any  # engine/artifact_flow.ArtifactFlow
+    children: Any  # engine/child_workflows.ChildWorkflows
+    child_recording: Any
+    local_objects: dict[str, dict[str, dict]]
+    plugin_agent: Any
+
+    def new_node(self, name: str, display: str, ntype: str, template: str | None, boundary_id: str | None,
+                 parent: Node | None) -> Node: ...
+
+    def reuse(self, name: str, parent: Node | None) -> Node | None: ...
+
+    def mark_running(self, node: Node) -> None: ...
+
+    def finish(self, node: Node, phase: str, message: str = "", finished_at: float | None = None) -> None: ...
+
+    def changed(self, node: Node) -> None: ...
+
+    def log_sink(self, display: str, container: str, line: str) -> None: ...
+
+    def parse_seconds(self, value: Any, what: str) -> float: ...
+
+    def set_global_output(self, kind: str, name: str, value: Any) -> None: ...
+
+    def refresh_runtime_globals(self) -> None: ...
+
+    def resolve_template_ref(self, ref: Any, where: str) -> tuple[Any, Any]: ...
+
+    def value_from_param(self, vf: Any, where: str) -> str | None: ...
+
+    def config_map_value(self, ref: Any, default: str | None) -> str: ...
+
+    def supplied_value(self, name: str) -> str | None: ...
+
+    def env_from(self, ef: Any) -> dict[str, str]: ...
+
+    def env_value_from(self, vf: Any, pod: Any, name: str) -> str: ...
+
+    def host_aliases(self, node: Node) -> list[str]: ...
+
+    async def stop_daemon(self, node: Node) -> None: ...

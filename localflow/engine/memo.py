@@ -21,7 +21,7 @@ from . import nodes as N
 from .scope import StepError, render_string
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 CACHE_KEY = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")  # Argo's cacheKeyRegex
 CONFIG_MAP_TYPE_LABEL = "workflows.argoproj.io/configmap-type"
@@ -59,7 +59,7 @@ def _ts(text: Any) -> float | None:
 
 
 class Memoizer:
-    def __init__(self, run: WorkflowRun, cache: MemoCache | None):
+    def __init__(self, run: RunContext, cache: MemoCache | None):
         self.run = run
         self.cache: MemoCache = cache if cache is not None else InMemoryCache()
 

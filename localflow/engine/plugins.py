@@ -23,7 +23,7 @@ import json
 import random
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from localflow.spec import model as M
 
@@ -34,7 +34,7 @@ from .scope import StepError
 
 if TYPE_CHECKING:
     from .executor import TemplateJob
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 AGENT_USER = "8737"  # MinimalPodSC of Argo's agent pod
 TOKEN_DIR = "/var/run/argo"
@@ -114,7 +114,7 @@ def call(plugin: Plugin, body: bytes, sleep=None) -> dict | None:
 class PluginAgent:
     """The run's executor plugins: started on first use, shared by every plugin node."""
 
-    def __init__(self, run: WorkflowRun):
+    def __init__(self, run: RunContext):
         self.run = run
         self._plugins: list[Plugin] | None = None
         self._lock = asyncio.Lock()
@@ -153,7 +153,7 @@ class PluginAgent:
         return Plugin(name, f"http://{result.ip}:{port}", token)  # it stops with the run (end_run)
 
 
-def agent_of(run: WorkflowRun) -> PluginAgent:
+def agent_of(run: RunContext) -> PluginAgent:
     if run.plugin_agent is None:
         run.plugin_agent = PluginAgent(run)
     return run.plugin_agent

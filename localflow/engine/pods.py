@@ -18,7 +18,7 @@ from .scope import StepError, to_text
 
 if TYPE_CHECKING:
     from .executor import TemplateJob
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 SCRIPT_PATH = "/argo/staging/script"
 
@@ -32,11 +32,6 @@ def tar_of_file(path: str, data: bytes, mode: int = 0o644) -> bytes:
         info.mode = mode
         tf.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-
-
-def parent_dir(path: str) -> str:
-    parent = path.rstrip("/").rsplit("/", 1)[0]
-    return parent or "/"
 
 
 def container_set_backoff(rs: Any) -> tuple[int, float]:
@@ -62,7 +57,7 @@ def container_set_backoff(rs: Any) -> tuple[int, float]:
 
 
 class PodExecutor:
-    def __init__(self, run: WorkflowRun):
+    def __init__(self, run: RunContext):
         self.run = run
 
     # ---- building the pod ----

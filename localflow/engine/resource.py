@@ -23,7 +23,7 @@ from .scope import StepError
 
 if TYPE_CHECKING:
     from .executor import TemplateJob
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 NEEDS_CLUSTER = ("resource templates need a Kubernetes cluster: kubectl on the PATH with a current context "
                  "({why})")
@@ -164,7 +164,7 @@ async def execute_resource(job: TemplateJob) -> None:
         _outputs(run, node, tmpl, obj)
 
 
-async def _kubectl_act(run: WorkflowRun, node: N.Node, res: Any, action: str) -> tuple[dict | None, Any]:
+async def _kubectl_act(run: RunContext, node: N.Node, res: Any, action: str) -> tuple[dict | None, Any]:
     """The action with kubectl: (the object, an async refresh), or (None, None) after a delete; the node
     is finished when it failed."""
     why = await cluster_problem()
@@ -210,7 +210,7 @@ async def _kubectl_act(run: WorkflowRun, node: N.Node, res: Any, action: str) ->
     return obj, refresh
 
 
-async def _await_conditions(run: WorkflowRun, node: N.Node, res: Any, obj: dict, refresh: Any,
+async def _await_conditions(run: RunContext, node: N.Node, res: Any, obj: dict, refresh: Any,
                             settled: Any = None) -> dict | None:
     """Poll the object until successCondition holds (or there is none); None once the node failed.
     `settled(obj)` says a local object will not change any more: then waiting longer is pointless."""
@@ -250,7 +250,7 @@ def _why(obj: dict) -> str:
     return f": {found}" if found else ""
 
 
-def _outputs(run: WorkflowRun, node: N.Node, tmpl: M.Template, obj: dict) -> None:
+def _outputs(run: RunContext, node: N.Node, tmpl: M.Template, obj: dict) -> None:
     """Output parameters from the object (`jsonPath` as kubectl's, `jqFilter` with jq), then Succeeded."""
     from .kube_jsonpath import evaluate
     params = []

@@ -8,7 +8,7 @@ import secrets as _secrets
 import socket
 import string
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from localflow.errors import LocalflowError
@@ -452,5 +452,3 @@ class WorkflowRun:
         return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": meta, "spec": spec,
                 "status": status}
 
-
-LogCallback = Callable[[str, str, str], None]
