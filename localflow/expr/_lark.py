@@ -7,7 +7,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from localflow.errors import ExprError
 
 
 def cache_folder() -> str | None:
@@ -52,3 +55,48 @@ def lazy_parser(name: str, grammar: str, parser: str = "lalr", **options: Any) -
         return built[0]
 
     return get
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """Why a text did not parse, in terms each language words its own way:
+    `kind` is "character" (no token starts at `column`: `char`), "end" (the text ended early),
+    "token" (`token` cannot come at `column`), "input" (another lark complaint at `column`),
+    "inner" (the tree builder refused: `detail` is its ExprError), "other" (`detail`: lark's
+    message), or "deep" (nested deeper than Python recurses)."""
+
+    kind: str
+    column: int = -1
+    char: str = ""
+    token: Any = None
+    detail: str = ""
+
+
+class SyntaxFailure(Exception):
+    def __init__(self, why: Syntax):
+        super().__init__(why.kind)
+        self.why = why
+
+
+def parse_tree(get_parser: Callable[[], Any], builder: Any, text: str) -> Any:
+    """`builder.transform(get_parser().parse(text))`; lark's errors (and a tree nested too deeply)
+    raise SyntaxFailure: the one translation of lark's exceptions for every parser of localflow."""
+    from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+    try:
+        return builder.transform(get_parser().parse(text))
+    except UnexpectedCharacters as e:
+        why = Syntax("character", e.column, char=text[e.pos_in_stream], detail=str(e))
+    except UnexpectedEOF as e:
+        why = Syntax("end", getattr(e, "column", -1), detail=str(e))
+    except UnexpectedToken as e:
+        kind = "end" if e.token.type == "$END" else "token"
+        why = Syntax(kind, e.column, token=e.token, detail=str(e))
+    except UnexpectedInput as e:
+        why = Syntax("input", getattr(e, "column", -1), detail=str(e))
+    except LarkError as e:
+        inner = getattr(e, "orig_exc", None)
+        why = Syntax("inner", detail=str(inner)) if isinstance(inner, ExprError) else Syntax("other", detail=str(e))
+    except RecursionError:
+        why = Syntax("deep")
+    raise SyntaxFailure(why)

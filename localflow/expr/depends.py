@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from lark import Transformer, v_args
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
 
 from localflow.errors import ExprError
-from localflow.expr._lark import lazy_parser
+from localflow.expr._lark import Syntax, SyntaxFailure, lazy_parser, parse_tree
 
 __all__ = ["RESULTS", "Depends", "dependencies_to_depends", "parse_depends"]
 
@@ -162,27 +161,23 @@ def parse_depends(text: str) -> Depends:
     if not text.strip():
         return Depends(text)
     try:
-        tree = _Build().transform(_get_parser().parse(text))
-    except UnexpectedCharacters as e:
-        raise ExprError(
-            f"invalid depends {text!r}: unexpected character {text[e.pos_in_stream]!r} "
-            f"at column {e.column}"
-        ) from None
-    except UnexpectedInput as e:
-        raise ExprError(
-            f"invalid depends {text!r}: syntax error at column {e.column}"
-        ) from None
-    except LarkError as e:
-        inner = getattr(e, "orig_exc", None)
-        if isinstance(inner, ExprError):
-            raise ExprError(f"invalid depends {text!r}: {inner}") from None
-        raise ExprError(f"invalid depends {text!r}: {e}") from None
-    except RecursionError:
-        raise ExprError(f"invalid depends {text[:80]!r}: nested too deeply") from None
+        tree = parse_tree(_get_parser, _Build(), text)
+    except SyntaxFailure as f:
+        raise ExprError(_syntax_message(f.why, text)) from None
     tasks: set[str] = set()
     items: set[str] = set()
     _collect(tree, tasks, items)
     return Depends(text, tree, frozenset(tasks), frozenset(items))
+
+
+def _syntax_message(why: Syntax, text: str) -> str:
+    if why.kind == "character":
+        return f"invalid depends {text!r}: unexpected character {why.char!r} at column {why.column}"
+    if why.kind in ("end", "token", "input"):
+        return f"invalid depends {text!r}: syntax error at column {why.column}"
+    if why.kind == "deep":
+        return f"invalid depends {text[:80]!r}: nested too deeply"
+    return f"invalid depends {text!r}: {why.detail}"
 
 
 def dependencies_to_depends(names: list[str]) -> str:

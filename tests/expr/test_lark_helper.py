@@ -31,3 +31,22 @@ def test_an_earley_parser_is_not_cached_on_disk(monkeypatch, tmp_path):
     get = _lark.lazy_parser("test-earley", GRAMMAR, parser="earley")
     assert get().parse("x").children[0] == "x"
     assert not (tmp_path / "cache" / "lark-test-earley.cache").exists()
+
+
+def test_lark_errors_become_one_syntax_failure():
+    """parse_tree names what went wrong; each language words it (expr-lang's and depends' tables)."""
+    import pytest
+    from lark import Transformer
+
+    get = _lark.lazy_parser("test-pair", 'start: WORD "," WORD\n%import common.WORD\n', parser="earley")
+    cases = {"a,b": None, "a;b": ("character", 2, ";"), "a,": ("end", None, "")}
+    for text, expected in cases.items():
+        if expected is None:
+            assert _lark.parse_tree(get, Transformer(), text).data == "start"
+            continue
+        with pytest.raises(_lark.SyntaxFailure) as failure:
+            _lark.parse_tree(get, Transformer(), text)
+        why = failure.value.why
+        assert why.kind == expected[0], (text, why)
+        if expected[1] is not None:
+            assert (why.column, why.char) == expected[1:]
