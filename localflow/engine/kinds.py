@@ -16,7 +16,7 @@ from .dag import execute_dag
 from .http_template import execute_data, execute_http
 from .plugins import execute_plugin
 from .pods import execute_pod
-from .resource import execute_resource
+from .resource_template import execute_resource
 from .steps import execute_steps
 from .suspend import execute_suspend
 
