@@ -1,6 +1,6 @@
 """Resource templates for the kinds a local runner can model, without a cluster: a dispatch table
 keyed by the manifest's kind. Each kind answers `act` (create/apply/replace/get/delete; the object
-after it, None once deleted) and `get` (the object now, None when gone); resource.py evaluates
+after it, None once deleted) and `get` (the object now, None when gone); resource_template.py evaluates
 successCondition, failureCondition and output parameters on what they return.
 
 - Workflow: a child run (child_workflows.py), its Argo object as `kubectl get` shows it;
