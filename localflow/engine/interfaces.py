@@ -219,7 +219,9 @@ class RunContext(Protocol):
     name: str
     namespace: str
     uid: str
+    wf: M.Workflow
     spec: M.WorkflowSpec
+    entrypoint: str | None
     bundle: Any  # the loaded templates (WorkflowTemplates, ConfigMaps, ...), None for a lone workflow
     options: RunOptions
     template_defaults: dict | None

@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from localflow.errors import LocalflowError
-from localflow.expr import go_json
 from localflow.spec import model as M
 from localflow.spec.validate import parse_duration
 
 from . import nodes as N
 from .executor import Executor, TemplateCtx
+from .globals import workflow_globals
 from .downward import PodMeta
 from .interfaces import Clock, Control, Events, RunOptions, Runtime  # noqa: F401 - re-exported
 from .memo import Memoizer
@@ -30,7 +30,6 @@ from .volumes import Volumes
 STOP_MESSAGE = "Stopped with strategy 'Stop'"
 TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
 WORKFLOW_DEADLINE_MESSAGE = "Step exceeded its deadline"  # Argo's, for nodes cut by activeDeadlineSeconds
-SCHEDULED_TIME_ANNOTATION = "workflows.argoproj.io/scheduled-time"  # set by the CronWorkflow controller
 
 
 def generate_name(prefix: str) -> str:
@@ -103,92 +102,10 @@ class WorkflowRun:
         self.local_objects: dict[str, dict[str, dict]] = {}  # kind -> name -> object (resource templates)
         from .artifact_flow import ArtifactFlow
         self.artifacts_flow = ArtifactFlow(self, artifacts)
-        self.globals: dict[str, Any] = {}
-        self._init_globals(dict(parameters or {}))
+        self.created_at = self.clock.now()
+        self.globals, self.parameters = workflow_globals(self, self.created_at, dict(parameters or {}))
 
     # ---- globals ----
-    def _init_globals(self, overrides: dict[str, str]) -> None:
-        g = self.globals
-        created = self.clock.now()
-        self.created_at = created
-        g["workflow.name"] = self.name
-        g["workflow.namespace"] = self.namespace
-        g["workflow.uid"] = self.uid
-        g["workflow.serviceAccountName"] = self.spec.service_account_name or "default"
-        g["workflow.mainEntrypoint"] = self.entrypoint or ""
-        g["workflow.priority"] = str(self.spec.priority or 0)
-        ts = N.iso(created)
-        g["workflow.creationTimestamp"] = ts
-        import datetime as _dt
-        d = _dt.datetime.fromtimestamp(created, _dt.timezone.utc)
-        for fmt in "YmdHMSjUwyaAbBcpIxX":
-            g[f"workflow.creationTimestamp.{fmt}"] = d.strftime("%" + fmt)
-        g["workflow.creationTimestamp.s"] = str(int(created))
-        g["workflow.creationTimestamp.RFC3339"] = ts
-        # Argo's setGlobalParameters: the maps as json.Marshal writes them (a workflow without any is a
-        # nil map, "null"), each entry by name; workflow.scheduledTime only from the annotation a
-        # CronWorkflow puts on the workflows it creates (otherwise the tag stays as it is).
-        for kind in ("labels", "annotations"):
-            entries = dict(getattr(self.wf.metadata, kind) or {})
-            g[f"workflow.{kind}"] = g[f"workflow.{kind}.json"] = go_json(entries) if entries else "null"
-            for k, v in entries.items():
-                g[f"workflow.{kind}.{k}"] = v
-        md = self.spec.workflow_metadata  # its labels and annotations join the workflow's (not the json forms)
-        labels_from = dict(md.labels_from or {}) if md is not None else {}
-        if md is not None:
-            for k, v in (md.labels or {}).items():
-                if k not in labels_from:
-                    g[f"workflow.labels.{k}"] = v
-            for k, v in (md.annotations or {}).items():
-                g[f"workflow.annotations.{k}"] = v
-        scheduled = (self.wf.metadata.annotations or {}).get(SCHEDULED_TIME_ANNOTATION)
-        if scheduled is not None:
-            g["workflow.scheduledTime"] = scheduled
-        params = []
-        args = self.spec.arguments
-        declared = list(args.parameters) if args is not None else []
-        for p in declared:
-            value = overrides.pop(p.name, None)
-            if value is None:
-                value = p.value if p.value is not None else p.default
-            if value is None and p.value_from is not None:
-                if p.value_from.config_map_key_ref is not None:
-                    value = self.config_map_value(p.value_from.config_map_key_ref, p.value_from.default)
-                elif p.value_from.default is not None:
-                    value = p.value_from.default
-            if value is None:
-                raise StepError(f"spec.arguments.parameters: parameter {p.name!r} needs a value "
-                                f"(give it with -p {p.name}=...)")
-            if p.enum and value not in p.enum:
-                raise StepError(f"spec.arguments.parameters: {p.name}={value!r} is not one of {p.enum}")
-            params.append({"name": p.name, "value": value})
-        for k, v in overrides.items():
-            params.append({"name": k, "value": v})
-        self.parameters = params
-        for p in params:
-            g[f"workflow.parameters.{p['name']}"] = p["value"]
-        g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
-        g["workflow.parameters.json"] = g["workflow.parameters"]
-        self._labels_from(labels_from)
-
-    def _labels_from(self, labels_from: dict[str, Any]) -> None:
-        """`workflowMetadata.labelsFrom`: expressions over the globals, as Argo's updateWorkflowMetadata."""
-        if not labels_from:
-            return
-        from localflow.expr.exprlang import evaluate
-
-        from .scope import expression_env
-        env = expression_env(self.globals)
-        for k, src in labels_from.items():
-            where = f"spec.workflowMetadata.labelsFrom.{k}.expression"
-            try:
-                value = evaluate(src.expression or "", env)
-            except LocalflowError as e:
-                raise StepError(f"{where}: {e}") from None
-            if not isinstance(value, str):
-                raise StepError(f"{where}: expected a string, got {value!r}")
-            self.globals[f"workflow.labels.{k}"] = value
-
     def refresh_runtime_globals(self) -> None:
         """workflow.duration as Argo sets it on every pass (seconds so far, `%f`); workflow.status is
         the run's phase ("Running") until the exit handler, which sees the final one."""
