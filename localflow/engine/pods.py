@@ -169,7 +169,6 @@ class PodExecutor:
         spec.archive_logs = bool(loc.archive_logs) if loc is not None and loc.archive_logs is not None \
             else bool(run.spec.archive_logs)
         spec.hostname = None
-        spec.aliases = run.host_aliases(node)
         return spec
 
     # ---- running it ----

@@ -225,9 +225,6 @@ class WorkflowRun:
             return pod.field(path or "")
         return self.resources.env_value_from(vf, name)
 
-    def host_aliases(self, node: N.Node) -> list[str]:
-        return []
-
     # ---- daemons ----
     async def stop_daemon(self, node: N.Node) -> None:
         handle = self.daemon_handles.pop(node.id, None)
