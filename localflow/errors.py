@@ -48,5 +48,9 @@ class RuntimeFailure(LocalflowError):
     """The container engine failed us (missing image, engine gone, ...)."""
 
 
+class EngineLost(RuntimeFailure):
+    """The container engine stopped answering in the middle of a run."""
+
+
 class ArtifactError(LocalflowError):
     """An artifact could not be stored or fetched."""

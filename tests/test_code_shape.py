@@ -14,7 +14,6 @@ MAX_LINES = 80
 # "path:function" -> why it may be longer (issue 13)
 LONG_FUNCTIONS: dict[str, str] = {
     "expr/_gotime_parse.py:_parse": "a parser of Go time layouts (parsers and lexers aside)",
-    "engine/dag.py:execute_dag": "issue 13: to split when the engine gets its RunContext",
 }
 
 

@@ -35,10 +35,6 @@ DOCKER_SDK = "docker"
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
     ("localflow.artifacts.server", DOCKER_SDK):
         "issue 13: the artifact server's container operations go behind the runtime",
-    ("localflow.store.recorder", "localflow.engine.run"):
-        "issue 13: Control moves to engine/interfaces.py",
-    ("localflow.runtime.fake", "localflow.engine.pods"):
-        "issue 13: one deadline message, and a typed PodResult.reason instead of the engine's text",
     ("localflow.engine.artifact_flow", "localflow.artifacts.store"):
         "issue 13: the engine gets its artifact store injected (an ArtifactStore port in interfaces)",
     ("localflow.engine.buckets", "localflow.artifacts.config"):

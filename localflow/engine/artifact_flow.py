@@ -18,7 +18,7 @@ from .scope import StepError, render_tree
 
 if TYPE_CHECKING:
     from . import nodes as N
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 SOURCES = ("s3", "http", "git", "raw", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin")
 
@@ -35,7 +35,7 @@ def _located(art: dict) -> bool:
 
 
 class ArtifactFlow:
-    def __init__(self, run: WorkflowRun, store: ArtifactStore | None):
+    def __init__(self, run: RunContext, store: ArtifactStore | None):
         self.run = run
         self.store = store
 
@@ -78,7 +78,7 @@ class ArtifactFlow:
                 art = render_tree(art, values)  # keys and URLs may name parameters and globals
                 art["name"] = decl.name
                 return art
-        local = self.run.local_inputs.get(decl.name) if hasattr(self.run, "local_inputs") else None
+        local = self.run.local_inputs.get(decl.name)
         if local:
             return {"name": decl.name, "local": local}
         return None

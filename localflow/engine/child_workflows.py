@@ -60,7 +60,7 @@ class ChildWorkflows:
     async def create(self, manifest: dict[str, Any]) -> dict[str, Any]:
         child = self.build(manifest)
         recording = None
-        hook = getattr(self.parent, "child_recording", None)
+        hook = self.parent.child_recording
         if hook is not None:
             recording = hook(child)
             child.events = recording.events

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 from localflow.errors import ExprError
@@ -265,6 +264,3 @@ def drop_absent_arguments(raw: dict, values: Any) -> dict:
 def type_of(prefix: str):
     return M.WorkflowStep if prefix == "steps" else M.DAGTask
 
-
-def jdump(v: Any) -> str:
-    return json.dumps(v, separators=(",", ":"))

@@ -15,7 +15,7 @@ from .children import ChildRunner, continues_on
 from .scope import Scope
 
 if TYPE_CHECKING:
-    from .executor import Executor, TemplateCtx
+    from .executor import TemplateJob
 
 OMITTED_MESSAGE = "omitted: depends condition not met"
 
@@ -37,11 +37,8 @@ def task_result(nodes: list[N.Node], kind: str) -> bool:
     return head.phase == phase
 
 
-async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
-                      vals: dict[str, Any], depth: int) -> None:
-    run = ex.run
-    dag = tmpl.dag
-    tasks = {t.name: t for t in dag.tasks}
+def dependencies(dag: M.DAGTemplate) -> dict[str, Any]:
+    """Each task's `depends` (or `dependencies`) parsed, None for a task without; ExprError names the task."""
     deps: dict[str, Any] = {}
     for t in dag.tasks:
         try:
@@ -50,89 +47,121 @@ async def execute_dag(ex: Executor, node: N.Node, tmpl: M.Template, tctx: Templa
             else:
                 deps[t.name] = AllOf(list(t.dependencies)) if t.dependencies else None
         except ExprError as e:
-            run.finish(node, N.ERROR, f"dag.tasks.{t.name}.depends: {e}")
-            return
-    parents = {name: (set(d.tasks) if d is not None else set()) for name, d in deps.items()}
-    has_children = {p for ps in parents.values() for p in ps}
-    targets = (dag.target.replace(",", " ").split() if dag.target else [n for n in tasks if n not in has_children])
-    needed = _ancestors(targets, parents)
-    scope = Scope(values=dict(vals), parent=Scope(values=run.globals))  # globals stay live (global outputs)
-    runner = ChildRunner(ex, node, tmpl, tctx, scope, depth, prefix="tasks")
-    done: dict[str, list[N.Node]] = {}
-    continue_on = {n: (bool(t.continue_on.failed), bool(t.continue_on.error)) if t.continue_on else (False, False)
-                   for n, t in tasks.items()}
-    # a ready-set loop: a task is ready when its last dependency finishes (no rescans: 10,000 tasks stay fast)
-    waiting = {n: set(parents[n]) for n in tasks if n in needed}
-    dependents: dict[str, list[str]] = {}
-    for n in waiting:
-        for p in parents[n]:
-            dependents.setdefault(p, []).append(n)
-    ready = deque(n for n in tasks if n in waiting and not waiting[n])
-    finished_q: asyncio.Queue = asyncio.Queue()
-    running = 0
+            raise ExprError(f"dag.tasks.{t.name}.depends: {e}") from None
+    return deps
 
-    def wire(name: str, child: N.Node) -> None:
-        ps = parents[name]
-        if not ps:
-            if child.id not in node.children:
-                node.children.append(child.id)
-            return
-        for p in ps:
-            if p in done and child.id not in done[p][0].children:
-                done[p][0].children.append(child.id)
 
-    def release(name: str) -> None:
-        for c in dependents.get(name, ()):
-            w = waiting[c]
-            w.discard(name)
-            if not w:
-                ready.append(c)
-
-    async def run_task(name: str) -> None:
-        try:
-            children = await runner.run_entry(tasks[name], f"{node.name}.{name}", name, _Holder(), group_loops=True)
-            finished_q.put_nowait((name, children, None))
-        except BaseException as e:  # noqa: BLE001 - handed to the loop, which re-raises
-            finished_q.put_nowait((name, None, e))
-
+async def execute_dag(job: TemplateJob) -> None:
+    run, node, tmpl = job.run, job.node, job.tmpl
     try:
-        while ready or running:
-            while ready:
-                name = ready.popleft()
-                d = deps[name]
-                ok = True
-                if d is not None:
-                    try:
-                        ok = d.evaluate(lambda t, k: task_result(done[t], k), continue_on)
-                    except (ExprError, KeyError) as e:
-                        run.finish(node, N.ERROR, f"dag.tasks.{name}.depends: {e}")
-                        return
-                if not ok:
-                    om = run.new_node(f"{node.name}.{name}", name, N.SKIPPED_T, tasks[name].template, node.id, None)
-                    wire(name, om)
-                    run.finish(om, N.OMITTED, OMITTED_MESSAGE)
-                    done[name] = [om]
-                    runner.register(name, [om], tasks[name])
-                    release(name)
-                    continue
-                running += 1
-                asyncio.ensure_future(run_task(name))
-            if not running:
-                break
-            name, children, err = await finished_q.get()
-            running -= 1
-            if err is not None:
-                raise err
-            done[name] = children
-            wire(name, children[0])
-            runner.register(name, children, tasks[name])
-            release(name)
-        phase, msg = assess_phase(node, targets, tasks, done, parents)
+        deps = dependencies(tmpl.dag)
+    except ExprError as e:
+        run.finish(node, N.ERROR, str(e))
+        return
+    scope = Scope(values=dict(job.vals), parent=Scope(values=run.globals))  # globals stay live (global outputs)
+    runner = ChildRunner(job.ex, node, tmpl, job.tctx, scope, job.depth, prefix="tasks")
+    walk = _Walk(run, node, tmpl.dag, deps, runner)
+    try:
+        if not await walk.walk():
+            return
+        phase, msg = assess_phase(node, walk.targets, walk.tasks, walk.done, walk.parents)
         await runner.finish_outputs(tmpl)
         if not node.done:
             run.finish(node, phase, msg)
     finally:
         await runner.stop_daemons()
+
+
+class _Walk:
+    """The tasks of one DAG node in a ready-set loop: a task is ready when its last dependency finishes
+    (no rescans: 10,000 tasks stay fast); only the targets and what they depend on run."""
+
+    def __init__(self, run: Any, node: N.Node, dag: M.DAGTemplate, deps: dict[str, Any], runner: ChildRunner):
+        self.run, self.node, self.deps, self.runner = run, node, deps, runner
+        self.tasks = {t.name: t for t in dag.tasks}
+        self.parents = {name: (set(d.tasks) if d is not None else set()) for name, d in deps.items()}
+        has_children = {p for ps in self.parents.values() for p in ps}
+        self.targets = (dag.target.replace(",", " ").split() if dag.target
+                        else [n for n in self.tasks if n not in has_children])
+        needed = _ancestors(self.targets, self.parents)
+        self.done: dict[str, list[N.Node]] = {}
+        self.continue_on = {n: (bool(t.continue_on.failed), bool(t.continue_on.error)) if t.continue_on
+                            else (False, False) for n, t in self.tasks.items()}
+        self.waiting = {n: set(self.parents[n]) for n in self.tasks if n in needed}
+        self.dependents: dict[str, list[str]] = {}
+        for n in self.waiting:
+            for p in self.parents[n]:
+                self.dependents.setdefault(p, []).append(n)
+        self.ready = deque(n for n in self.tasks if n in self.waiting and not self.waiting[n])
+        self.finished: asyncio.Queue = asyncio.Queue()
+        self.running = 0
+
+    async def walk(self) -> bool:
+        """Run the needed tasks; False when a `depends` could not be evaluated (the DAG node is finished)."""
+        while self.ready or self.running:
+            if not self._start_ready():
+                return False
+            if not self.running:
+                break
+            name, children, err = await self.finished.get()
+            self.running -= 1
+            if err is not None:
+                raise err
+            self._wire(name, children[0])
+            self._record(name, children)
+        return True
+
+    def _start_ready(self) -> bool:
+        while self.ready:
+            name = self.ready.popleft()
+            d = self.deps[name]
+            try:
+                holds = d is None or d.evaluate(lambda t, k: task_result(self.done[t], k), self.continue_on)
+            except (ExprError, KeyError) as e:
+                self.run.finish(self.node, N.ERROR, f"dag.tasks.{name}.depends: {e}")
+                return False
+            if holds:
+                self.running += 1
+                asyncio.ensure_future(self._run_task(name))
+            else:
+                self._omit(name)
+        return True
+
+    def _omit(self, name: str) -> None:
+        node = self.node
+        om = self.run.new_node(f"{node.name}.{name}", name, N.SKIPPED_T, self.tasks[name].template, node.id, None)
+        self._wire(name, om)
+        self.run.finish(om, N.OMITTED, OMITTED_MESSAGE)
+        self._record(name, [om])
+
+    async def _run_task(self, name: str) -> None:
+        try:
+            children = await self.runner.run_entry(self.tasks[name], f"{self.node.name}.{name}", name, _Holder(),
+                                                   group_loops=True)
+            self.finished.put_nowait((name, children, None))
+        except BaseException as e:  # noqa: BLE001 - handed to the loop, which re-raises
+            self.finished.put_nowait((name, None, e))
+
+    def _wire(self, name: str, child: N.Node) -> None:
+        """A task's node hangs under its dependencies' nodes, or under the DAG node when it has none."""
+        ps = self.parents[name]
+        if not ps:
+            if child.id not in self.node.children:
+                self.node.children.append(child.id)
+            return
+        for p in ps:
+            if p in self.done and child.id not in self.done[p][0].children:
+                self.done[p][0].children.append(child.id)
+
+    def _record(self, name: str, children: list[N.Node]) -> None:
+        """A task is done: its outputs join the scope and the tasks waiting on it only for it get ready."""
+        self.done[name] = children
+        self.runner.register(name, children, self.tasks[name])
+        for c in self.dependents.get(name, ()):
+            w = self.waiting[c]
+            w.discard(name)
+            if not w:
+                self.ready.append(c)
 
 
 class AllOf:

@@ -13,11 +13,12 @@ from localflow.spec import model as M
 from localflow.spec.model.argo_templates import TEMPLATE_KINDS
 
 from . import nodes as N
+from .kinds import HANDLERS, NODE_TYPES
 from .scope import ART_MARK, Scope, StepError, has_tags, render_string, render_tree
 from .sync import has_locks
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 
 @dataclass
@@ -26,6 +27,24 @@ class TemplateCtx:
 
     templates: dict[str, M.Template]
     scope_name: str = "local/"
+
+
+@dataclass
+class TemplateJob:
+    """What a template kind's handler gets (engine/kinds.py): the node to run the template as, the
+    template with its inputs substituted, the values in scope, and where it was called from."""
+
+    ex: Executor
+    node: N.Node
+    tmpl: M.Template
+    tctx: TemplateCtx
+    vals: dict[str, Any]
+    in_arts: dict
+    depth: int
+
+    @property
+    def run(self) -> RunContext:
+        return self.ex.run
 
 
 def template_dict(t: Any) -> dict:
@@ -62,7 +81,7 @@ def caller_name(holder: Any, display: str, parent: N.Node | None) -> dict[str, s
 
 
 class Executor:
-    def __init__(self, run: WorkflowRun):
+    def __init__(self, run: RunContext):
         self.run = run
         self._dicts: dict[int, tuple[Any, dict, bool | None]] = {}
         self._defaulted: dict[Any, tuple[Any, M.Template]] = {}
@@ -199,7 +218,7 @@ class Executor:
             run.finish(node, N.ERROR, str(e))
             return node
         kind = tmpl.kind
-        ntype = {"steps": N.STEPS, "dag": N.DAG, "suspend": N.SUSPEND, "plugin": N.PLUGIN}.get(kind, N.POD)
+        ntype = NODE_TYPES.get(kind, N.POD)
         if tmpl.retry_strategy is not None and kind not in ("suspend",):
             ntype = N.RETRY
         node = run.new_node(name, display, ntype, tmpl.name, boundary_id, parent)
@@ -307,28 +326,9 @@ class Executor:
         raw = self.as_dict(tmpl)
         if self.tagged(tmpl, raw):  # a template without `{{...}}` is used as it is (most are)
             tmpl = M.from_dict(M.Template, render_tree(raw, vals), f"template {tmpl.name}", None)
-        if kind == "steps":
-            from .steps import execute_steps
-            await execute_steps(self, node, tmpl, tctx, vals, depth)
-        elif kind == "dag":
-            from .dag import execute_dag
-            await execute_dag(self, node, tmpl, tctx, vals, depth)
-        elif kind == "suspend":
-            await run.suspend(node, tmpl)
-        elif kind in ("container", "script", "containerSet"):
-            await run.pods.execute(node, tmpl, vals, in_arts)
-        elif kind == "http":
-            from .http_template import execute_http
-            await execute_http(run, node, tmpl)
-        elif kind == "data":
-            from .http_template import execute_data
-            await execute_data(run, node, tmpl)
-        elif kind == "resource":
-            from .resource import execute_resource
-            await execute_resource(run, node, tmpl)
-        elif kind == "plugin":
-            from .plugins import execute_plugin
-            await execute_plugin(run, node, tmpl)
-        else:
+        handler = HANDLERS.get(kind)
+        if handler is None:
             run.finish(node, N.ERROR, f"{kind} templates are not supported by localflow yet")
+            return
+        await handler(TemplateJob(self, node, tmpl, tctx, vals, in_arts, depth))
 

@@ -12,10 +12,11 @@ from . import nodes as N
 from .buckets import ensure_named_bucket
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .executor import TemplateJob
+    from .interfaces import RunContext
 
 
-def _headers(run: "WorkflowRun", http: M.HTTP) -> dict[str, str]:
+def _headers(run: RunContext, http: M.HTTP) -> dict[str, str]:
     out = {}
     for h in http.headers or []:
         vf = getattr(h, "value_from", None)
@@ -31,7 +32,8 @@ def _request(method: str, url: str, headers: dict, body: bytes | None, timeout: 
     return r.status_code, r.text, {k: [v] for k, v in r.headers.items()}
 
 
-async def execute_http(run: "WorkflowRun", node: N.Node, tmpl: M.Template) -> None:
+async def execute_http(job: TemplateJob) -> None:
+    run, node, tmpl = job.run, job.node, job.tmpl
     import requests
     http = tmpl.http
     method = (http.method or "GET").upper()
@@ -75,8 +77,9 @@ async def execute_http(run: "WorkflowRun", node: N.Node, tmpl: M.Template) -> No
         run.finish(node, N.FAILED, f"successCondition '{http.success_condition}' evaluated false")
 
 
-async def execute_data(run: "WorkflowRun", node: N.Node, tmpl: M.Template) -> None:
+async def execute_data(job: TemplateJob) -> None:
     """`data` templates: list the keys under an artifact location, then apply each expression to `data`."""
+    run, node, tmpl = job.run, job.node, job.tmpl
     import json
 
     from localflow.expr.exprlang import evaluate

@@ -11,7 +11,13 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from localflow.spec import model as M
+
+    from .nodes import Node
 
 LogSink = Callable[[str, str, str], None]
 """(node display name, container name, line) → None; called from any thread."""
@@ -99,11 +105,27 @@ class PodSpec:
     termination_grace: float = 10.0
 
 
+POD_DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+"""Kubernetes' message for a pod killed at its activeDeadlineSeconds (reason DeadlineExceeded), which
+Argo shows as the node's message; the runtimes set it with `PodReason.DEADLINE`."""
+STOPPED_MESSAGE = "Stopped"
+"""The runtime's message for a pod it stopped on request; the engine replaces it with the stop strategy's."""
+
+
+class PodReason(Enum):
+    """Why a pod ended, when it is not its own doing: the engine decides on this, never on the message."""
+
+    DEADLINE = "deadline"  # killed at its deadline (POD_DEADLINE_MESSAGE)
+    STOPPED = "stopped"  # stopped on request (stop, terminate, a workflow deadline)
+    ENGINE_LOST = "engine_lost"  # the container engine stopped answering: the run is an Error
+
+
 @dataclass
 class PodResult:
     exit_code: int | None
     phase: str  # Succeeded | Failed | Error
     message: str = ""
+    reason: PodReason | None = None  # None: the pod's own outcome (its exit code, a start failure)
     stdout: str = ""
     output_parameters: dict[str, str | None] = field(default_factory=dict)  # path -> text or None (missing)
     output_artifacts: dict[str, Any] = field(default_factory=dict)  # artifact name -> sink's answer
@@ -115,10 +137,6 @@ class PodResult:
 
 class ArtifactSink(Protocol):
     def __call__(self, name: str, path: str, tar_stream: Iterable[bytes]) -> Any: ...
-
-
-class DaemonHandle(Protocol):
-    ip: str | None
 
 
 class Runtime(Protocol):
@@ -162,34 +180,116 @@ class Clock:
         await asyncio.sleep(seconds)
 
 
+class Events:
+    """What the engine tells the outside world (the CLI, the store). All methods optional."""
+
+    def node_changed(self, run: Any, node: Node) -> None: ...
+
+    def log(self, run: Any, display: str, container: str, line: str) -> None: ...
+
+    def notice(self, run: Any, message: str) -> None: ...
+
+
 @dataclass
-class StoredArtifact:
-    """Where an artifact lives after a node produced it (Argo's artifact location)."""
+class RunOptions:
+    max_depth: int = 50
+    max_parallel_pods: int = 32
+    keep: bool = False
 
+
+@dataclass
+class Control:
+    """Requests from outside (another localflow process, signals): resume suspended nodes, stop."""
+
+    resumed: set[str] = field(default_factory=set)
+    supplied: dict[str, str] = field(default_factory=dict)
+    suspended: bool = False  # `localflow suspend`: no new pod starts until the run is resumed
+
+    async def poll(self, run: Any) -> None:
+        """Refresh from wherever requests come from (the store overrides this)."""
+
+
+class RunContext(Protocol):
+    """What the strategy modules of the engine (executor, steps, dag, children, pods, retry, outputs,
+    artifact flow, sync, memo, plugins, http, resource, suspend, ...) use of the run they work for:
+    `engine/run.WorkflowRun` is the one implementation. tests/engine/test_run_context.py checks that
+    WorkflowRun provides every member and that no module of engine/ uses a member not named here."""
+
+    # who the run is (Argo's workflow metadata and spec)
     name: str
-    key: str
-    bucket: str | None = None
-    endpoint: str | None = None
-    size: int | None = None
-    archive: str = "tar"  # tar | none
-    local_path: str | None = None  # set for artifacts fed from the local disk
+    namespace: str
+    uid: str
+    wf: M.Workflow
+    spec: M.WorkflowSpec
+    entrypoint: str | None
+    bundle: Any  # the loaded templates (WorkflowTemplates, ConfigMaps, ...), None for a lone workflow
+    options: RunOptions
+    template_defaults: dict | None
+    max_depth: int
+    # the ports
+    runtime: Runtime
+    clock: Clock
+    control: Control
+    resources: Any  # secrets and config maps (engine/resources.Resources)
+    # the node table and the run's own phase
+    nodes: dict[str, Node]
+    previous_nodes: dict[str, dict]  # `retry`: the nodes of the earlier run of the same name
+    phase: str
+    message: str
+    # variables
+    globals: dict[str, Any]
+    local_inputs: dict[str, str]
+    # stop and deadlines
+    stopping: bool
+    stop_message: str
+    engine_lost: str
+    deadline: float | None
+    node_deadlines: dict[str, float]
+    # pods and daemons
+    pod_slots: asyncio.Semaphore
+    daemon_handles: dict[str, Any]
+    uses_ip: bool
+    host_node_name: str
+    # the run's helpers (engine modules of their own)
+    pods: Any  # engine/pods.PodExecutor
+    volumes: Any  # engine/volumes.Volumes
+    sync: Any  # engine/sync.Synchronizer
+    memo: Any  # engine/memo.Memoizer
+    artifacts_flow: Any  # engine/artifact_flow.ArtifactFlow
+    children: Any  # engine/child_workflows.ChildWorkflows
+    child_recording: Any
+    local_objects: dict[str, dict[str, dict]]
+    plugin_agent: Any
 
-    def to_argo(self) -> dict:
-        d: dict[str, Any] = {"name": self.name}
-        s3: dict[str, Any] = {"key": self.key}
-        if self.bucket:
-            s3["bucket"] = self.bucket
-        if self.endpoint:
-            s3["endpoint"] = self.endpoint
-        d["s3"] = s3
-        if self.archive == "none":
-            d["archive"] = {"none": {}}
-        return d
+    def new_node(self, name: str, display: str, ntype: str, template: str | None, boundary_id: str | None,
+                 parent: Node | None) -> Node: ...
 
+    def reuse(self, name: str, parent: Node | None) -> Node | None: ...
 
-class ArtifactStore(Protocol):
-    """The engine's view of the artifact repository."""
+    def mark_running(self, node: Node) -> None: ...
 
-    def save(self, key: str, tar_stream: Iterable[bytes], archive: str, compression_level: int | None) -> StoredArtifact: ...
+    def finish(self, node: Node, phase: str, message: str = "", finished_at: float | None = None) -> None: ...
 
-    def open_as_tar(self, art: StoredArtifact, dest_path: str, mode: int | None) -> BinaryIO: ...
+    def changed(self, node: Node) -> None: ...
+
+    def log_sink(self, display: str, container: str, line: str) -> None: ...
+
+    def parse_seconds(self, value: Any, what: str) -> float: ...
+
+    def set_global_output(self, kind: str, name: str, value: Any) -> None: ...
+
+    def refresh_runtime_globals(self) -> None: ...
+
+    def resolve_template_ref(self, ref: Any, where: str) -> tuple[Any, Any]: ...
+
+    def value_from_param(self, vf: Any, where: str) -> str | None: ...
+
+    def config_map_value(self, ref: Any, default: str | None) -> str: ...
+
+    def supplied_value(self, name: str) -> str | None: ...
+
+    def env_from(self, ef: Any) -> dict[str, str]: ...
+
+    def env_value_from(self, vf: Any, pod: Any, name: str) -> str: ...
+
+    async def stop_daemon(self, node: Node) -> None: ...

@@ -1,6 +1,6 @@
 """Resource templates for the kinds a local runner can model, without a cluster: a dispatch table
 keyed by the manifest's kind. Each kind answers `act` (create/apply/replace/get/delete; the object
-after it, None once deleted) and `get` (the object now, None when gone); resource.py evaluates
+after it, None once deleted) and `get` (the object now, None when gone); resource_template.py evaluates
 successCondition, failureCondition and output parameters on what they return.
 
 - Workflow: a child run (child_workflows.py), its Argo object as `kubectl get` shows it;
@@ -22,12 +22,12 @@ from . import nodes as N
 from .scope import StepError
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 ACTIONS = ("create", "apply", "replace", "get", "delete")
 
 
-def _name(run: WorkflowRun, manifest: dict[str, Any], action: str) -> str:
+def _name(run: RunContext, manifest: dict[str, Any], action: str) -> str:
     meta = manifest.get("metadata") or {}
     name = meta.get("name")
     if name:
@@ -38,7 +38,7 @@ def _name(run: WorkflowRun, manifest: dict[str, Any], action: str) -> str:
     raise StepError(f"{manifest.get('kind')}: metadata.name is required for {action}")
 
 
-def _stamped(run: WorkflowRun, manifest: dict[str, Any], name: str) -> dict[str, Any]:
+def _stamped(run: RunContext, manifest: dict[str, Any], name: str) -> dict[str, Any]:
     """The object as the API server returns it: name, namespace, uid, creationTimestamp filled in."""
     obj = copy.deepcopy(manifest)
     meta = obj.setdefault("metadata", {})
@@ -52,7 +52,7 @@ def _not_found(kind: str, name: str) -> StepError:
 
 
 class WorkflowKind:
-    async def act(self, run: WorkflowRun, action: str, manifest: dict[str, Any]) -> dict | None:
+    async def act(self, run: RunContext, action: str, manifest: dict[str, Any]) -> dict | None:
         children = run.children
         if action in ("create", "apply", "replace"):
             doc = copy.deepcopy(manifest)
@@ -64,16 +64,16 @@ class WorkflowKind:
             return None
         return self.lookup(run, name)
 
-    def lookup(self, run: WorkflowRun, name: str) -> dict:
+    def lookup(self, run: RunContext, name: str) -> dict:
         obj = run.children.get(name)
         if obj is None:
             raise StepError(f'workflows.argoproj.io "{name}" not found')
         return obj
 
-    async def get(self, run: WorkflowRun, obj: dict[str, Any]) -> dict | None:
+    async def get(self, run: RunContext, obj: dict[str, Any]) -> dict | None:
         return run.children.get(obj["metadata"]["name"])
 
-    def settled(self, run: WorkflowRun, obj: dict[str, Any]) -> bool:
+    def settled(self, run: RunContext, obj: dict[str, Any]) -> bool:
         return run.children.finished(obj["metadata"]["name"])
 
 
@@ -84,7 +84,7 @@ class StoredKind:
     def __init__(self, kind: str):
         self.kind = kind
 
-    async def act(self, run: WorkflowRun, action: str, manifest: dict[str, Any]) -> dict | None:
+    async def act(self, run: RunContext, action: str, manifest: dict[str, Any]) -> dict | None:
         table = run.local_objects.setdefault(self.kind, {})
         name = _name(run, manifest, action)
         if action == "get":
@@ -109,20 +109,20 @@ class StoredKind:
         table[name] = obj
         return obj
 
-    async def get(self, run: WorkflowRun, obj: dict[str, Any]) -> dict | None:
+    async def get(self, run: RunContext, obj: dict[str, Any]) -> dict | None:
         return run.local_objects.get(self.kind, {}).get(obj["metadata"]["name"])
 
-    def settled(self, run: WorkflowRun, obj: dict[str, Any]) -> bool:
+    def settled(self, run: RunContext, obj: dict[str, Any]) -> bool:
         return True  # nothing changes these objects but other resource templates
 
-    def _known(self, run: WorkflowRun, name: str) -> bool:
+    def _known(self, run: RunContext, name: str) -> bool:
         if self.kind == "ConfigMap":
             return name in run.resources.config_maps
         if self.kind == "Secret":
             return name in run.resources.secrets
         return False
 
-    def _data(self, run: WorkflowRun, name: str) -> dict[str, str]:
+    def _data(self, run: RunContext, name: str) -> dict[str, str]:
         import base64
         if self.kind == "ConfigMap":
             return dict(run.resources.config_maps.get(name, {}))
@@ -130,13 +130,13 @@ class StoredKind:
             return {k: base64.b64encode(v).decode() for k, v in run.resources.secrets.get(name, {}).items()}
         return {}
 
-    def _save(self, run: WorkflowRun, obj: dict[str, Any]) -> None:
+    def _save(self, run: RunContext, obj: dict[str, Any]) -> None:
         run.resources.add_manifest(obj)
         persist = getattr(run.resources, "persist", None)
         if persist is not None:
             persist(obj)
 
-    def _forget(self, run: WorkflowRun, name: str) -> None:
+    def _forget(self, run: RunContext, name: str) -> None:
         if self.kind == "PersistentVolumeClaim":
             run.volumes.resource_claims.discard(name)
             return
@@ -181,7 +181,7 @@ class PodKind:
         return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name},
                 "spec": wf_spec}
 
-    async def act(self, run: WorkflowRun, action: str, manifest: dict[str, Any]) -> dict | None:
+    async def act(self, run: RunContext, action: str, manifest: dict[str, Any]) -> dict | None:
         name = _name(run, manifest, action)
         table = run.local_objects.setdefault(self.kind, {})
         if action == "delete":
@@ -198,13 +198,13 @@ class PodKind:
         table[name] = _stamped(run, manifest, name)
         return await self.get(run, table[name])
 
-    async def get(self, run: WorkflowRun, obj: dict[str, Any]) -> dict | None:
+    async def get(self, run: RunContext, obj: dict[str, Any]) -> dict | None:
         child = run.children.get(obj["metadata"]["name"])
         if child is None:
             return None
         return {**obj, "status": self.status(child)}
 
-    def settled(self, run: WorkflowRun, obj: dict[str, Any]) -> bool:
+    def settled(self, run: RunContext, obj: dict[str, Any]) -> bool:
         return run.children.finished(obj["metadata"]["name"])
 
     def status(self, child: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ survives between runs), tests an `InMemoryCache`.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import re
 from collections import ChainMap
@@ -16,12 +15,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from localflow.spec import model as M
+from localflow.timefmt import parse_ts
 
 from . import nodes as N
 from .scope import StepError, render_string
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 CACHE_KEY = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")  # Argo's cacheKeyRegex
 CONFIG_MAP_TYPE_LABEL = "workflows.argoproj.io/configmap-type"
@@ -51,15 +51,8 @@ class InMemoryCache:
         self.maps.setdefault(cache, {})[key] = entry
 
 
-def _ts(text: Any) -> float | None:
-    try:
-        return _dt.datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
-    except ValueError:
-        return None
-
-
 class Memoizer:
-    def __init__(self, run: WorkflowRun, cache: MemoCache | None):
+    def __init__(self, run: RunContext, cache: MemoCache | None):
         self.run = run
         self.cache: MemoCache = cache if cache is not None else InMemoryCache()
 
@@ -103,7 +96,7 @@ class Memoizer:
             self._call("memoize", self.cache.save, cache, key, json.dumps(entry, separators=(",", ":")))
             hit = bool(entry.get("nodeID"))
             outputs = entry.get("outputs")
-            created = _ts(entry.get("creationTimestamp"))
+            created = parse_ts(entry.get("creationTimestamp"))
             if max_age is not None and (created is None or now - created > max_age):
                 hit, outputs = False, None  # expired: not a hit
         node.memoization_status = {"hit": hit, "key": key, "cacheName": cache}

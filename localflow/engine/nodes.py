@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from localflow.timefmt import iso
+from localflow.timefmt import iso, parse_ts
 
 PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
     "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
@@ -116,17 +115,12 @@ class Node:
 
     @classmethod
     def from_argo(cls, d: dict[str, Any]) -> Node:
-        def ts(v):
-            if not v:
-                return None
-            return _dt.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
-
         return cls(
             id=d["id"], name=d["name"], display_name=d.get("displayName", d["name"]), type=d["type"],
             template_name=d.get("templateName"), template_scope=d.get("templateScope", "local/"),
             phase=d.get("phase", PENDING), message=d.get("message", ""), boundary_id=d.get("boundaryID"),
             children=list(d.get("children", [])), outbound_nodes=list(d.get("outboundNodes", [])),
-            started_at=ts(d.get("startedAt")), finished_at=ts(d.get("finishedAt")),
+            started_at=parse_ts(d.get("startedAt")), finished_at=parse_ts(d.get("finishedAt")),
             inputs=d.get("inputs"), outputs=d.get("outputs"), pod_ip=d.get("podIP"),
             daemoned=bool(d.get("daemoned")), host_node_name=d.get("hostNodeName"),
             synchronization_status=d.get("synchronizationStatus"), memoization_status=d.get("memoizationStatus"),

@@ -12,7 +12,7 @@ from . import nodes as N
 from .scope import ART_MARK, Scope, StepError, expression_env, render_string
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 
 def node_scope_values(node: N.Node, prefix: str, with_outputs: bool = True) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def evaluate_expression(expr: str, values: Any) -> Any:
         raise StepError(f"failed to evaluate expression {expr!r}: {e}") from e
 
 
-def resolve_template_outputs(run: WorkflowRun, tmpl: M.Template, scope: Scope) -> dict | None:
+def resolve_template_outputs(run: RunContext, tmpl: M.Template, scope: Scope) -> dict | None:
     values = scope.flat()
     out: dict[str, Any] = {}
     params = []

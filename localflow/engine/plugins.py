@@ -23,7 +23,7 @@ import json
 import random
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from localflow.spec import model as M
 
@@ -33,7 +33,8 @@ from .pods import tar_of_file
 from .scope import StepError
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .executor import TemplateJob
+    from .interfaces import RunContext
 
 AGENT_USER = "8737"  # MinimalPodSC of Argo's agent pod
 TOKEN_DIR = "/var/run/argo"
@@ -113,7 +114,7 @@ def call(plugin: Plugin, body: bytes, sleep=None) -> dict | None:
 class PluginAgent:
     """The run's executor plugins: started on first use, shared by every plugin node."""
 
-    def __init__(self, run: WorkflowRun):
+    def __init__(self, run: RunContext):
         self.run = run
         self._plugins: list[Plugin] | None = None
         self._lock = asyncio.Lock()
@@ -152,14 +153,14 @@ class PluginAgent:
         return Plugin(name, f"http://{result.ip}:{port}", token)  # it stops with the run (end_run)
 
 
-def agent_of(run: WorkflowRun) -> PluginAgent:
-    agent = getattr(run, "_plugin_agent", None)
-    if agent is None:
-        agent = run._plugin_agent = PluginAgent(run)
-    return agent
+def agent_of(run: RunContext) -> PluginAgent:
+    if run.plugin_agent is None:
+        run.plugin_agent = PluginAgent(run)
+    return run.plugin_agent
 
 
-async def execute_plugin(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> None:
+async def execute_plugin(job: TemplateJob) -> None:
+    run, node, tmpl = job.run, job.node, job.tmpl
     loop = asyncio.get_running_loop()
     try:
         plugins = await agent_of(run).plugins()

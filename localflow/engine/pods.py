@@ -12,16 +12,15 @@ from localflow.spec.validate import parse_quantity
 
 from . import nodes as N
 from .downward import PodMeta, pod_meta
-from .interfaces import ContainerSpec, InputFile, MountSpec, PodResult, PodSpec
+from .interfaces import ContainerSpec, InputFile, MountSpec, PodReason, PodResult, PodSpec
 from .outputs import evaluate_expression
 from .scope import StepError, to_text
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .executor import TemplateJob
+    from .interfaces import RunContext
 
 SCRIPT_PATH = "/argo/staging/script"
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-ENGINE_LOST = "lost the Docker engine"
 
 
 def tar_of_file(path: str, data: bytes, mode: int = 0o644) -> bytes:
@@ -33,11 +32,6 @@ def tar_of_file(path: str, data: bytes, mode: int = 0o644) -> bytes:
         info.mode = mode
         tf.addfile(info, io.BytesIO(data))
     return buf.getvalue()
-
-
-def parent_dir(path: str) -> str:
-    parent = path.rstrip("/").rsplit("/", 1)[0]
-    return parent or "/"
 
 
 def container_set_backoff(rs: Any) -> tuple[int, float]:
@@ -63,7 +57,7 @@ def container_set_backoff(rs: Any) -> tuple[int, float]:
 
 
 class PodExecutor:
-    def __init__(self, run: WorkflowRun):
+    def __init__(self, run: RunContext):
         self.run = run
 
     # ---- building the pod ----
@@ -175,7 +169,6 @@ class PodExecutor:
         spec.archive_logs = bool(loc.archive_logs) if loc is not None and loc.archive_logs is not None \
             else bool(run.spec.archive_logs)
         spec.hostname = None
-        spec.aliases = run.host_aliases(node)
         return spec
 
     # ---- running it ----
@@ -189,7 +182,7 @@ class PodExecutor:
         if spec.daemon:
             await self._daemon(node, spec)
             return
-        while getattr(run.control, "suspended", False) and not run.stopping:
+        while run.control.suspended and not run.stopping:
             await run.clock.sleep(0.5)  # `localflow suspend`: no new pods until resumed
         async with run.pod_slots:
             if run.stopping:
@@ -223,9 +216,9 @@ class PodExecutor:
         if result.stdout is not None and result.exit_code is not None:
             outputs["result"] = result.stdout
         phase, message = result.phase, result.message
-        if message.startswith(ENGINE_LOST) and not run.engine_lost:
+        if result.reason is PodReason.ENGINE_LOST and not run.engine_lost:
             run.engine_lost = message
-        if run.stopping and phase in N.BAD_PHASES and message == "Stopped":
+        if run.stopping and phase in N.BAD_PHASES and result.reason is PodReason.STOPPED:
             message = run.stop_message
         try:
             params = self._output_parameters(tmpl, vals, result, outputs)
@@ -293,8 +286,9 @@ class PodExecutor:
         return arts
 
 
-def is_deadline_result(result: PodResult) -> bool:
-    return result.message == DEADLINE_MESSAGE
+async def execute_pod(job: TemplateJob) -> None:
+    """container, script and containerSet templates: one pod through the runtime."""
+    await job.run.pods.execute(job.node, job.tmpl, job.vals, job.in_arts)
 
 
-__all__ = ["DEADLINE_MESSAGE", "MountSpec", "PodExecutor"]
+__all__ = ["MountSpec", "PodExecutor", "execute_pod"]

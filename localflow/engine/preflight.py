@@ -40,21 +40,28 @@ def reachable_templates(spec: M.WorkflowSpec, entrypoint: str | None) -> list[M.
     return list(seen.values())
 
 
-def static_images(spec: M.WorkflowSpec, entrypoint: str | None) -> dict[str, tuple[str | None, str]]:
-    """image → (imagePullPolicy, field path) for every image without `{{...}}` the run may start."""
-    images: dict[str, tuple[str | None, str]] = {}
+def _containers(spec: M.WorkflowSpec, entrypoint: str | None, container_set: bool) -> Iterator[tuple[Any, str]]:
+    """(container, field path) of every container of the templates the run may reach: main (container
+    or script), sidecars, init containers, and with `container_set` a containerSet's containers."""
     index = {id(t): i for i, t in enumerate(spec.templates)}
     for t in reachable_templates(spec, entrypoint):
         where = f"spec.templates[{index[id(t)]}]" if id(t) in index else f"template {t.name}"
-        containers = [(t.container, "container"), (t.script, "script")]
-        containers += [(c, f"sidecars[{i}]") for i, c in enumerate(t.sidecars or [])]
-        containers += [(c, f"initContainers[{i}]") for i, c in enumerate(t.init_containers or [])]
-        if t.container_set is not None:
-            containers += [(c, f"containerSet.containers[{i}]") for i, c in enumerate(t.container_set.containers)]
-        for c, field in containers:
-            if c is None or not c.image or "{{" in c.image:
-                continue
-            images.setdefault(c.image, (c.image_pull_policy, f"{where}.{field}.image"))
+        found = [(t.container, "container"), (t.script, "script")]
+        found += [(c, f"sidecars[{i}]") for i, c in enumerate(t.sidecars or [])]
+        found += [(c, f"initContainers[{i}]") for i, c in enumerate(t.init_containers or [])]
+        if container_set and t.container_set is not None:
+            found += [(c, f"containerSet.containers[{i}]") for i, c in enumerate(t.container_set.containers)]
+        for c, field in found:
+            if c is not None:
+                yield c, f"{where}.{field}"
+
+
+def static_images(spec: M.WorkflowSpec, entrypoint: str | None) -> dict[str, tuple[str | None, str]]:
+    """image → (imagePullPolicy, field path) for every image without `{{...}}` the run may start."""
+    images: dict[str, tuple[str | None, str]] = {}
+    for c, path in _containers(spec, entrypoint, container_set=True):
+        if c.image and "{{" not in c.image:
+            images.setdefault(c.image, (c.image_pull_policy, f"{path}.image"))
     if any(t.plugin is not None for t in reachable_templates(spec, entrypoint)):
         for i, plugin in enumerate(spec.executor_plugins):  # the agent's sidecars (engine/plugins.py)
             c = ((plugin.get("spec") or {}).get("sidecar") or {}).get("container") or {}
@@ -67,16 +74,10 @@ def static_images(spec: M.WorkflowSpec, entrypoint: str | None) -> dict[str, tup
 def privileged_containers(spec: M.WorkflowSpec, entrypoint: str | None) -> list[str]:
     """Field paths of containers that ask for privileged mode."""
     out = []
-    index = {id(t): i for i, t in enumerate(spec.templates)}
-    for t in reachable_templates(spec, entrypoint):
-        where = f"spec.templates[{index[id(t)]}]" if id(t) in index else f"template {t.name}"
-        cands = [(t.container, "container"), (t.script, "script")]
-        cands += [(c, f"sidecars[{i}]") for i, c in enumerate(t.sidecars or [])]
-        cands += [(c, f"initContainers[{i}]") for i, c in enumerate(t.init_containers or [])]
-        for c, field in cands:
-            sc = getattr(c, "security_context", None) if c is not None else None
-            if sc is not None and getattr(sc, "privileged", False):
-                out.append(f"{where}.{field}.securityContext.privileged")
+    for c, path in _containers(spec, entrypoint, container_set=False):
+        sc = getattr(c, "security_context", None)
+        if sc is not None and getattr(sc, "privileged", False):
+            out.append(f"{path}.securityContext.privileged")
     return out
 
 

@@ -8,19 +8,18 @@ import secrets as _secrets
 import socket
 import string
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from localflow.errors import LocalflowError
-from localflow.expr import go_json
 from localflow.spec import model as M
 from localflow.spec.validate import parse_duration
 
 from . import nodes as N
 from .executor import Executor, TemplateCtx
+from .globals import workflow_globals
 from .downward import PodMeta
-from .interfaces import Clock, Runtime
+from .interfaces import Clock, Control, Events, RunOptions, Runtime  # noqa: F401 - re-exported
 from .memo import Memoizer
 from .pods import PodExecutor
 from .resources import Resources
@@ -30,41 +29,12 @@ from .volumes import Volumes
 
 STOP_MESSAGE = "Stopped with strategy 'Stop'"
 TERMINATE_MESSAGE = "Stopped with strategy 'Terminate'"
-DEADLINE_MESSAGE = "Step exceeded its deadline"
-SCHEDULED_TIME_ANNOTATION = "workflows.argoproj.io/scheduled-time"  # set by the CronWorkflow controller
+WORKFLOW_DEADLINE_MESSAGE = "Step exceeded its deadline"  # Argo's, for nodes cut by activeDeadlineSeconds
 
 
 def generate_name(prefix: str) -> str:
     alphabet = string.ascii_lowercase + string.digits
     return prefix + "".join(_secrets.choice(alphabet) for _ in range(5))
-
-
-class Events:
-    """What the engine tells the outside world (the CLI, the store). All methods optional."""
-
-    def node_changed(self, run: WorkflowRun, node: N.Node) -> None: ...
-
-    def log(self, run: WorkflowRun, display: str, container: str, line: str) -> None: ...
-
-    def notice(self, run: WorkflowRun, message: str) -> None: ...
-
-
-@dataclass
-class RunOptions:
-    max_depth: int = 50
-    max_parallel_pods: int = 32
-    keep: bool = False
-
-
-@dataclass
-class Control:
-    """Requests from outside (another localflow process, signals): resume suspended nodes, stop."""
-
-    resumed: set[str] = field(default_factory=set)
-    supplied: dict[str, str] = field(default_factory=dict)
-
-    async def poll(self, run: WorkflowRun) -> None:
-        """Refresh from wherever requests come from (the store overrides this)."""
 
 
 class WorkflowRun:
@@ -109,6 +79,7 @@ class WorkflowRun:
         self.host_node_name = socket.gethostname()  # Argo's hostNodeName: the machine the pod ran on
         self.engine_lost = ""  # the runtime lost the container engine: the run is an Error
         self.stop_message = STOP_MESSAGE
+        self.terminating = False  # stopped with strategy Terminate: no exit handler
         self.deadline: float | None = None
         self.daemon_handles: dict[str, Any] = {}
         self.node_deadlines: dict[str, float] = {}  # template `timeout` of leaf nodes (monotonic)
@@ -118,7 +89,8 @@ class WorkflowRun:
         self.finished_at: float | None = None
         self.global_outputs: dict[str, dict[str, Any]] = {"parameters": {}, "artifacts": {}}
         self.parameters: list[dict[str, str]] = []
-        self.local_inputs: dict[str, str] = {}
+        self.local_inputs: dict[str, str] = {}  # input artifact name -> local path (submit's --input)
+        self.plugin_agent: Any = None  # executor plugins, started on first use (engine/plugins.py agent_of)
         self.executor = Executor(self)
         self.sync = Synchronizer(self, locks)  # `synchronization`: the lock provider is injected
         self.memo = Memoizer(self, memo_cache)  # `memoize`: so is the config maps' cache
@@ -130,92 +102,10 @@ class WorkflowRun:
         self.local_objects: dict[str, dict[str, dict]] = {}  # kind -> name -> object (resource templates)
         from .artifact_flow import ArtifactFlow
         self.artifacts_flow = ArtifactFlow(self, artifacts)
-        self.globals: dict[str, Any] = {}
-        self._init_globals(dict(parameters or {}))
+        self.created_at = self.clock.now()
+        self.globals, self.parameters = workflow_globals(self, self.created_at, dict(parameters or {}))
 
     # ---- globals ----
-    def _init_globals(self, overrides: dict[str, str]) -> None:
-        g = self.globals
-        created = self.clock.now()
-        self.created_at = created
-        g["workflow.name"] = self.name
-        g["workflow.namespace"] = self.namespace
-        g["workflow.uid"] = self.uid
-        g["workflow.serviceAccountName"] = self.spec.service_account_name or "default"
-        g["workflow.mainEntrypoint"] = self.entrypoint or ""
-        g["workflow.priority"] = str(self.spec.priority or 0)
-        ts = N.iso(created)
-        g["workflow.creationTimestamp"] = ts
-        import datetime as _dt
-        d = _dt.datetime.fromtimestamp(created, _dt.timezone.utc)
-        for fmt in "YmdHMSjUwyaAbBcpIxX":
-            g[f"workflow.creationTimestamp.{fmt}"] = d.strftime("%" + fmt)
-        g["workflow.creationTimestamp.s"] = str(int(created))
-        g["workflow.creationTimestamp.RFC3339"] = ts
-        # Argo's setGlobalParameters: the maps as json.Marshal writes them (a workflow without any is a
-        # nil map, "null"), each entry by name; workflow.scheduledTime only from the annotation a
-        # CronWorkflow puts on the workflows it creates (otherwise the tag stays as it is).
-        for kind in ("labels", "annotations"):
-            entries = dict(getattr(self.wf.metadata, kind) or {})
-            g[f"workflow.{kind}"] = g[f"workflow.{kind}.json"] = go_json(entries) if entries else "null"
-            for k, v in entries.items():
-                g[f"workflow.{kind}.{k}"] = v
-        md = self.spec.workflow_metadata  # its labels and annotations join the workflow's (not the json forms)
-        labels_from = dict(md.labels_from or {}) if md is not None else {}
-        if md is not None:
-            for k, v in (md.labels or {}).items():
-                if k not in labels_from:
-                    g[f"workflow.labels.{k}"] = v
-            for k, v in (md.annotations or {}).items():
-                g[f"workflow.annotations.{k}"] = v
-        scheduled = (self.wf.metadata.annotations or {}).get(SCHEDULED_TIME_ANNOTATION)
-        if scheduled is not None:
-            g["workflow.scheduledTime"] = scheduled
-        params = []
-        args = self.spec.arguments
-        declared = list(args.parameters) if args is not None else []
-        for p in declared:
-            value = overrides.pop(p.name, None)
-            if value is None:
-                value = p.value if p.value is not None else p.default
-            if value is None and p.value_from is not None:
-                if p.value_from.config_map_key_ref is not None:
-                    value = self.config_map_value(p.value_from.config_map_key_ref, p.value_from.default)
-                elif p.value_from.default is not None:
-                    value = p.value_from.default
-            if value is None:
-                raise StepError(f"spec.arguments.parameters: parameter {p.name!r} needs a value "
-                                f"(give it with -p {p.name}=...)")
-            if p.enum and value not in p.enum:
-                raise StepError(f"spec.arguments.parameters: {p.name}={value!r} is not one of {p.enum}")
-            params.append({"name": p.name, "value": value})
-        for k, v in overrides.items():
-            params.append({"name": k, "value": v})
-        self.parameters = params
-        for p in params:
-            g[f"workflow.parameters.{p['name']}"] = p["value"]
-        g["workflow.parameters"] = json.dumps(params, separators=(",", ":"))
-        g["workflow.parameters.json"] = g["workflow.parameters"]
-        self._labels_from(labels_from)
-
-    def _labels_from(self, labels_from: dict[str, Any]) -> None:
-        """`workflowMetadata.labelsFrom`: expressions over the globals, as Argo's updateWorkflowMetadata."""
-        if not labels_from:
-            return
-        from localflow.expr.exprlang import evaluate
-
-        from .scope import expression_env
-        env = expression_env(self.globals)
-        for k, src in labels_from.items():
-            where = f"spec.workflowMetadata.labelsFrom.{k}.expression"
-            try:
-                value = evaluate(src.expression or "", env)
-            except LocalflowError as e:
-                raise StepError(f"{where}: {e}") from None
-            if not isinstance(value, str):
-                raise StepError(f"{where}: expected a string, got {value!r}")
-            self.globals[f"workflow.labels.{k}"] = value
-
     def refresh_runtime_globals(self) -> None:
         """workflow.duration as Argo sets it on every pass (seconds so far, `%f`); workflow.status is
         the run's phase ("Running") until the exit handler, which sees the final one."""
@@ -335,36 +225,7 @@ class WorkflowRun:
             return pod.field(path or "")
         return self.resources.env_value_from(vf, name)
 
-    def host_aliases(self, node: N.Node) -> list[str]:
-        return []
-
-    # ---- suspend, daemons ----
-    async def suspend(self, node: N.Node, tmpl: M.Template) -> None:
-        duration = tmpl.suspend.duration if tmpl.suspend is not None else None
-        limit = self.clock.monotonic() + self.parse_seconds(duration, "suspend.duration") if duration else None
-        while True:
-            await self.control.poll(self)
-            if node.name in self.control.resumed or node.id in self.control.resumed or "*" in self.control.resumed:
-                break
-            if self.stopping:
-                self.finish(node, N.FAILED, self.stop_message)
-                return
-            if limit is not None and self.clock.monotonic() >= limit:
-                break
-            await self.clock.sleep(0.5 if limit is None else max(0.0, min(0.5, limit - self.clock.monotonic())))
-        if tmpl.outputs is not None:
-            params = []
-            for p in tmpl.outputs.parameters:
-                v = self.control.supplied.get(p.name)
-                if v is None and p.value_from is not None:
-                    v = p.value_from.default
-                if v is not None:
-                    params.append({"name": p.name, "value": v})
-                    if p.global_name:
-                        self.set_global_output("parameters", p.global_name, v)
-            node.outputs = {"parameters": params} if params else None
-        self.finish(node, N.SUCCEEDED)
-
+    # ---- daemons ----
     async def stop_daemon(self, node: N.Node) -> None:
         handle = self.daemon_handles.pop(node.id, None)
         if handle is not None:
@@ -392,7 +253,7 @@ class WorkflowRun:
 
     async def _deadline_watch(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
-        await self.request_stop(message=DEADLINE_MESSAGE)
+        await self.request_stop(message=WORKFLOW_DEADLINE_MESSAGE)
 
     async def execute(self) -> str:
         self.terminating = False
@@ -423,7 +284,7 @@ class WorkflowRun:
             phase, message = root.phase, root.message
             if self.stopping and phase == N.SUCCEEDED:
                 phase, message = N.FAILED, self.stop_message
-            if self.spec.on_exit and not getattr(self, "terminating", False) and not self.engine_lost:
+            if self.spec.on_exit and not self.terminating and not self.engine_lost:
                 self.globals["workflow.status"] = phase
                 self.globals["workflow.failures"] = json.dumps(self._failures(), separators=(",", ":"))
                 self.globals["workflow.duration"] = f"{self.clock.now() - self.started_at:.6f}"
@@ -505,5 +366,3 @@ class WorkflowRun:
         return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": meta, "spec": spec,
                 "status": status}
 
-
-LogCallback = Callable[[str, str, str], None]

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
-
-from localflow.spec import model as M
+from typing import TYPE_CHECKING
 
 from . import nodes as N
 from .children import ChildRunner, continues_on
 from .scope import Scope
 
 if TYPE_CHECKING:
-    from .executor import Executor, TemplateCtx
+    from .executor import TemplateJob
 
 
-async def execute_steps(ex: Executor, node: N.Node, tmpl: M.Template, tctx: TemplateCtx,
-                        vals: dict[str, Any], depth: int) -> None:
-    run = ex.run
+async def execute_steps(job: TemplateJob) -> None:
+    ex, run, node, tmpl, tctx, vals, depth = job.ex, job.run, job.node, job.tmpl, job.tctx, job.vals, job.depth
     scope = Scope(values=dict(vals), parent=Scope(values=run.globals))  # globals stay live (global outputs)
     runner = ChildRunner(ex, node, tmpl, tctx, scope, depth, prefix="steps")
     try:

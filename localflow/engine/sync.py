@@ -23,7 +23,7 @@ from . import nodes as N
 from .scope import StepError, render_string
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 POLL_SECONDS = 0.2
 DB_LIMITS_CONFIG_MAP = "localflow-sync-limits"
@@ -69,7 +69,7 @@ def has_locks(sync: M.Synchronization | None) -> bool:
 class Synchronizer:
     """The run's side of the locks: names and limits, waiting (Pending, Argo's message), releasing."""
 
-    def __init__(self, run: WorkflowRun, provider: LockProvider | None):
+    def __init__(self, run: RunContext, provider: LockProvider | None):
         self.run = run
         self.provider: LockProvider = provider if provider is not None else InMemoryLocks()
         self.queues: dict[str, list[str]] = {}  # lock -> holders of this run waiting for it, first first

@@ -13,7 +13,7 @@ from .interfaces import InputFile, MountSpec
 from .scope import StepError
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .interfaces import RunContext
 
 
 def files_tar(files: dict[str, bytes], mode: int) -> bytes:
@@ -38,7 +38,7 @@ def files_tar(files: dict[str, bytes], mode: int) -> bytes:
 
 
 class Volumes:
-    def __init__(self, run: WorkflowRun):
+    def __init__(self, run: RunContext):
         self.run = run
         spec = run.spec
         self.claims = {c.metadata.name: c for c in (spec.volume_claim_templates or []) if c.metadata}

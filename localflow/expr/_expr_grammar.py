@@ -1,33 +1,8 @@
-"""The lark grammar of expr-lang, its operator tables and literal decoding; `lalr_parser`, which
-builds the lark parsers of localflow.expr."""
+"""The lark grammar of expr-lang, its operator tables and literal decoding."""
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 from localflow.errors import ExprError
-
-
-def lalr_parser(name: str, grammar: str, **options: Any) -> Any:
-    """`Lark(grammar, parser="lalr", **options)`, with lark's analysis of the grammar kept in
-    `<cache>/lark-<name>.cache` (`$LOCALFLOW_HOME/cache`, else `$XDG_CACHE_HOME/localflow` or
-    ~/.cache/localflow): building expr-lang's parser takes ~0.1 s, loading it ~0.01 s. Lark
-    rebuilds (and rewrites) the file when the grammar, the options, lark or Python differ, or the
-    file cannot be read; without a writable folder the parser is built every time."""
-    from lark import Lark
-
-    home = os.environ.get("LOCALFLOW_HOME")
-    if home:
-        folder = os.path.join(home, "cache")
-    else:
-        folder = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-                              "localflow")
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-    except OSError:
-        return Lark(grammar, parser="lalr", **options)
-    return Lark(grammar, parser="lalr", cache=os.path.join(folder, f"lark-{name}.cache"), **options)
 
 GRAMMAR = r"""
 start: seq

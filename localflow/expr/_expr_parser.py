@@ -9,16 +9,10 @@ with expr's own precedence-climbing rules (so `!a * b` is `!(a * b)`, `a < b < c
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import (
-    LarkError,
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedToken,
-)
+from lark import Token, Transformer, v_args
 
 from localflow.errors import ExprError
 from localflow.expr import _expr_ast as A
@@ -31,11 +25,11 @@ from localflow.expr._expr_grammar import (
     PREDICATES,
     RIGHT_ASSOCIATIVE,
     UNARY_PRECEDENCE,
-    lalr_parser,
     parse_float_literal,
     parse_int_literal,
     unescape,
 )
+from localflow.expr._lark import Syntax, SyntaxFailure, lazy_parser, parse_tree
 
 # ----------------------------------------------------------------------------------------
 # tree building
@@ -373,17 +367,7 @@ def _validate(node: A.Node) -> None:
 # ----------------------------------------------------------------------------------------
 # entry point
 
-_lock = threading.Lock()
-_parser: Lark | None = None
-
-
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        with _lock:
-            if _parser is None:
-                _parser = lalr_parser("expr", GRAMMAR, lexer="contextual", maybe_placeholders=True)
-    return _parser
+_get_parser = lazy_parser("expr", GRAMMAR, lexer="contextual", maybe_placeholders=True)
 
 
 @lru_cache(maxsize=4096)
@@ -392,30 +376,26 @@ def parse(source: str) -> A.Node:
     if not source.strip():
         raise ExprError("unexpected end of expression")
     try:
-        tree = _get_parser().parse(source)
-        node = _Build().transform(tree)
-    except UnexpectedCharacters as e:
-        raise ExprError(
-            f"unrecognized character {source[e.pos_in_stream]!r} "
-            f"(1:{e.column}) in {source!r}"
-        ) from None
-    except UnexpectedEOF:
-        raise ExprError(f"unexpected end of expression in {source!r}") from None
-    except UnexpectedToken as e:
-        if e.token.type == "$END":
-            raise ExprError(f"unexpected end of expression in {source!r}") from None
-        raise ExprError(
-            f"unexpected token {_describe(e.token)} (1:{e.column}) in {source!r}"
-        ) from None
-    except LarkError as e:
-        inner = getattr(e, "orig_exc", None)
-        if isinstance(inner, ExprError):
-            raise ExprError(f"{inner} in {source!r}") from None
-        raise ExprError(f"syntax error in {source!r}: {e}") from None
-    except RecursionError:
-        raise ExprError(f"expression is nested too deeply: {source[:80]!r}") from None
+        node = parse_tree(_get_parser, _Build(), source)
+    except SyntaxFailure as f:
+        wording = _SYNTAX_WORDING.get(f.why.kind, _other_syntax_error)
+        raise ExprError(wording(f.why, source)) from None
     _validate(node)
     return node
+
+
+def _other_syntax_error(why: Syntax, source: str) -> str:
+    return f"syntax error in {source!r}: {why.detail}"
+
+
+# expr-lang's wording of a syntax error, by Syntax.kind
+_SYNTAX_WORDING: dict[str, Callable[[Syntax, str], str]] = {
+    "character": lambda why, source: f"unrecognized character {why.char!r} (1:{why.column}) in {source!r}",
+    "end": lambda why, source: f"unexpected end of expression in {source!r}",
+    "token": lambda why, source: f"unexpected token {_describe(why.token)} (1:{why.column}) in {source!r}",
+    "inner": lambda why, source: f"{why.detail} in {source!r}",
+    "deep": lambda why, source: f"expression is nested too deeply: {source[:80]!r}",
+}
 
 
 def _describe(tok: Token) -> str:

@@ -9,15 +9,15 @@ supported for arithmetic on `@.length`.
 
 from __future__ import annotations
 
-import threading
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Transformer, v_args
+from lark import Transformer, v_args
 from lark.exceptions import LarkError
 
 from localflow.errors import ExprError
 from localflow.expr._gofmt import Int64, from_json, go_sprint
+from localflow.expr._lark import lazy_parser
 
 GRAMMAR = r"""
 start: "$" segment*
@@ -205,17 +205,7 @@ def _opt_int(tok: Any) -> int | None:
     return None if tok is None else int(tok)
 
 
-_lock = threading.Lock()
-_parser: Lark | None = None
-
-
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        with _lock:
-            if _parser is None:
-                _parser = Lark(GRAMMAR, parser="lalr", maybe_placeholders=True)
-    return _parser
+_get_parser = lazy_parser("jsonpath", GRAMMAR, maybe_placeholders=True)
 
 
 @lru_cache(maxsize=512)

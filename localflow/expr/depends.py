@@ -8,16 +8,14 @@ combine with `&&`, `||`, `!` and parentheses. A bare name means
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from lark import Lark, Transformer, v_args
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput
+from lark import Transformer, v_args
 
 from localflow.errors import ExprError
-from localflow.expr._expr_grammar import lalr_parser
+from localflow.expr._lark import Syntax, SyntaxFailure, lazy_parser, parse_tree
 
 __all__ = ["RESULTS", "Depends", "dependencies_to_depends", "parse_depends"]
 
@@ -76,17 +74,7 @@ class _Build(Transformer):
         return ("or", a, b)
 
 
-_lock = threading.Lock()
-_parser: Lark | None = None
-
-
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        with _lock:
-            if _parser is None:
-                _parser = lalr_parser("depends", GRAMMAR)
-    return _parser
+_get_parser = lazy_parser("depends", GRAMMAR)
 
 
 def _bare_kinds(task: str, continue_on: ContinueOn) -> tuple[str, ...]:
@@ -173,27 +161,23 @@ def parse_depends(text: str) -> Depends:
     if not text.strip():
         return Depends(text)
     try:
-        tree = _Build().transform(_get_parser().parse(text))
-    except UnexpectedCharacters as e:
-        raise ExprError(
-            f"invalid depends {text!r}: unexpected character {text[e.pos_in_stream]!r} "
-            f"at column {e.column}"
-        ) from None
-    except UnexpectedInput as e:
-        raise ExprError(
-            f"invalid depends {text!r}: syntax error at column {e.column}"
-        ) from None
-    except LarkError as e:
-        inner = getattr(e, "orig_exc", None)
-        if isinstance(inner, ExprError):
-            raise ExprError(f"invalid depends {text!r}: {inner}") from None
-        raise ExprError(f"invalid depends {text!r}: {e}") from None
-    except RecursionError:
-        raise ExprError(f"invalid depends {text[:80]!r}: nested too deeply") from None
+        tree = parse_tree(_get_parser, _Build(), text)
+    except SyntaxFailure as f:
+        raise ExprError(_syntax_message(f.why, text)) from None
     tasks: set[str] = set()
     items: set[str] = set()
     _collect(tree, tasks, items)
     return Depends(text, tree, frozenset(tasks), frozenset(items))
+
+
+def _syntax_message(why: Syntax, text: str) -> str:
+    if why.kind == "character":
+        return f"invalid depends {text!r}: unexpected character {why.char!r} at column {why.column}"
+    if why.kind in ("end", "token", "input"):
+        return f"invalid depends {text!r}: syntax error at column {why.column}"
+    if why.kind == "deep":
+        return f"invalid depends {text[:80]!r}: nested too deeply"
+    return f"invalid depends {text!r}: {why.detail}"
 
 
 def dependencies_to_depends(names: list[str]) -> str:

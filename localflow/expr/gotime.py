@@ -260,6 +260,14 @@ _UNITS = {
 _MAX = 1 << 63
 
 
+class DurationError(ExprError):
+    """time.ParseDuration's error, with Go's message; `unit` is the unknown unit it names, if any."""
+
+    def __init__(self, message: str, unit: str | None = None):
+        super().__init__(message)
+        self.unit = unit
+
+
 def _leading_fraction(s: str) -> tuple[int, float, str]:
     """Go's leadingFraction: digits after the dot, ignoring those that would overflow."""
     f, scale, n, overflow = 0, 1.0, 0, False
@@ -280,30 +288,30 @@ def _duration_part(s: str, orig: str) -> tuple[int, str]:
         n += 1
     whole, s = int(s[:n] or "0"), s[n:]
     if whole >= _MAX:
-        raise ExprError(f'time: invalid duration "{orig}"')
+        raise DurationError(f'time: invalid duration "{orig}"')
     pre, post, f, scale = n > 0, False, 0, 1.0
     if s[:1] == ".":
         before = len(s) - 1
         f, scale, s = _leading_fraction(s[1:])
         post = len(s) != before
     if not pre and not post:
-        raise ExprError(f'time: invalid duration "{orig}"')
+        raise DurationError(f'time: invalid duration "{orig}"')
     u = 0
     while u < len(s) and s[u] != "." and not ("0" <= s[u] <= "9"):
         u += 1
     unit, s = s[:u], s[u:]
     if not unit:
-        raise ExprError(f'time: missing unit in duration "{orig}"')
+        raise DurationError(f'time: missing unit in duration "{orig}"')
     if unit not in _UNITS:
-        raise ExprError(f'time: unknown unit "{unit}" in duration "{orig}"')
+        raise DurationError(f'time: unknown unit "{unit}" in duration "{orig}"', unit)
     size = _UNITS[unit]
     if whole > _MAX // size:
-        raise ExprError(f'time: invalid duration "{orig}"')
+        raise DurationError(f'time: invalid duration "{orig}"')
     v = whole * size
     if f > 0:
         v += int(float(f) * (float(size) / scale))
         if v > _MAX:
-            raise ExprError(f'time: invalid duration "{orig}"')
+            raise DurationError(f'time: invalid duration "{orig}"')
     return v, s
 
 
@@ -316,17 +324,17 @@ def parse_duration(text: str) -> int:
     if s == "0":
         return 0
     if not s:
-        raise ExprError(f'time: invalid duration "{orig}"')
+        raise DurationError(f'time: invalid duration "{orig}"')
     total = 0
     while s:
         v, s = _duration_part(s, orig)
         total += v
         if total > _MAX:
-            raise ExprError(f'time: invalid duration "{orig}"')
+            raise DurationError(f'time: invalid duration "{orig}"')
     if neg:
         return -total
     if total > _MAX - 1:
-        raise ExprError(f'time: invalid duration "{orig}"')
+        raise DurationError(f'time: invalid duration "{orig}"')
     return total
 
 

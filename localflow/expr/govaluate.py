@@ -11,19 +11,18 @@ Operators: `== != < > <= >= =~ !~ in`, `&& || !`, `+ - * / % **`, `& | ^ << >> ~
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Token, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedInput
 from lark.lexer import Lexer
 
 from localflow.errors import ExprError
 from localflow.expr import _expr_runtime as R
 from localflow.expr import _govaluate_lexer as L
-from localflow.expr._expr_grammar import lalr_parser
+from localflow.expr._lark import lazy_parser
 from localflow.expr._gofmt import go_sprint
 
 __all__ = ["check_when_syntax", "evaluate_when", "parse_when"]
@@ -371,17 +370,7 @@ class _Build(Transformer):
         return stage
 
 
-_lock = threading.Lock()
-_parser: Lark | None = None
-
-
-def _get_parser() -> Lark:
-    global _parser
-    if _parser is None:
-        with _lock:
-            if _parser is None:
-                _parser = lalr_parser("govaluate", GRAMMAR, lexer=_TokenLexer)
-    return _parser
+_get_parser = lazy_parser("govaluate", GRAMMAR, lexer=_TokenLexer)
 
 
 def _plan(tokens: list[L.GToken]) -> _F:

@@ -23,7 +23,7 @@ from typing import Any
 from localflow.errors import ExprError, UndefinedVariable
 from localflow.expr._gofmt import go_json, json_text
 
-__all__ = ["Tag", "argo_strict", "expand", "find_tags", "render"]
+__all__ = ["Tag", "UnterminatedTag", "argo_strict", "expand", "find_tags", "render"]
 
 PREFIX, SUFFIX = "{{", "}}"
 INVALID_JSON = "cannot finish template replacement because the result was invalid JSON"
@@ -81,12 +81,31 @@ class Tag:
 
     @property
     def expression(self) -> str:
-        """For an expression tag, the expression after the `=`."""
+        """For an expression tag, the expression after the `=`, trimmed."""
         return self.body[1:].strip() if self.is_expression else ""
 
+    @property
+    def expression_as_written(self) -> str:
+        """For an expression tag, the text after the `=` untrimmed, as Argo's validator compiles it
+        (util/template parseTag), so that error columns match."""
+        return self.body[1:] if self.is_expression else ""
 
-def _scan(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each tag, fasttemplate style."""
+
+class UnterminatedTag(ExprError):
+    """A `{{` without a `}}` after it (fasttemplate's error); `snippet` is the text from the `{{`."""
+
+    def __init__(self, text: str, start: int):
+        super().__init__(f"Cannot find end tag={SUFFIX!r} in the template={text!r} "
+                         f"starting from {text[start + 2 :]!r}")
+        self.snippet = text[start : start + 30]
+
+
+def _scan(text: str, nested: Callable[[str], bool] | None = None) -> Iterator[tuple[int, int]]:
+    """(start, end) of each tag, fasttemplate style: from each `{{` to the next `}}`.
+
+    With `nested`, a tag holding one more `{{` (`{{steps.run-{{inputs.parameters.d}}.status}}`) is
+    one tag when `nested` accepts the inner name: Argo substitutes the inner tag first when its
+    exact (untrimmed) name is a variable it substitutes there (util/template simpleReplaceStrict)."""
     pos = 0
     while True:
         start = text.find(PREFIX, pos)
@@ -94,17 +113,19 @@ def _scan(text: str) -> Iterator[tuple[int, int]]:
             return
         close = text.find(SUFFIX, start + 2)
         if close < 0:
-            raise ExprError(
-                f"Cannot find end tag={SUFFIX!r} in the template={text!r} "
-                f"starting from {text[start + 2 :]!r}"
-            )
+            raise UnterminatedTag(text, start)
+        inner = text[start + 2 : close]
+        if nested is not None and PREFIX in inner and nested(inner[inner.rfind(PREFIX) + 2 :]):
+            outer = text.find(SUFFIX, close + 2)
+            if outer >= 0:
+                close = outer
         yield start, close + 2
         pos = close + 2
 
 
-def find_tags(text: str) -> list[Tag]:
-    """All tags of `text`, in order. An unclosed `{{` raises ExprError."""
-    return [Tag(text[a:b], a, b) for a, b in _scan(text)]
+def find_tags(text: str, nested: Callable[[str], bool] | None = None) -> list[Tag]:
+    """All tags of `text`, in order (`nested` as for _scan). An unclosed `{{` raises UnterminatedTag."""
+    return [Tag(text[a:b], a, b) for a, b in _scan(text, nested)]
 
 
 # ----------------------------------------------------------------------------------------

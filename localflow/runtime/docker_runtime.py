@@ -17,21 +17,21 @@ import docker.errors
 import requests
 
 from localflow.engine.interfaces import (
+    POD_DEADLINE_MESSAGE,
+    STOPPED_MESSAGE,
     ArtifactSink,
     ContainerSpec,
     LogSink,
+    PodReason,
     PodResult,
     PodSpec,
 )
-from localflow.errors import RuntimeFailure
+from localflow.errors import EngineLost, RuntimeFailure
 
 from . import calls, files, remote, stall, startfail
 from . import labels as L
 from .images import Images
 from .probes import wait_ready
-
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
-
 
 def connect(timeout: int = 300) -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
@@ -404,14 +404,14 @@ class DockerRuntime:
         p = _Pod(spec)
         started = time.time()
         if spec.run_name in self.stopping:
-            return PodResult(exit_code=None, phase="Failed", message="Stopped", started_at=started,
-                             finished_at=started)
+            return PodResult(exit_code=None, phase="Failed", message=STOPPED_MESSAGE, reason=PodReason.STOPPED,
+                             started_at=started, finished_at=started)
         with self.lock:
             self.active[spec.node_id] = p
         try:
             if spec.run_name in self.stopping:  # stopped between the engine's check and now
-                return PodResult(exit_code=None, phase="Failed", message="Stopped", started_at=started,
-                                 finished_at=started)
+                return PodResult(exit_code=None, phase="Failed", message=STOPPED_MESSAGE,
+                                 reason=PodReason.STOPPED, started_at=started, finished_at=started)
             if spec.container_set:
                 try:
                     ip, code, why = self._run_container_set(p, sink)
@@ -433,12 +433,13 @@ class DockerRuntime:
                                  started_at=started, finished_at=time.time())
             except requests.RequestException as e:
                 return PodResult(exit_code=None, phase="Error", message=f"lost the Docker engine: {short(e)}",
-                                 started_at=started, finished_at=time.time())
+                                 reason=PodReason.ENGINE_LOST, started_at=started, finished_at=time.time())
             try:
                 code, reason = self._wait(p, spec)
                 code, detail = self._exit_detail(p.main, code)
             except RuntimeFailure as e:
                 return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
+                                 reason=PodReason.ENGINE_LOST if isinstance(e, EngineLost) else None,
                                  finished_at=time.time())
             finished = time.time()
             side_failure = self._stop_sidecars(p)
@@ -447,9 +448,9 @@ class DockerRuntime:
             result = PodResult(exit_code=code, phase="Succeeded" if code == 0 else "Failed", ip=ip,
                                started_at=started, finished_at=finished)
             if reason == "deadline":
-                result.phase, result.message = "Failed", DEADLINE_MESSAGE
+                result.phase, result.message, result.reason = "Failed", POD_DEADLINE_MESSAGE, PodReason.DEADLINE
             elif p.stopped or spec.run_name in self.stopping:
-                result.phase, result.message = "Failed", "Stopped"
+                result.phase, result.message, result.reason = "Failed", STOPPED_MESSAGE, PodReason.STOPPED
             elif code != 0:
                 result.message = f"main: {reason or 'Error'} (exit code {code})"  # as Argo v4
                 if detail:  # the termination message (operator.go inferFailedReason)
@@ -460,6 +461,7 @@ class DockerRuntime:
                 self._collect(p, spec, result, artifacts)
             except requests.RequestException as e:
                 result.phase, result.message = "Error", f"lost the Docker engine: {short(e)}"
+                result.reason = PodReason.ENGINE_LOST
             return result
         finally:
             with self.lock:
@@ -479,7 +481,7 @@ class DockerRuntime:
                 break
             except requests.RequestException as e:
                 if not self._engine_alive():
-                    raise RuntimeFailure(f"lost the Docker engine while waiting for the container: {short(e)}")
+                    raise EngineLost(f"lost the Docker engine while waiting for the container: {short(e)}")
                 if spec.deadline is not None and time.monotonic() >= spec.deadline:
                     try:
                         main.kill()

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from localflow.engine.interfaces import ArtifactSink, LogSink, PodResult, PodSpec
+from localflow.engine.interfaces import (
+    POD_DEADLINE_MESSAGE,
+    STOPPED_MESSAGE,
+    ArtifactSink,
+    LogSink,
+    PodReason,
+    PodResult,
+    PodSpec,
+)
 
 
 @dataclass
@@ -25,6 +33,7 @@ class Outcome:
     duration: float = 0.0
     ip: str | None = None
     ready: bool = True
+    engine_lost: str | None = None  # the container engine stopped answering: this message, PodReason.ENGINE_LOST
 
 
 Behaviour = Callable[[PodSpec, int], Outcome]
@@ -108,9 +117,12 @@ class FakeRuntime:
         finally:
             self.running -= 1
         if deadline_hit or self.stop_requested:
-            from localflow.engine.pods import DEADLINE_MESSAGE
             return PodResult(exit_code=143, phase="Failed",
-                             message=DEADLINE_MESSAGE if deadline_hit else "Stopped", stdout="",
+                             message=POD_DEADLINE_MESSAGE if deadline_hit else STOPPED_MESSAGE,
+                             reason=PodReason.DEADLINE if deadline_hit else PodReason.STOPPED, stdout="",
+                             started_at=started, finished_at=self.clock.now() if self.clock else 0.0)
+        if out.engine_lost is not None:
+            return PodResult(exit_code=None, phase="Error", message=out.engine_lost, reason=PodReason.ENGINE_LOST,
                              started_at=started, finished_at=self.clock.now() if self.clock else 0.0)
         params = {p: out.files.get(p) for p in pod.output_parameter_paths}
         arts: dict[str, Any] = {}

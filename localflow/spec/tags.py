@@ -1,77 +1,34 @@
 """`{{...}}` tags as Argo's validator sees them, and syntax checks of Argo's expression languages.
 
-Tags are found the way fasttemplate finds them: from each `{{` to the next `}}`; a `{{` without a
-closing `}}` is an error (Argo cannot substitute such a template). A tag starting with `=` is an
-expression tag (expr-lang).
-
-The syntax checks use `localflow.expr` when it is importable and are skipped otherwise.
+Tags are found by expr/template.py's scanner (`find_tags`, as fasttemplate finds them: from each `{{`
+to the next `}}`); a `{{` without a closing `}}` is an error (Argo cannot substitute such a template).
+A tag starting with `=` is an expression tag (expr-lang).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from localflow.errors import LocalflowError
+from localflow.expr.template import Tag, UnterminatedTag, find_tags
 
 __all__ = [
     "Tag",
+    "UnterminatedTag",
     "depends_problem",
     "expression_problem",
+    "find_tags",
+    "lint_message",
     "replace_tags",
-    "scan",
     "strings_in",
     "when_problem",
 ]
 
 
-@dataclass(frozen=True)
-class Tag:
-    raw: str  # with the braces
-    inner: str  # between the braces, untrimmed
-
-    @property
-    def is_expression(self) -> bool:
-        return self.inner.startswith("=")
-
-    @property
-    def expression(self) -> str:
-        return self.inner[1:] if self.is_expression else ""
-
-    @property
-    def name(self) -> str:
-        """A simple tag's variable name (trimmed)."""
-        return self.inner.strip()
-
-
-class UnterminatedTag(ValueError):
-    pass
-
-
-def scan(text: str, nested: Callable[[str], bool] | None = None) -> list[Tag]:
-    """Every tag of `text`; raises UnterminatedTag for a `{{` with no `}}` after it.
-
-    With `nested`, a tag holding one more `{{` (`{{steps.run-{{inputs.parameters.d}}.status}}`) is
-    one tag when `nested` accepts the inner name: Argo substitutes the inner tag first when its
-    exact (untrimmed) name is a variable it substitutes there (util/template simpleReplaceStrict)."""
-    tags = []
-    pos = 0
-    while True:
-        start = text.find("{{", pos)
-        if start < 0:
-            return tags
-        end = text.find("}}", start + 2)
-        if end < 0:
-            snippet = text[start : start + 30]
-            raise UnterminatedTag(f"{{{{ without a closing }}}} in {snippet!r}")
-        inner = text[start + 2 : end]
-        if nested is not None and "{{" in inner and nested(inner[inner.rfind("{{") + 2 :]):
-            outer_end = text.find("}}", end + 2)
-            if outer_end >= 0:
-                end = outer_end
-        tags.append(Tag(text[start : end + 2], text[start + 2 : end]))
-        pos = end + 2
+def lint_message(err: UnterminatedTag) -> str:
+    """The validator's line for an unterminated tag."""
+    return f"{{{{ without a closing }}}} in {err.snippet!r}"
 
 
 def strings_in(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -87,9 +44,9 @@ def strings_in(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def replace_tags(text: str, placeholder: str | Callable[[Tag], str] = "x", nested: Callable[[str], bool] | None = None) -> str:
-    """`text` with each tag replaced (tags that cannot be scanned are left alone); `nested` as for scan."""
+    """`text` with each tag replaced (tags that cannot be scanned are left alone); `nested` as for find_tags."""
     try:
-        tags = scan(text, nested)
+        tags = find_tags(text, nested)
     except UnterminatedTag:
         return text
     for tag in tags:
@@ -103,11 +60,9 @@ def _message(err: Exception) -> str:
 
 
 def expression_problem(source: str) -> str | None:
-    """Why an expr-lang expression does not parse, or None (None also when localflow.expr is absent)."""
-    try:
-        from localflow.expr.exprlang import check_syntax
-    except ImportError:
-        return None
+    """Why an expr-lang expression does not parse, or None."""
+    from localflow.expr.exprlang import check_syntax  # here: loading expr-lang costs start-up time
+
     try:
         check_syntax(source)
     except LocalflowError as err:
@@ -117,10 +72,8 @@ def expression_problem(source: str) -> str | None:
 
 def when_problem(text: str, nested: Callable[[str], bool] | None = None) -> str | None:
     """Why a `when` does not parse as govaluate once its tags are substituted, or None."""
-    try:
-        from localflow.expr.govaluate import check_when_syntax
-    except ImportError:
-        return None
+    from localflow.expr.govaluate import check_when_syntax
+
     substituted = replace_tags(text, "x", nested)
     try:
         check_when_syntax(substituted)
@@ -136,10 +89,8 @@ def when_problem(text: str, nested: Callable[[str], bool] | None = None) -> str 
 
 def depends_problem(text: str) -> str | None:
     """Why a DAG `depends` does not parse, or None."""
-    try:
-        from localflow.expr.depends import parse_depends
-    except ImportError:
-        return None
+    from localflow.expr.depends import parse_depends
+
     try:
         parse_depends(text)
     except LocalflowError as err:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from localflow.errors import SpecError
+from localflow.expr.gotime import DurationError
+from localflow.expr.gotime import parse_duration as parse_duration_ns
 
 __all__ = ["QUANTITY_RE", "UnitError", "is_go_int", "parse_duration", "parse_go_duration", "parse_quantity"]
 
@@ -14,18 +16,7 @@ class UnitError(SpecError, ValueError):
     only care that the text was bad)."""
 
 
-_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "\u00b5s": 1e-6,  # micro sign
-    "\u03bcs": 1e-6,  # Greek mu
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
 _GO_INT = re.compile(r"^[+-]?[0-9]+$")
-_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?([a-zA-Z\u00b5\u03bc]+)")
 
 
 def is_go_int(text: str) -> bool:
@@ -34,31 +25,16 @@ def is_go_int(text: str) -> bool:
 
 
 def parse_go_duration(text: str) -> float:
-    """time.ParseDuration: `300ms`, `1.5h`, `2h45m`, `-1m`, `0`; a unit is required (there is no `d`)."""
+    """time.ParseDuration (expr/gotime.py), in seconds: `300ms`, `1.5h`, `2h45m`, `-1m`, `0`; a unit is
+    required (there is no `d`)."""
     if not isinstance(text, str):
         raise UnitError(f"expected a duration string, got {text!r}")
-    original = text
-    sign = 1.0
-    if text[:1] and text[0] in "+-":
-        sign = -1.0 if text[0] == "-" else 1.0
-        text = text[1:]
-    if text == "0":
-        return 0.0
-    if not text:
-        raise UnitError(f"invalid duration {original!r}")
-    total = 0.0
-    pos = 0
-    while pos < len(text):
-        match = _PART.match(text, pos)
-        if not match or (not match.group(1) and not match.group(2)):
-            raise UnitError(f"invalid duration {original!r} (use a number and a unit such as 30s, 5m, 1h30m)")
-        whole, frac, unit = match.groups()
-        if unit not in _UNITS:
-            raise UnitError(f"invalid duration {original!r}: unknown unit {unit!r} (use ns, us, ms, s, m or h)")
-        number = float(f"{whole or 0}.{frac or 0}")
-        total += number * _UNITS[unit]
-        pos = match.end()
-    return sign * total
+    try:
+        return parse_duration_ns(text) / 1e9
+    except DurationError as e:
+        if e.unit is not None:
+            raise UnitError(f"invalid duration {text!r}: unknown unit {e.unit!r} (use ns, us, ms, s, m or h)") from None
+        raise UnitError(f"invalid duration {text!r} (use a number and a unit such as 30s, 5m, 1h30m)") from None
 
 
 def _number_or_text(value: object, what: str) -> float | str:

@@ -23,8 +23,9 @@ from localflow.spec.tags import (
     Tag,
     UnterminatedTag,
     expression_problem,
+    find_tags,
+    lint_message,
     replace_tags,
-    scan,
     strings_in,
 )
 from localflow.spec.units import UnitError, is_go_int, parse_duration, parse_go_duration
@@ -307,21 +308,21 @@ class TemplateChecks:
         """Every `{{` is closed and every `{{=...}}` expression parses."""
         for spath, tag in self.tags_in(strings_in(to_dict(t)), file, path):
             if tag.is_expression:
-                problem = expression_problem(tag.expression)
+                problem = expression_problem(tag.expression_as_written)
                 if problem:
                     raise self.fail(file, join(path, spath), f"invalid expression {tag.raw}: {problem}")
 
     def tags_in(self, strings: Iterable[tuple[str, str]], file: str | None, path: str,
                 nested: Callable[[str], bool] | None = None) -> Iterator[tuple[str, Tag]]:
-        """(string path, tag) for every tag of `strings` (`nested` as for tags.scan); an unterminated
+        """(string path, tag) for every tag of `strings` (`nested` as for find_tags); an unterminated
         `{{` fails at its string."""
         for spath, text in strings:
             if "{{" not in text:
                 continue
             try:
-                tags = scan(text, nested)
+                tags = find_tags(text, nested)
             except UnterminatedTag as err:
-                raise self.fail(file, join(path, spath), str(err)) from None
+                raise self.fail(file, join(path, spath), lint_message(err)) from None
             for tag in tags:
                 yield spath, tag
 
@@ -347,7 +348,7 @@ class TemplateChecks:
         for spath, tag in self.tags_in(strings, file, path, scope.substituted_first):
             if tag.is_expression:
                 continue
-            problem, is_error = scope.problem(tag.name)
+            problem, is_error = scope.problem(tag.inner)
             if problem and is_error:
                 raise self.fail(file, join(path, spath), problem)
             if problem:

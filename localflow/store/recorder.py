@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from localflow.engine.run import Control
+from localflow.engine.interfaces import Control
 from localflow.errors import LocalflowError
 
 from .db import ACTIVE_PHASES, Store, pid_alive, process_start  # noqa: F401 - pid_alive re-exported

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from localflow.engine.resource import condition_holds
+from localflow.engine.resource_template import condition_holds
 from localflow.engine.scope import StepError
 
 FAKE = Path(__file__).parent / "fakekube"

@@ -13,15 +13,17 @@ import shutil
 import tempfile
 from typing import TYPE_CHECKING, Any
 
-from lark import Lark, LarkError, Transformer
+from lark import LarkError, Transformer
 
+from localflow.expr._lark import lazy_parser
 from localflow.spec import model as M
 
 from . import nodes as N
 from .scope import StepError
 
 if TYPE_CHECKING:
-    from .run import WorkflowRun
+    from .executor import TemplateJob
+    from .interfaces import RunContext
 
 NEEDS_CLUSTER = ("resource templates need a Kubernetes cluster: kubectl on the PATH with a current context "
                  "({why})")
@@ -40,14 +42,7 @@ _GRAMMAR = r"""
     %import common.WS
     %ignore WS
 """
-_parser: Lark | None = None
-
-
-def _lark() -> Lark:
-    global _parser
-    if _parser is None:
-        _parser = Lark(_GRAMMAR, parser="earley")
-    return _parser
+_lark = lazy_parser("resource-condition", _GRAMMAR, parser="earley")
 
 
 def _lookup(obj: Any, path: str) -> Any:
@@ -125,9 +120,10 @@ async def cluster_problem() -> str | None:
     return None
 
 
-async def execute_resource(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> None:
+async def execute_resource(job: TemplateJob) -> None:
     """Kinds localflow models (local_kinds.py) run here; any other goes to kubectl. Then both wait
     for success/failureCondition on the object and read the output parameters from it."""
+    run, node, tmpl = job.run, job.node, job.tmpl
     import yaml
 
     from .local_kinds import ACTIONS, local_kind
@@ -168,7 +164,7 @@ async def execute_resource(run: WorkflowRun, node: N.Node, tmpl: M.Template) -> 
         _outputs(run, node, tmpl, obj)
 
 
-async def _kubectl_act(run: WorkflowRun, node: N.Node, res: Any, action: str) -> tuple[dict | None, Any]:
+async def _kubectl_act(run: RunContext, node: N.Node, res: Any, action: str) -> tuple[dict | None, Any]:
     """The action with kubectl: (the object, an async refresh), or (None, None) after a delete; the node
     is finished when it failed."""
     why = await cluster_problem()
@@ -214,7 +210,7 @@ async def _kubectl_act(run: WorkflowRun, node: N.Node, res: Any, action: str) ->
     return obj, refresh
 
 
-async def _await_conditions(run: WorkflowRun, node: N.Node, res: Any, obj: dict, refresh: Any,
+async def _await_conditions(run: RunContext, node: N.Node, res: Any, obj: dict, refresh: Any,
                             settled: Any = None) -> dict | None:
     """Poll the object until successCondition holds (or there is none); None once the node failed.
     `settled(obj)` says a local object will not change any more: then waiting longer is pointless."""
@@ -254,7 +250,7 @@ def _why(obj: dict) -> str:
     return f": {found}" if found else ""
 
 
-def _outputs(run: WorkflowRun, node: N.Node, tmpl: M.Template, obj: dict) -> None:
+def _outputs(run: RunContext, node: N.Node, tmpl: M.Template, obj: dict) -> None:
     """Output parameters from the object (`jsonPath` as kubectl's, `jqFilter` with jq), then Succeeded."""
     from .kube_jsonpath import evaluate
     params = []
