@@ -101,3 +101,47 @@ def test_dag_lint_keeps_lark_parsers_and_needs_no_networkx(tmp_path):
         (tmp_path / "cache" / name).write_bytes(b"not a pickle")
     assert _modules_after(["lint", dag], env)[0] == 0
     assert _modules_after(["lint", dag], env)[0] == 0
+
+
+@pytest.mark.parametrize("args", [
+    [HELLO],
+    [HELLO, "-p", "message=hi", "--parameter", "b=2", "--name", "x", "-e", "main", "-o", "json"],
+    ["--quiet", "--keep", HELLO, "--templates", HELLO, "--templates", ROOT, "-f", "params.yaml", "-q"],
+    [HELLO, "--name", "a", "--name", "b", "--output", "name", "--entrypoint", "e"],
+], ids=["file", "options", "flags", "last-wins"])
+def test_submit_without_typer_reads_what_typer_reads(args, monkeypatch):
+    from localflow.cli import main as cli
+    from localflow.cli.submit import SubmitOptions
+
+    seen = []
+    monkeypatch.setattr(cli, "_submit", lambda **options: seen.append(SubmitOptions(**options)) or 0)
+    r = CliRunner().invoke(app, ["submit", *args])
+    assert r.exit_code == 0, r.output
+    plain = cli._plain_submit_arguments(args)
+    assert plain is not None
+    assert SubmitOptions(**plain) == seen[0]
+
+
+@pytest.mark.parametrize("args", [[], ["a", "b"], ["a", "--detach"], ["a", "--name=x"], ["a", "-p"], ["a", "-p", "-x"],
+                                  ["a", "-h"], ["--", "a"], ["a", "--input-artifact", "x=y"]])
+def test_submit_arguments_typer_must_read(args):
+    from localflow.cli import main as cli
+
+    assert cli._plain_submit_arguments(args) is None
+
+
+def test_submit_without_typer_fails_as_typer_does(tmp_path, monkeypatch, capsys):
+    """An invalid file: the same line and exit code (2) with and without typer, and typer is not imported."""
+    from localflow.cli import main as cli
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nspec: {entrypoint: 3}\n")
+    monkeypatch.setattr(sys, "argv", ["localflow", "submit", str(bad)])
+    with pytest.raises(SystemExit) as info:
+        cli.main()
+    out, err = capsys.readouterr()
+    r = CliRunner().invoke(app, ["submit", str(bad)])
+    assert info.value.code == r.exit_code == 2
+    assert out + err == r.output and "bad.yaml" in r.output
+    code, packages, _modules = _modules_after(["submit", str(bad)])
+    assert code == 2 and "typer" not in packages and "click" not in packages
