@@ -293,7 +293,8 @@ class Store:
 
     def nodes(self, name: str) -> dict[str, dict[str, Any]]:
         rows = self.conn.execute("SELECT json FROM nodes WHERE run = ? ORDER BY rowid", (name,)).fetchall()
-        return {d["id"]: d for d in (json.loads(r["json"]) for r in rows)}
+        # one decode of them all: a large run has 100,000 (json.loads per row cost more than the parsing)
+        return {d["id"]: d for d in json.loads("[" + ",".join(r[0] for r in rows) + "]")}
 
     def get_run(self, name: str) -> dict[str, Any]:
         """The workflow as Argo shows it (`status.nodes` included). Raises NoSuchRun."""
