@@ -766,7 +766,7 @@ def report(b: Bench, started: float, mach: dict[str, str]) -> str:
                 if b.data["load"][0] > (os.cpu_count() or 1) * 0.75  # the end's load is mostly the bench's own
                 else " (the load at the end is the bench's own work: Docker and the runs it times)."), "",
              "| # | measure | goal | measured | met? |", "| --- | --- | --- | --- | --- |"]
-    for r in b.rows:
+    for r in sorted(b.rows, key=lambda r: r.fig):  # by goal; measured in another order (cheap figures first)
         met = "—" if r.met is None else ("yes" if r.met else "**no**")
         lines.append(f"| {r.fig} | {r.what} | {r.goal} | {r.measured} | {met} |")
     if b.notes:
