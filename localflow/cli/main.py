@@ -1,10 +1,9 @@
 """The `localflow` command. Exit codes: 0 Succeeded, 1 Failed/Error, 2 usage or validation error.
 
-Start-up time matters most for `localflow lint` (CI runs it on every change) and for `submit` (every
-run pays it), so this module imports little: the typer app is made on first use, with only this
-module's commands for `submit`, `lint` and `version`, and `lint` and `submit` with plain arguments
-(the common options, no `--opt=value` forms, no help) run without typer at all (importing typer is a
-sixth of a `lint`).
+Start-up time matters most for `localflow lint` (CI runs it on every change), so this module
+imports little: the typer app is made on first use, with only this module's commands for
+`submit`, `lint` and `version`, and `localflow lint FILE... [--templates T]` with plain arguments
+runs without typer at all (importing typer is a sixth of such a run).
 """
 
 from __future__ import annotations
@@ -18,6 +17,21 @@ if TYPE_CHECKING:
     import typer
 
 _OWN_COMMANDS = ("submit", "lint", "version")
+
+
+def _skip_final_collection() -> None:
+    """At exit, Python collects garbage over every object still alive (the docker SDK, the model, a large
+    run's nodes) although the process ends anyway: measured, the time from `main` returning to the process's
+    end was 150-570 ms for a one-step `submit` on a loaded machine, 10-90 ms with this. Objects are frozen
+    (left out of collections) by an exit handler, which runs before that collection; registered when the CLI
+    is imported (nothing else imports it), so that every command, and every way of starting one, has it."""
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)
+
+
+_skip_final_collection()
 _app: typer.Typer | None = None
 _registered = False
 
@@ -64,35 +78,18 @@ def _plain_coercion() -> None:
 def _fail(e: Exception) -> None:
     import typer
 
-    if isinstance(e, typer.Exit):
-        raise e
-    raise typer.Exit(_failure_code(e))
-
-
-def _failure_code(e: BaseException) -> int:
-    """Say what went wrong in one line; the exit code. Re-raises what is not a failure of the command."""
     from localflow.cli import output as O
     from localflow.errors import LocalflowError
     if isinstance(e, LocalflowError):
         O.err(f"localflow: {e}")
-        return getattr(e, "exit_code", 1)
-    if isinstance(e, (KeyboardInterrupt, SystemExit)):
+        raise typer.Exit(getattr(e, "exit_code", 1))
+    if isinstance(e, (typer.Exit, KeyboardInterrupt, SystemExit)):
         raise e
     import os
     if os.environ.get("LOCALFLOW_DEBUG"):
         raise e
     O.err(f"localflow: internal error: {type(e).__name__}: {e} (this is a bug; LOCALFLOW_DEBUG=1 shows where)")
-    return 1
-
-
-def _submit(**options: Any) -> int:
-    """`localflow submit` with typer's options or _plain_arguments' (SubmitOptions' field names)."""
-    from localflow.cli.submit import SubmitOptions
-    from localflow.cli.submit import submit as do_submit
-    try:
-        return do_submit(SubmitOptions(**options))
-    except Exception as e:  # noqa: BLE001 - _failure_code re-raises what is not ours
-        return _failure_code(e)
+    raise typer.Exit(1)
 
 
 def _lint(files: list[str], templates: list[str]) -> int:
@@ -145,10 +142,16 @@ def _own_commands() -> typer.Typer:
 
         Example: localflow submit hello-world.yaml -p message="goodbye world"
         """
-        raise typer.Exit(_submit(file=file, parameters=parameter, parameter_file=parameter_file,
-                                 entrypoint=entrypoint, name=name, output=output, templates=templates,
-                                 input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
-                                 detach=detach, wait=wait, junit=junit))
+        from localflow.cli.submit import SubmitOptions
+        from localflow.cli.submit import submit as do_submit
+        try:
+            code = do_submit(SubmitOptions(file=file, parameters=parameter, parameter_file=parameter_file,
+                                           entrypoint=entrypoint, name=name, output=output, templates=templates,
+                                           input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
+                                           detach=detach, wait=wait, junit=junit))
+        except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
+            _fail(e)
+        raise typer.Exit(code)
 
     @app.command()
     def lint(
@@ -194,74 +197,27 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# Options read without typer: option -> (SubmitOptions field, takes a value, repeatable). Anything else
-# (another option, `--opt=value`, `-h`, `--`, a value that looks like an option) is typer's to read.
-_LINT_OPTIONS = {"--templates": ("templates", True, True)}
-_SUBMIT_OPTIONS = {
-    "--parameter": ("parameters", True, True), "-p": ("parameters", True, True),
-    "--parameter-file": ("parameter_file", True, False), "-f": ("parameter_file", True, False),
-    "--entrypoint": ("entrypoint", True, False), "-e": ("entrypoint", True, False),
-    "--name": ("name", True, False), "--output": ("output", True, False), "-o": ("output", True, False),
-    "--templates": ("templates", True, True), "--keep": ("keep", False, False),
-    "--quiet": ("quiet", False, False), "-q": ("quiet", False, False),
-}
-
-
-def _plain_arguments(args: list[str], options: dict[str, tuple[str, bool, bool]]
-                     ) -> tuple[list[str], dict[str, Any]] | None:
-    """Positional arguments and options as click reads them, or None when typer must read them (see above),
-    or a shell completion is asked for."""
+def _plain_lint_arguments(args: list[str]) -> tuple[list[str], list[str]] | None:
+    """`lint`'s FILE... and `--templates T` (anywhere), as click reads them; None when anything
+    else is there (another option, `--`, `-h`) or a shell completion is asked for: typer's part."""
     import os
 
     if any(key.endswith("_COMPLETE") for key in os.environ):
         return None
-    positional: list[str] = []
-    values: dict[str, Any] = {}
+    files: list[str] = []
+    templates: list[str] = []
     it = iter(args)
     for arg in it:
-        if arg in options:
-            field, takes_value, repeatable = options[arg]
-            value: Any = True
-            if takes_value:
-                value = next(it, None)
-                if value is None or value.startswith("-"):
-                    return None
-            if repeatable:
-                values.setdefault(field, []).append(value)
-            else:
-                values[field] = value
+        if arg == "--templates":
+            value = next(it, None)
+            if value is None or value.startswith("-"):
+                return None
+            templates.append(value)
         elif arg.startswith("-"):
             return None
         else:
-            positional.append(arg)
-    return positional, values
-
-
-def _plain_lint_arguments(args: list[str]) -> tuple[list[str], list[str]] | None:
-    """`lint`'s FILE... and `--templates T` (anywhere), or None: typer's part."""
-    plain = _plain_arguments(args, _LINT_OPTIONS)
-    if plain is None or not plain[0]:
-        return None
-    return plain[0], plain[1].get("templates", [])
-
-
-def _plain_submit_arguments(args: list[str]) -> dict[str, Any] | None:
-    """`submit`'s FILE and common options as SubmitOptions' fields, or None: typer's part."""
-    plain = _plain_arguments(args, _SUBMIT_OPTIONS)
-    if plain is None or len(plain[0]) != 1:
-        return None
-    return {"file": plain[0][0], **plain[1]}
-
-
-def _skip_final_collection() -> None:
-    """At exit, Python collects garbage over every object still alive (the docker SDK, the model, a large
-    run's nodes) although the process ends anyway: measured, the time from `main` returning to the process's
-    end was 150-570 ms for a one-step `submit` on a loaded machine, 10-90 ms with this. Objects are frozen
-    (left out of collections) by an exit handler, which runs before that collection."""
-    import atexit
-    import gc
-
-    atexit.register(gc.freeze)
+            files.append(arg)
+    return (files, templates) if files else None
 
 
 def _run_plain(function: Any, *args: Any) -> None:
@@ -283,16 +239,11 @@ def _run_plain(function: Any, *args: Any) -> None:
 
 
 def main() -> None:
-    _skip_final_collection()
     args = sys.argv[1:]
     if args[:1] == ["lint"]:
         plain = _plain_lint_arguments(args[1:])
         if plain is not None:
             _run_plain(_lint, *plain)
-    elif args[:1] == ["submit"]:
-        options = _plain_submit_arguments(args[1:])
-        if options is not None:
-            _run_plain(lambda: _submit(**options))
     # `submit`, `lint` and `version` need none of the other commands: importing their modules and
     # building their click commands would be a tenth of the start-up of `localflow lint`.
     command = _own_commands() if args and args[0] in _OWN_COMMANDS else _register()

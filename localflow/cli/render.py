@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 from typing import Any
 
 SYMBOLS = {"Succeeded": "✔", "Failed": "✖", "Error": "⚠", "Skipped": "○", "Omitted": "○", "Running": "●",
@@ -16,13 +15,6 @@ HIDDEN_TYPES = {"StepGroup", "TaskGroup"}
 def parse_ts(v: str | None) -> float | None:
     if not v:
         return None
-    return _parse_ts(v)
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_ts(v: str) -> float:
-    """Node times have a resolution of one second: a large run's nodes share few of them (strptime was
-    half of `localflow get` of a 10,000-node run)."""
     return _dt.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
 
 
