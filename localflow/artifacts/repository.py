@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -30,6 +31,7 @@ MiB = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * MiB
 MIN_PART_SIZE = 5 * MiB
 MAX_PARTS = 10_000
+IN_FLIGHT = 2  # parts being hashed and sent while the next one fills (each a part_size buffer)
 PART_SIZE_META = "x-amz-meta-localflow-part-size"
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}(-[0-9]+)?$")
 _NOT_FOUND_CODES = {"NoSuchKey", "NoSuchObject", "NotFound", "NoSuchBucket"}
@@ -67,6 +69,14 @@ class _PartHasher:
             self._current.update(view[:take])
             self._filled += take
             view = view[take:]
+
+    def add_part(self, part: Any, size: int) -> None:
+        """A whole part hashed elsewhere (an md5 object); parts come in order, all but the last
+        `part_size` long, and no `update` is mixed in."""
+        if self._filled:
+            self._digests.append(self._current.digest())
+        self._current, self._filled = part, size
+        self.size += size
 
     def etag(self) -> str:
         """The ETag an MD5-ETag server gives: plain MD5 for one part, else md5(digests)-N."""
@@ -258,7 +268,7 @@ class S3Repository:
             with self._errors("upload", key):
                 self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), metadata=meta)
         else:
-            bufs.append(bytearray(part_size))  # the next part fills while the first one is sent
+            bufs += [bytearray(part_size) for _ in range(IN_FLIGHT)]  # the next part fills while others are sent
             self._put_parts(key, calls, meta, parts, first, bufs, hasher)
         if length >= 0 and hasher.size != length:
             raise ArtifactError(f"{self.url(key)}: stream gave {hasher.size} bytes, expected {length}")
@@ -270,7 +280,8 @@ class S3Repository:
     def _put_parts(self, key: str, calls: list[Any], meta: dict[str, str], parts: Iterator[int], filled: int,
                    bufs: list[bytearray], hasher: _PartHasher) -> None:
         """A multipart upload of the parts `_fill_parts` fills in turn into `bufs`; the first is filled.
-        One thread hashes and sends them in order; a buffer is filled again once its part is sent."""
+        len(bufs) - 1 threads hash and send parts (each part is hashed apart: a multipart ETag is the MD5
+        of the parts' MD5s) while the next one fills; a buffer is filled again once its part is sent."""
         from concurrent.futures import Future, ThreadPoolExecutor
 
         from minio.datatypes import Part
@@ -278,27 +289,32 @@ class S3Repository:
         with self._errors("upload", key):
             upload_id = create(self.bucket, key, {"Content-Type": "application/octet-stream", **meta})
 
-        def send(number: int, data: bytes | bytearray) -> Part:
-            hasher.update(data)  # hashlib releases the GIL: this overlaps the next part's filling too
+        def send(number: int, data: bytes | bytearray) -> tuple[Part, Any, int]:
+            digest = hashlib.md5(data)  # hashlib releases the GIL: this overlaps the filling too
             with self._errors("upload", key):
-                return Part(number, upload(self.bucket, key, data, None, upload_id, number))
+                return Part(number, upload(self.bucket, key, data, None, upload_id, number)), digest, len(data)
 
         done: list[Part] = []
+
+        def finish(sent: Future[tuple[Part, Any, int]]) -> None:
+            part, digest, size = sent.result()
+            done.append(part)
+            hasher.add_part(digest, size)
+
         try:
-            with ThreadPoolExecutor(1, thread_name_prefix="localflow-s3-part") as pool:
-                pending: Future[Part] | None = None
+            with ThreadPoolExecutor(len(bufs) - 1, thread_name_prefix="localflow-s3-part") as pool:
+                pending: deque[Future[tuple[Part, Any, int]]] = deque()
                 number = 0
                 while filled:
                     buf = bufs[number % len(bufs)]  # where _fill_parts put part `number`
                     number += 1
                     data = buf if filled == len(buf) else bytes(memoryview(buf)[:filled])
-                    sent = pool.submit(send, number, data)
-                    if pending is not None:
-                        done.append(pending.result())  # the previous part's buffer is the one filled next
-                    pending = sent
+                    pending.append(pool.submit(send, number, data))
+                    if len(pending) == len(bufs):
+                        finish(pending.popleft())  # its buffer is the one filled next
                     filled = next(parts, 0)
-                if pending is not None:
-                    done.append(pending.result())
+                while pending:
+                    finish(pending.popleft())
             with self._errors("upload", key):
                 complete(self.bucket, key, upload_id, done)
         except BaseException:
