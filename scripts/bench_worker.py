@@ -6,6 +6,11 @@
     python scripts/bench_worker.py docker FILE RUN_NAME [--profile OUT] [--trace-api OUT] [--memory OUT]
         WorkflowRun on the Docker runtime in this process (no CLI, no history): what the engine
         and runtime cost without Python start-up, loading or the store
+    python scripts/bench_worker.py history dag|items N RUN_NAME
+        the engine on the fake runtime recorded into the history ($LOCALFLOW_HOME) as `submit` records
+        it, for `localflow get` of a large run
+    python scripts/bench_worker.py fill-runs N FROM_RUN
+        N more runs in the history, copies of run FROM_RUN's row (for `localflow list`)
 
 Timing excludes Python start-up and imports; `rss_peak_mb` is the process's peak RSS
 (getrusage), `rss_before_mb` its RSS just before the timed part.
@@ -84,6 +89,48 @@ def engine(kind: str, n: int, profile: str | None, validate: bool) -> dict:
             "validate_s": (t2 - t1) if validate else None, "engine_s": t4 - t3, "engine_cpu_s": c4 - c3, "rss_before_mb": before, "rss_peak_mb": rss_peak_mb()}
 
 
+def history(kind: str, n: int, name: str) -> dict:
+    import yaml
+
+    from localflow.engine.run import WorkflowRun
+    from localflow.runtime.fake import FakeClock, FakeRuntime
+    from localflow.spec.load import load_text
+    from localflow.store.db import Store
+    from localflow.store.recorder import Recorder
+
+    doc = W.dag_doc(n) if kind == "dag" else W.items_doc(n)
+    bundle = load_text(yaml.safe_dump(doc, sort_keys=False, width=1000), f"{kind}.yaml")
+    clock = FakeClock()
+    rt = FakeRuntime(clock)
+    store = Store()
+    rec = Recorder(store, None, f"{kind}.yaml", ["submit", f"{kind}.yaml"])
+    rec.log = lambda *_a: None  # the fake's log lines would be one file per pod: not what `get` reads
+    t0 = time.perf_counter()
+    run = WorkflowRun(bundle.workflows[0], runtime=rt, templates=bundle, clock=clock, name=name, events=rec)
+    rec.started(run)
+    phase = asyncio.run(run.execute())
+    t1 = time.perf_counter()
+    rec.finished(run)
+    rec.close()
+    t2 = time.perf_counter()
+    return {"kind": kind, "n": n, "phase": phase, "nodes": len(run.nodes), "engine_s": t1 - t0, "record_s": t2 - t1,
+            "rss_peak_mb": rss_peak_mb()}
+
+
+def fill_runs(n: int, source: str) -> dict:
+    """Copies of one run's row under new names, one transaction (what n earlier runs leave in `runs`)."""
+    from localflow.store.db import RUN_COLUMNS, Store
+    store = Store()
+    row = store.conn.execute("SELECT * FROM runs WHERE name = ?", (source,)).fetchone()
+    cols = ("name",) + RUN_COLUMNS
+    values = [row[c] for c in cols]
+    t0 = time.perf_counter()
+    with store.transaction() as conn:
+        conn.executemany(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                         ([f"{source}-{i}", *values[1:3], values[3] - n + i, *values[4:]] for i in range(n)))
+    return {"phase": "Succeeded", "runs": n, "insert_s": time.perf_counter() - t0}
+
+
 def docker(file: str, name: str, profile: str | None, trace: str | None, memory: str | None = None) -> dict:
     from localflow.cli.submit import SubmitOptions, load_workflow, uses_artifacts
     from localflow.engine.run import RunOptions, WorkflowRun
@@ -141,6 +188,10 @@ def main(argv: list[str]) -> int:
             args.append(a)
     if args[0] == "engine":
         out = engine(args[1], int(args[2]), opts.get("profile"), opts.get("validate") == "1")
+    elif args[0] == "history":
+        out = history(args[1], int(args[2]), args[3])
+    elif args[0] == "fill-runs":
+        out = fill_runs(int(args[1]), args[2])
     elif args[0] == "docker":
         out = docker(args[1], args[2], opts.get("profile"), opts.get("trace-api"), opts.get("memory"))
     else:

@@ -112,6 +112,68 @@ def small_doc() -> dict:
     ])
 
 
+def sidecar_doc(with_sidecar: bool) -> dict:
+    """One step (`echo`), with or without one sidecar that sleeps (goal 5: the sidecar's cost)."""
+    tpl: dict[str, Any] = {"name": "main", "container": {"image": IMAGE, "command": ["echo", "hi"]}}
+    if with_sidecar:
+        tpl["sidecars"] = [{"name": "side", "image": IMAGE, "command": ["sleep", "1000"]}]
+    return _wf("bench-sidecar-", [tpl])
+
+
+LOG_LINES = 20
+
+
+def log_script(lines: int = LOG_LINES, gap: float = 0.2) -> str:
+    """Print `t=<uptime>` every `gap` s with shell builtins only (the container and the host read the same
+    kernel clock in /proc/uptime, to the hundredth of a second)."""
+    return (f"i=0; while [ $i -lt {lines} ]; do read u _ < /proc/uptime; echo t=$u; i=$((i+1)); "
+            f"sleep {gap}; done")
+
+
+def logs_doc() -> dict:
+    """One step that writes a timestamped line every 0.2 s (goal 6: live log latency)."""
+    return _wf("bench-logs-", [{"name": "main", "container": {"image": IMAGE, "command": ["sh", "-c", log_script()]}}])
+
+
+def uptime() -> float:
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0])
+
+
+def log_latencies(lines: Iterable[bytes]) -> list[float]:
+    """Seconds from each `t=<uptime>` line's writing to its arrival here (read as the lines come)."""
+    out = []
+    for line in lines:
+        text = line.decode(errors="replace")
+        if "t=" in text:
+            try:
+                out.append(uptime() - float(text.rsplit("t=", 1)[1].split()[0]))
+            except ValueError:
+                pass
+    return out
+
+
+def raw_log_latency(client: Any, bench_id: str) -> list[float]:
+    """The same container by raw SDK calls, its log followed as `docker logs -f` does."""
+    c = client.containers.create(IMAGE, ["sh", "-c", log_script()], labels={BENCH_LABEL: bench_id}, detach=True)
+    try:
+        c.start()
+        lat = log_latencies(_lines(c.logs(stream=True, follow=True)))
+        c.wait()
+        return lat
+    finally:
+        c.remove(force=True, v=True)
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    buf = b""
+    for chunk in chunks:
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            yield line
+
+
 def write_yaml(doc: dict, path: str) -> str:
     import yaml
     with open(path, "w") as f:

@@ -14,9 +14,10 @@ import io
 import os
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import urllib3
 from minio import Minio
@@ -30,6 +31,7 @@ MiB = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * MiB
 MIN_PART_SIZE = 5 * MiB
 MAX_PARTS = 10_000
+IN_FLIGHT = 2  # parts being hashed and sent while the next one fills (each a part_size buffer)
 PART_SIZE_META = "x-amz-meta-localflow-part-size"
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}(-[0-9]+)?$")
 _NOT_FOUND_CODES = {"NoSuchKey", "NoSuchObject", "NotFound", "NoSuchBucket"}
@@ -67,6 +69,14 @@ class _PartHasher:
             self._current.update(view[:take])
             self._filled += take
             view = view[take:]
+
+    def add_part(self, part: Any, size: int) -> None:
+        """A whole part hashed elsewhere (an md5 object); parts come in order, all but the last
+        `part_size` long, and no `update` is mixed in."""
+        if self._filled:
+            self._digests.append(self._current.digest())
+        self._current, self._filled = part, size
+        self.size += size
 
     def etag(self) -> str:
         """The ETag an MD5-ETag server gives: plain MD5 for one part, else md5(digests)-N."""
@@ -236,53 +246,81 @@ class S3Repository:
         return info
 
     def put_chunks(self, key: str, chunks: Iterable[bytes | memoryview], length: int = -1) -> ObjectInfo:
-        """Upload a stream given as chunks, verified as put_stream does. Parts are filled in one
-        reused buffer and sent with the client's multipart calls: one part in memory, never a
-        copy of it (put_object copies each part twice); put_stream where the client lacks them."""
+        """Upload a stream given as chunks, verified as put_stream does. Parts are filled in two reused
+        buffers and sent with the client's multipart calls: one part is hashed and uploaded by a thread
+        while the next one fills (two parts in memory, never a copy of them: put_object copies each
+        part twice); put_stream where the client lacks those calls."""
         calls = [getattr(self._client, name, None) for name in
                  ("_create_multipart_upload", "_upload_part", "_complete_multipart_upload",
                   "_abort_multipart_upload")]
         if not all(callable(c) for c in calls):
             from .streams import ChunkReader
             return self.put_stream(key, ChunkReader(chunks), length)  # type: ignore[arg-type]
-        create, upload, complete, abort = calls
         part_size = self._part_size_for(length)
         hasher = _PartHasher(part_size)
-        buf = bytearray(part_size)
-        parts = _fill_parts(chunks, buf)
+        bufs = [bytearray(part_size)]
+        parts = _fill_parts(chunks, bufs)
         first = next(parts)
         meta = {PART_SIZE_META: str(part_size)}
         if first < part_size:  # one part: a plain put
-            data = bytes(memoryview(buf)[:first])
+            data = bytes(memoryview(bufs[0])[:first])
             hasher.update(data)
             with self._errors("upload", key):
                 self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), metadata=meta)
         else:
-            from minio.datatypes import Part
-            with self._errors("upload", key):
-                upload_id = create(self.bucket, key, {"Content-Type": "application/octet-stream", **meta})
-            try:
-                done: list[Part] = []
-                filled = first
-                while filled:
-                    data = buf if filled == part_size else bytes(memoryview(buf)[:filled])
-                    hasher.update(data)
-                    with self._errors("upload", key):
-                        etag = upload(self.bucket, key, data, None, upload_id, len(done) + 1)
-                    done.append(Part(len(done) + 1, etag))
-                    filled = next(parts, 0)
-                with self._errors("upload", key):
-                    complete(self.bucket, key, upload_id, done)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    abort(self.bucket, key, upload_id)
-                raise
+            bufs += [bytearray(part_size) for _ in range(IN_FLIGHT)]  # the next part fills while others are sent
+            self._put_parts(key, calls, meta, parts, first, bufs, hasher)
         if length >= 0 and hasher.size != length:
             raise ArtifactError(f"{self.url(key)}: stream gave {hasher.size} bytes, expected {length}")
         info = self.stat_info(key)
         check = self.verify_checksums and _checkable_etag(info.etag, part_size)
         _verify(self.url(key), info.size, info.etag, hasher, check, sent=True)
         return info
+
+    def _put_parts(self, key: str, calls: list[Any], meta: dict[str, str], parts: Iterator[int], filled: int,
+                   bufs: list[bytearray], hasher: _PartHasher) -> None:
+        """A multipart upload of the parts `_fill_parts` fills in turn into `bufs`; the first is filled.
+        len(bufs) - 1 threads hash and send parts (each part is hashed apart: a multipart ETag is the MD5
+        of the parts' MD5s) while the next one fills; a buffer is filled again once its part is sent."""
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        from minio.datatypes import Part
+        create, upload, complete, abort = calls
+        with self._errors("upload", key):
+            upload_id = create(self.bucket, key, {"Content-Type": "application/octet-stream", **meta})
+
+        def send(number: int, data: bytes | bytearray) -> tuple[Part, Any, int]:
+            digest = hashlib.md5(data)  # hashlib releases the GIL: this overlaps the filling too
+            with self._errors("upload", key):
+                return Part(number, upload(self.bucket, key, data, None, upload_id, number)), digest, len(data)
+
+        done: list[Part] = []
+
+        def finish(sent: Future[tuple[Part, Any, int]]) -> None:
+            part, digest, size = sent.result()
+            done.append(part)
+            hasher.add_part(digest, size)
+
+        try:
+            with ThreadPoolExecutor(len(bufs) - 1, thread_name_prefix="localflow-s3-part") as pool:
+                pending: deque[Future[tuple[Part, Any, int]]] = deque()
+                number = 0
+                while filled:
+                    buf = bufs[number % len(bufs)]  # where _fill_parts put part `number`
+                    number += 1
+                    data = buf if filled == len(buf) else bytes(memoryview(buf)[:filled])
+                    pending.append(pool.submit(send, number, data))
+                    if len(pending) == len(bufs):
+                        finish(pending.popleft())  # its buffer is the one filled next
+                    filled = next(parts, 0)
+                while pending:
+                    finish(pending.popleft())
+            with self._errors("upload", key):
+                complete(self.bucket, key, upload_id, done)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                abort(self.bucket, key, upload_id)
+            raise
 
     def _part_size_for(self, length: int) -> int:
         if length <= 0:
@@ -384,10 +422,13 @@ class S3Repository:
             raise ArtifactError(f"{action} {self.url(key)} failed: {_one_line(exc)}") from exc
 
 
-def _fill_parts(chunks: Iterable[bytes | memoryview], buf: bytearray) -> Iterator[int]:
-    """Fill `buf` from the chunks again and again: yields how full it is each time (the last
-    time possibly less than full; at least once, 0 for no data). Use buf before asking again."""
-    size, filled = len(buf), 0
+def _fill_parts(chunks: Iterable[bytes | memoryview], bufs: list[bytearray]) -> Iterator[int]:
+    """Fill the buffers from the chunks in turn (part n goes to bufs[n % len(bufs)], as long as the list
+    is when part n starts): yields how full each is (the last time possibly less than full; at least
+    once, 0 for no data). The buffer filled next must be free when asking again."""
+    n, filled = 0, 0
+    buf = bufs[0]
+    size = len(buf)
     for chunk in chunks:
         view = memoryview(chunk)
         while len(view):
@@ -397,7 +438,8 @@ def _fill_parts(chunks: Iterable[bytes | memoryview], buf: bytearray) -> Iterato
             view = view[take:]
             if filled == size:
                 yield filled
-                filled = 0
+                n, filled = n + 1, 0
+                buf = bufs[n % len(bufs)]
     yield filled
 
 

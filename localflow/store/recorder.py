@@ -42,6 +42,16 @@ class RunExists(LocalflowError):
         super().__init__(f'a run named "{name}" already exists (localflow delete {name}, or choose another --name)')
 
 
+def _without_nodes(doc: dict[str, Any]) -> dict[str, Any]:
+    """The run's document as the history keeps it: its nodes are in the node table (written with it), so
+    `status.nodes` keeps only their order, as `{id: {}}` (store.db.workflow_of puts them back). A
+    100,000-node run's document was 60 MB of JSON that `get` decoded twice."""
+    status = doc.get("status")
+    if not isinstance(status, dict) or not status.get("nodes"):
+        return doc
+    return {**doc, "status": {**status, "nodes": dict.fromkeys(status["nodes"], {})}}
+
+
 class Recorder:
     """The engine's `Events` that record into the history. Use `started(run)`, then `finished(run)`, `close()`."""
 
@@ -106,9 +116,10 @@ class Recorder:
         if fields["phase"] in ACTIVE_PHASES:  # execute() did not get to the end
             fields["phase"], fields["message"] = "Error", run.message or UNFINISHED_MESSAGE
             fields["finished"] = fields["finished"] or time.time()
+        nodes = (doc.get("status") or {}).get("nodes") or {}
         with self.store.transaction():
-            self.store.upsert_run(self.run_name, workflow=doc, **fields)
-            self.store.put_nodes(self.run_name, (doc.get("status") or {}).get("nodes", {}).values())
+            self.store.upsert_run(self.run_name, workflow=_without_nodes(doc), **fields)
+            self.store.put_nodes(self.run_name, nodes.values())
             for n in notices:
                 self.store.add_notice(self.run_name, n)
         self._finished = True
@@ -204,10 +215,10 @@ class Recorder:
         Copying a list another thread appends to is atomic in CPython; nothing else of a live node is read.
         """
         for nid, node in list(self._live.items()):
+            if self._links.get(nid) == (len(node.children), len(node.outbound_nodes)):
+                continue  # (copying every node's lists first made each flush of a 100,000-node run slow)
             children, outbound = list(node.children), list(node.outbound_nodes)
             counts = (len(children), len(outbound))
-            if self._links.get(nid) == counts:
-                continue
             self._links[nid] = counts
             snap = dict(self._dirty.get(nid) or self._snap[nid])
             for key, value in (("children", children), ("outboundNodes", outbound)):
