@@ -164,6 +164,8 @@ class Store:
     # ---- connections ----
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):  # made 0600 before SQLite opens it: its -wal and -shm files
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # take the database file's mode
         try:
             conn = sqlite3.connect(str(self.path), timeout=self.timeout, isolation_level=None,
                                    check_same_thread=False)
@@ -214,8 +216,9 @@ class Store:
                         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: {e}") from e
-        with contextlib.suppress(OSError):
-            os.chmod(self.path, 0o600)
+        for path in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):  # (older histories)
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)
 
     def _retry_busy(self, call: Any) -> Any:
         """`call()`, retried with back-off while SQLite answers busy/locked, for up to the timeout
