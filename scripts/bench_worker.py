@@ -143,10 +143,11 @@ def docker(file: str, name: str, profile: str | None, trace: str | None, memory:
     store = None
     if uses_artifacts(wf):
         from localflow.artifacts import store as S
-        if hasattr(S, "store_for_run"):  # as `submit` does
+        try:  # as `submit` does: the local server handed in by the CLI
+            from localflow.cli.artifact_server import local_repository
+            store = S.store_for_run(lambda: local_repository(runtime.client), None, {}, None, lambda m: None)
+        except ImportError:
             store = S.store_for_run(runtime.client, None, {}, None, lambda m: None)
-        else:
-            store = S.default_store(runtime.client)
     tracer = P.ApiTrace() if trace else None
     prof = P.Profiler(threads=True) if profile else None
     mem = P.MemorySampler() if memory else None

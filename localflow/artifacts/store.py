@@ -137,16 +137,18 @@ def input_tar(store: RunArtifactStore | None, art: dict, dest_path: str, mode: i
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def default_store(client: Any, resolve_secret: SecretResolver | None = None, bucket: str | None = None
-                  ) -> RunArtifactStore:
+# The default bucket on localflow's own artifact server, started on first need (the CLI hands it in:
+# cli/artifact_server.local_repository, over the runtime's Docker client).
+LocalServer = Callable[[], S3Repository]
+
+
+def default_store(local_server: LocalServer, resolve_secret: SecretResolver | None = None) -> RunArtifactStore:
     """LOCALFLOW_S3_* when set, else the local artifact server (started on first need)."""
     from .config import repository_from_env
     repo = repository_from_env()
     own = repo is None
     if repo is None:
-        from .server import ensure_server
-        endpoint = ensure_server(client)
-        repo = endpoint.repository(bucket) if bucket else endpoint.repository()
+        repo = local_server()
     repo.ensure_bucket()
     store = RunArtifactStore(repo, resolve_secret)
     store.own_server = own
@@ -198,7 +200,7 @@ def repository_from_ref(ref: dict, config_maps: dict[str, dict[str, str]],
     return _repo(parse_artifact_repository(yaml.safe_load(data[key]) or {}, _need(resolve_secret)))
 
 
-def store_for_run(client: Any, spec_ref: dict | None, config_maps: dict[str, dict[str, str]],
+def store_for_run(local_server: LocalServer, spec_ref: dict | None, config_maps: dict[str, dict[str, str]],
                   resolve_secret: SecretResolver | None, notice: Callable[[str], None]) -> RunArtifactStore:
     """Where this run's artifacts go: artifactRepositoryRef, LOCALFLOW_ARTIFACT_REPOSITORY,
     LOCALFLOW_S3_*, or the local artifact server — in that order."""
@@ -211,7 +213,7 @@ def store_for_run(client: Any, spec_ref: dict | None, config_maps: dict[str, dic
     if repo is None and os.environ.get("LOCALFLOW_ARTIFACT_REPOSITORY"):
         repo = repository_config_file(os.environ["LOCALFLOW_ARTIFACT_REPOSITORY"], resolve_secret)
     if repo is None:
-        return default_store(client, resolve_secret)
+        return default_store(local_server, resolve_secret)
     repo.ensure_bucket()
     store = RunArtifactStore(repo, resolve_secret)
     store.own_server = False

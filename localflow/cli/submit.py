@@ -271,9 +271,10 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     artifact_store = None
     if uses_artifacts(wf):
         from localflow.artifacts.store import store_for_run
+        from localflow.cli.artifact_server import local_repository
         from localflow.spec import model as M
         ref = wf.spec.artifact_repository_ref
-        artifact_store = store_for_run(runtime.client, M.to_dict(ref) if ref is not None else None,
+        artifact_store = store_for_run(lambda: local_repository(runtime.client), M.to_dict(ref) if ref is not None else None,
                                        resources.config_maps,
                                        lambda name, key: resources.secret_key(name, key).decode(),
                                        lambda m: O.err(f"localflow: {m}"))
