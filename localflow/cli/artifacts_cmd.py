@@ -105,7 +105,7 @@ def artifacts_get(run: str = typer.Argument(..., help="run name or @latest"),
     """
     import os
 
-    from localflow.artifacts.store import RunArtifactStore
+    from localflow.artifacts.run_store import RunArtifactStore
     from localflow.artifacts.transfer import download
     from localflow.cli import output as O
     art = _stored_artifact(run, node, name)

@@ -270,7 +270,7 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     events = ConsoleEvents(quiet, store_events=rec)
     artifact_store = None
     if uses_artifacts(wf):
-        from localflow.artifacts.store import store_for_run
+        from localflow.artifacts.run_store import store_for_run
         from localflow.cli.artifact_server import local_repository
         from localflow.spec import model as M
         ref = wf.spec.artifact_repository_ref

@@ -24,7 +24,7 @@ SOURCES = ("s3", "http", "git", "raw", "gcs", "oss", "azure", "hdfs", "artifacto
 
 
 class ArtifactStore(Protocol):
-    """Implemented by localflow.artifacts.store.RunArtifactStore."""
+    """Implemented by localflow.artifacts.run_store.RunArtifactStore."""
 
     def save(self, key_prefix: str, name: str, path: str, tar_stream: Iterable[bytes], archive: dict | None,
              key: str | None = None) -> dict: ...
@@ -98,7 +98,7 @@ class ArtifactFlow:
             store = self.require_store()
 
         def tar():
-            from localflow.artifacts import store as S
+            from localflow.artifacts import run_store as S
             return S.input_tar(store, src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
 
         return InputFile("/", tar, f"artifact {decl.name}")

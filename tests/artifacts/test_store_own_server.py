@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localflow.artifacts import store as S
+from localflow.artifacts import run_store as S
 
 
 class _Repo:
