@@ -10,13 +10,16 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localflow.errors import ArtifactError
 
 from . import archive as arc
 from . import transfer
 from .repository import S3Repository
+
+if TYPE_CHECKING:
+    from localflow.spec import model as M
 
 SecretResolver = Callable[[str, str], str]  # (secret name, key) -> value
 
@@ -55,6 +58,12 @@ class RunArtifactStore:
             art["archive"] = {"none": {}}
         return art
 
+    def input_tar(self, art: dict, dest_path: str, mode: int | None, sub_path: str | None = None) -> arc.DockerTar:
+        return input_tar(self, art, dest_path, mode, sub_path)
+
+    def is_own_server(self, spec: M.WorkflowSpec) -> bool:
+        return on_own_server(self, spec)
+
     def repo_for(self, s3: dict) -> S3Repository:
         """The repository an `s3` location names: ours when it names no other endpoint/bucket."""
         endpoint = s3.get("endpoint") or self.repo.endpoint
@@ -76,6 +85,25 @@ class RunArtifactStore:
         else:  # our own server unless told otherwise; another endpoint: TLS, as Argo's default
             secure = self.repo.secure if endpoint == self.repo.endpoint else True
         return S3Repository(endpoint, access, secret, bucket, secure=secure, region=s3.get("region"))
+
+
+def on_own_server(store: Any, spec: M.WorkflowSpec) -> bool:
+    """Whether `store` is localflow's own artifact server rather than an endpoint the user gave.
+
+    A store that says so itself (its `own_server`) is believed. Otherwise the choice `store_for_run`
+    makes (artifactRepositoryRef, LOCALFLOW_ARTIFACT_REPOSITORY, LOCALFLOW_S3_*, else the local server
+    with localflow's default bucket) is read back; anything configured means "not ours".
+    """
+    flag = getattr(store, "own_server", None)
+    if flag is not None:
+        return bool(flag)
+    from .config import DEFAULT_BUCKET, ENV_PREFIX
+    if os.environ.get(ENV_PREFIX + "ENDPOINT", "").strip() or os.environ.get("LOCALFLOW_ARTIFACT_REPOSITORY"):
+        return False
+    if spec.artifact_repository_ref is not None:
+        return False
+    repo = getattr(store, "repo", None)
+    return repo is not None and getattr(repo, "bucket", None) == DEFAULT_BUCKET
 
 
 def _secret(store: RunArtifactStore | None, ref: dict | None) -> str | None:

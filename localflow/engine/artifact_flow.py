@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from localflow.spec import model as M
 
-from .interfaces import InputFile
+from .interfaces import ArtifactStore, InputFile
 from .outputs import ART_MARK
 from .scope import StepError, render_tree
 
@@ -21,13 +21,6 @@ if TYPE_CHECKING:
     from .interfaces import RunContext
 
 SOURCES = ("s3", "http", "git", "raw", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin")
-
-
-class ArtifactStore(Protocol):
-    """Implemented by localflow.artifacts.run_store.RunArtifactStore."""
-
-    def save(self, key_prefix: str, name: str, path: str, tar_stream: Iterable[bytes], archive: dict | None,
-             key: str | None = None) -> dict: ...
 
 
 def _located(art: dict) -> bool:
@@ -93,13 +86,11 @@ class ArtifactFlow:
     def input_file(self, decl: M.Artifact, src: dict, node: N.Node) -> InputFile:
         path = decl.path
         mode = decl.mode
-        store = self.store
-        if store is None and "raw" not in src and "local" not in src:
-            store = self.require_store()
+        if self.store is None and "raw" not in src and "local" not in src:
+            self.require_store()  # at once, before any container starts
 
         def tar():
-            from localflow.artifacts import run_store as S
-            return S.input_tar(store, src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
+            return self.require_store().input_tar(src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
 
         return InputFile("/", tar, f"artifact {decl.name}")
 
