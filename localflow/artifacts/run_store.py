@@ -37,7 +37,8 @@ def archive_kind(archive: dict | None) -> tuple[str, int | None]:
 class RunArtifactStore:
     """One repository (bucket) where a run's outputs go."""
 
-    def __init__(self, repo: S3Repository, resolve_secret: SecretResolver | None = None):
+    def __init__(self, repo: S3Repository | None, resolve_secret: SecretResolver | None = None):
+        """`repo` None: no repository is configured (the engine then places raw and local inputs only)."""
         self.repo = repo
         self.resolve_secret = resolve_secret
         self.run_name: str | None = None

@@ -268,9 +268,9 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     rec = Recorder(store, None, opts.file, sys.argv[1:], mask=O.mask, allow_existing=previous is not None)
     control = StoreControl(store)
     events = ConsoleEvents(quiet, store_events=rec)
-    artifact_store = None
+    from localflow.artifacts.run_store import RunArtifactStore, store_for_run
+    artifact_store = RunArtifactStore(None)  # no repository: raw and local inputs of referenced templates
     if uses_artifacts(wf):
-        from localflow.artifacts.run_store import store_for_run
         from localflow.cli.artifact_server import local_repository
         from localflow.spec import model as M
         ref = wf.spec.artifact_repository_ref

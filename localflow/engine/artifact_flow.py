@@ -30,12 +30,17 @@ def _located(art: dict) -> bool:
 class ArtifactFlow:
     def __init__(self, run: RunContext, store: ArtifactStore | None):
         self.run = run
-        self.store = store
+        self.store = store  # None, or one without a repository (raw and local inputs only)
+
+    @property
+    def repository(self) -> ArtifactStore | None:
+        """The store when it has a repository."""
+        return self.store if self.store is not None and self.store.repo is not None else None
 
     def require_store(self) -> ArtifactStore:
-        if self.store is None:
+        if self.repository is None:
             raise StepError("this workflow passes artifacts, but no artifact repository is configured")
-        return self.store
+        return self.repository
 
     # ---- inputs ----
     def bind_input(self, decl: M.Artifact, arg: M.Artifact | None, scope: Any,
@@ -86,11 +91,12 @@ class ArtifactFlow:
     def input_file(self, decl: M.Artifact, src: dict, node: N.Node) -> InputFile:
         path = decl.path
         mode = decl.mode
-        if self.store is None and "raw" not in src and "local" not in src:
+        if "raw" not in src and "local" not in src:
             self.require_store()  # at once, before any container starts
 
         def tar():
-            return self.require_store().input_tar(src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
+            store = self.store or self.require_store()
+            return store.input_tar(src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
 
         return InputFile("/", tar, f"artifact {decl.name}")
 

@@ -143,7 +143,7 @@ class ArtifactStore(Protocol):
     """Where a run's artifacts live, injected as the runtime is (the CLI builds
     localflow.artifacts.run_store.RunArtifactStore); the engine never imports artifacts/.
 
-    `repo` is the run's repository and `repo_for(s3)` the one an `s3` location names (both with
+    `repo` is the run's repository (None: none is configured, raw and local inputs only) and `repo_for(s3)` the one an `s3` location names (both with
     `endpoint`, `bucket`, `ensure_bucket()`, `list_objects(prefix)`). `own_server`: localflow's own
     artifact server (True: buckets a workflow names are made on first use, engine/buckets.py), an
     endpoint the user gave (False), not known (None: `is_own_server` reads it back from the configuration).
