@@ -142,11 +142,13 @@ def docker(file: str, name: str, profile: str | None, trace: str | None, memory:
     runtime = DockerRuntime(connect())
     store = None
     if uses_artifacts(wf):
-        from localflow.artifacts import store as S
-        if hasattr(S, "store_for_run"):  # as `submit` does
+        try:  # as `submit` does: the local server handed in by the CLI
+            from localflow.artifacts import run_store as S
+            from localflow.cli.artifact_server import local_repository
+            store = S.store_for_run(lambda: local_repository(runtime.client), None, {}, None, lambda m: None)
+        except ImportError:  # a checkout from before issue 13's artifact port
+            from localflow.artifacts import store as S  # type: ignore[no-redef]
             store = S.store_for_run(runtime.client, None, {}, None, lambda m: None)
-        else:
-            store = S.default_store(runtime.client)
     tracer = P.ApiTrace() if trace else None
     prof = P.Profiler(threads=True) if profile else None
     mem = P.MemorySampler() if memory else None

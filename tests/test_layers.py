@@ -12,7 +12,7 @@ Layers, lowest first; a module may import its own layer and the layers below it,
   (the cli, which wires everything together, excepted);
 - the Docker SDK (`docker`) is imported only under localflow/runtime/.
 
-KNOWN_VIOLATIONS lists what breaks the contract today (issue 13), each with what should change. The
+KNOWN_VIOLATIONS lists what breaks the contract (empty since issue 13), each with what should change. The
 list can only shrink: an entry that is no longer needed fails the test until it is removed.
 """
 
@@ -32,14 +32,7 @@ ENGINE_SURFACE = "localflow.engine.interfaces"
 DOCKER_SDK = "docker"
 
 # (importer, imported) -> what should change. Issue 13: "layers enforced by a test".
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("localflow.artifacts.server", DOCKER_SDK):
-        "issue 13: the artifact server's container operations go behind the runtime",
-    ("localflow.engine.artifact_flow", "localflow.artifacts.store"):
-        "issue 13: the engine gets its artifact store injected (an ArtifactStore port in interfaces)",
-    ("localflow.engine.buckets", "localflow.artifacts.config"):
-        "issue 13: the default bucket and env prefix come in through the injected artifact config",
-}
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}  # none left: keep it so
 
 
 def module_name(path: Path) -> str:

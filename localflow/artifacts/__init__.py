@@ -6,5 +6,5 @@ archive     Docker archive tars <-> Argo's stored forms (gzipped tar, or raw)
 transfer    save_output / load_input: container <-> repository, what the engine calls
 sources     http, git and s3 input sources fetched to local files
 server      the local artifact server container (MinIO, or SeaweedFS) and its networks
-store       a run's view over the above (Argo-shaped artifact dicts)
+run_store   a run's view over the above (Argo-shaped artifact dicts)
 """

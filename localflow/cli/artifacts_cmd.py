@@ -47,7 +47,7 @@ def server_status() -> None:
 
     Example: localflow server status
     """
-    from localflow.artifacts.server import server_status as status
+    from localflow.cli.artifact_server import status
     _print_status(status(_client()))
 
 
@@ -58,8 +58,8 @@ def server_start() -> None:
 
     Example: localflow server start
     """
-    from localflow.artifacts.server import ensure_server
-    from localflow.artifacts.server import server_status as status
+    from localflow.cli.artifact_server import ensure as ensure_server
+    from localflow.cli.artifact_server import status
     client = _client()
     ensure_server(client)
     _print_status(status(client))
@@ -72,7 +72,7 @@ def server_stop(remove_data: bool = typer.Option(False, "--remove-data", help="a
 
     Example: localflow server stop
     """
-    from localflow.artifacts.server import stop_server
+    from localflow.runtime.artifact_server import stop_server
     from localflow.cli import output as O
     stop_server(_client(), remove_data=remove_data)
     O.out("artifact server stopped" + (" and its data removed" if remove_data else ""))
@@ -105,7 +105,7 @@ def artifacts_get(run: str = typer.Argument(..., help="run name or @latest"),
     """
     import os
 
-    from localflow.artifacts.store import RunArtifactStore
+    from localflow.artifacts.run_store import RunArtifactStore
     from localflow.artifacts.transfer import download
     from localflow.cli import output as O
     art = _stored_artifact(run, node, name)
@@ -123,9 +123,8 @@ def _repo_for(s3: dict):
     from localflow.artifacts.repository import S3Repository
     repo = repository_from_env()
     if repo is None or (s3.get("endpoint") and s3["endpoint"] != repo.endpoint):
-        from localflow.artifacts.server import ensure_server
-        ep = ensure_server(_client())
-        repo = ep.repository(s3.get("bucket")) if s3.get("bucket") else ep.repository()
+        from localflow.cli.artifact_server import local_repository
+        repo = local_repository(_client(), s3.get("bucket"))
     elif s3.get("bucket") and s3["bucket"] != repo.bucket:
         repo = S3Repository(repo.endpoint, repo.access_key, repo.secret_key, s3["bucket"], secure=repo.secure)
     return repo

@@ -102,13 +102,15 @@ def _delete_artifacts(wf: dict, run: str) -> tuple[int, str | None]:
         from localflow.artifacts.config import repository_from_env
         repo = repository_from_env()
         if repo is None:
-            from localflow.artifacts import server
+            from localflow.artifacts.server import repository
+            from localflow.cli.artifact_server import ensure
+            from localflow.runtime.artifact_server import find_server
             client = _docker_client()
-            container = server.find_server(client) if client is not None else None
+            container = find_server(client) if client is not None else None
             if container is None or container.status != "running":
                 return 0, "the artifact server is not running"
-            endpoint = server.ensure_server(client)
-            repos = [endpoint.repository(b) if b else endpoint.repository() for b in buckets]
+            endpoint = ensure(client)
+            repos = [repository(endpoint, b) for b in buckets]
         else:
             repos = [repo]
         return sum(r.delete_prefix(f"{run}/") for r in repos), None

@@ -268,12 +268,13 @@ def execute(opts: SubmitOptions, wf: Any, bundle: Any, params: dict[str, str], r
     rec = Recorder(store, None, opts.file, sys.argv[1:], mask=O.mask, allow_existing=previous is not None)
     control = StoreControl(store)
     events = ConsoleEvents(quiet, store_events=rec)
-    artifact_store = None
+    from localflow.artifacts.run_store import RunArtifactStore, store_for_run
+    artifact_store = RunArtifactStore(None)  # no repository: raw and local inputs of referenced templates
     if uses_artifacts(wf):
-        from localflow.artifacts.store import store_for_run
+        from localflow.cli.artifact_server import local_repository
         from localflow.spec import model as M
         ref = wf.spec.artifact_repository_ref
-        artifact_store = store_for_run(runtime.client, M.to_dict(ref) if ref is not None else None,
+        artifact_store = store_for_run(lambda: local_repository(runtime.client), M.to_dict(ref) if ref is not None else None,
                                        resources.config_maps,
                                        lambda name, key: resources.secret_key(name, key).decode(),
                                        lambda m: O.err(f"localflow: {m}"))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from localflow.spec import model as M
 
-from .interfaces import InputFile
+from .interfaces import ArtifactStore, InputFile
 from .outputs import ART_MARK
 from .scope import StepError, render_tree
 
@@ -23,13 +23,6 @@ if TYPE_CHECKING:
 SOURCES = ("s3", "http", "git", "raw", "gcs", "oss", "azure", "hdfs", "artifactory", "plugin")
 
 
-class ArtifactStore(Protocol):
-    """Implemented by localflow.artifacts.store.RunArtifactStore."""
-
-    def save(self, key_prefix: str, name: str, path: str, tar_stream: Iterable[bytes], archive: dict | None,
-             key: str | None = None) -> dict: ...
-
-
 def _located(art: dict) -> bool:
     return any(k in art and art[k] for k in SOURCES) or "local" in art
 
@@ -37,12 +30,17 @@ def _located(art: dict) -> bool:
 class ArtifactFlow:
     def __init__(self, run: RunContext, store: ArtifactStore | None):
         self.run = run
-        self.store = store
+        self.store = store  # None, or one without a repository (raw and local inputs only)
+
+    @property
+    def repository(self) -> ArtifactStore | None:
+        """The store when it has a repository."""
+        return self.store if self.store is not None and self.store.repo is not None else None
 
     def require_store(self) -> ArtifactStore:
-        if self.store is None:
+        if self.repository is None:
             raise StepError("this workflow passes artifacts, but no artifact repository is configured")
-        return self.store
+        return self.repository
 
     # ---- inputs ----
     def bind_input(self, decl: M.Artifact, arg: M.Artifact | None, scope: Any,
@@ -93,13 +91,12 @@ class ArtifactFlow:
     def input_file(self, decl: M.Artifact, src: dict, node: N.Node) -> InputFile:
         path = decl.path
         mode = decl.mode
-        store = self.store
-        if store is None and "raw" not in src and "local" not in src:
-            store = self.require_store()
+        if "raw" not in src and "local" not in src:
+            self.require_store()  # at once, before any container starts
 
         def tar():
-            from localflow.artifacts import store as S
-            return S.input_tar(store, src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
+            store = self.store or self.require_store()
+            return store.input_tar(src, path, mode, sub_path=src.get("subPath") or decl.sub_path)
 
         return InputFile("/", tar, f"artifact {decl.name}")
 

@@ -11,34 +11,24 @@ bucket stays an error there, naming the bucket.
 
 from __future__ import annotations
 
-import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from localflow.spec import model as M
+if TYPE_CHECKING:
+    from localflow.spec import model as M
+
+    from .interfaces import ArtifactStore
 
 
-def on_own_server(store: Any, spec: M.WorkflowSpec) -> bool:
-    """Whether `store` is localflow's own artifact server rather than an endpoint the user gave.
-
-    A store that says so itself (an `own_server` attribute) is believed. Otherwise the choice the CLI
-    makes (`store_for_run`: artifactRepositoryRef, LOCALFLOW_ARTIFACT_REPOSITORY, LOCALFLOW_S3_*, else the
-    local server with localflow's default bucket) is read back; anything configured means "not ours".
-    """
+def on_own_server(store: ArtifactStore, spec: M.WorkflowSpec) -> bool:
+    """Whether `store` is localflow's own artifact server: as it says itself, else as the store reads it
+    back from the configuration (`is_own_server`: localflow.artifacts.run_store.on_own_server)."""
     flag = getattr(store, "own_server", None)
-    if flag is not None:
-        return bool(flag)
-    from localflow.artifacts.config import DEFAULT_BUCKET, ENV_PREFIX
-    if os.environ.get(ENV_PREFIX + "ENDPOINT", "").strip() or os.environ.get("LOCALFLOW_ARTIFACT_REPOSITORY"):
-        return False
-    if spec.artifact_repository_ref is not None:
-        return False
-    repo = getattr(store, "repo", None)
-    return repo is not None and getattr(repo, "bucket", None) == DEFAULT_BUCKET
+    return bool(flag) if flag is not None else store.is_own_server(spec)
 
 
-def ensure_named_bucket(store: Any, spec: M.WorkflowSpec, repo: Any) -> None:
+def ensure_named_bucket(store: ArtifactStore, spec: M.WorkflowSpec, repo: Any) -> None:
     """Create the bucket `repo` names when it is another bucket of localflow's own server."""
-    if repo is getattr(store, "repo", None) or not on_own_server(store, spec):
+    if repo is store.repo or not on_own_server(store, spec):
         return
     if getattr(repo, "endpoint", None) != getattr(store.repo, "endpoint", None):
         return  # another endpoint altogether: not ours to change

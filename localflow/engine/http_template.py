@@ -87,7 +87,7 @@ async def execute_data(job: TemplateJob) -> None:
     if src is None or src.s3 is None:
         run.finish(node, N.ERROR, "data templates: only an s3 artifactPaths source is supported")
         return
-    store = run.artifacts_flow.store
+    store = run.artifacts_flow.repository
     if store is None:
         run.finish(node, N.ERROR, "data templates need an artifact repository")
         return

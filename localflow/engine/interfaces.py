@@ -139,6 +139,30 @@ class ArtifactSink(Protocol):
     def __call__(self, name: str, path: str, tar_stream: Iterable[bytes]) -> Any: ...
 
 
+class ArtifactStore(Protocol):
+    """Where a run's artifacts live, injected as the runtime is (the CLI builds
+    localflow.artifacts.run_store.RunArtifactStore); the engine never imports artifacts/.
+
+    `repo` is the run's repository (None: none is configured, raw and local inputs only) and `repo_for(s3)` the one an `s3` location names (both with
+    `endpoint`, `bucket`, `ensure_bucket()`, `list_objects(prefix)`). `own_server`: localflow's own
+    artifact server (True: buckets a workflow names are made on first use, engine/buckets.py), an
+    endpoint the user gave (False), not known (None: `is_own_server` reads it back from the configuration).
+    """
+
+    repo: Any
+    own_server: bool | None
+
+    def save(self, key_prefix: str, name: str, path: str, tar_stream: Iterable[bytes], archive: dict | None,
+             key: str | None = None) -> dict: ...
+
+    def input_tar(self, art: dict, dest_path: str, mode: int | None, sub_path: str | None = None
+                  ) -> Iterable[bytes]: ...
+
+    def repo_for(self, s3: dict) -> Any: ...
+
+    def is_own_server(self, spec: M.WorkflowSpec) -> bool: ...
+
+
 class Runtime(Protocol):
     """The container side of a run. Implementations: runtime.docker.DockerRuntime, runtime.fake.FakeRuntime."""
 

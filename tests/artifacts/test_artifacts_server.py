@@ -13,14 +13,12 @@ import pytest
 from artifacts_helpers import TEST_LABEL, sh
 from needs import lacking
 
-from localflow.artifacts import server as srv
-from localflow.artifacts.server import (
-    ServerConfig,
-    ensure_server,
-    server_status,
-    stop_server,
-)
+from localflow.artifacts.server import repository
+from localflow.cli.artifact_server import ensure as ensure_server
+from localflow.cli.artifact_server import status as server_status
 from localflow.errors import ArtifactError
+from localflow.runtime import artifact_server as srv
+from localflow.runtime.artifact_server import ServerConfig, stop_server
 
 pytestmark = pytest.mark.docker
 
@@ -65,7 +63,7 @@ def test_start_find_status_reach_and_stop(docker_client, config: ServerConfig, m
     endpoint = ensure_server(docker_client, config)
     assert endpoint.endpoint.startswith("127.0.0.1:") and endpoint.kind == "minio"
     assert "minioadmin" not in (endpoint.access_key, endpoint.secret_key) and len(endpoint.secret_key) >= 24
-    repo = endpoint.repository("lf-server-test")
+    repo = repository(endpoint, "lf-server-test")
     repo.ensure_bucket()
     repo.put_stream("kept.txt", io.BytesIO(b"kept"), 4)
 
@@ -109,7 +107,7 @@ def test_start_find_status_reach_and_stop(docker_client, config: ServerConfig, m
     assert not server_status(docker_client, config).exists
     restarted = ensure_server(docker_client, config)
     assert restarted.container_id != endpoint.container_id and restarted.access_key == endpoint.access_key
-    with restarted.repository("lf-server-test").open("kept.txt") as stream:
+    with repository(restarted, "lf-server-test").open("kept.txt") as stream:
         assert stream.read() == b"kept"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localflow.artifacts import store as S
+from localflow.artifacts import run_store as S
 
 
 class _Repo:
@@ -14,20 +14,17 @@ class _Repo:
         pass
 
 
-class _Endpoint:
-    def repository(self, bucket=None):
-        return _Repo()
-
-
 def test_default_store_on_the_local_server_is_ours(monkeypatch):
     import localflow.artifacts.config as C
-    import localflow.artifacts.server as srv
     monkeypatch.setattr(C, "repository_from_env", lambda: None)
-    monkeypatch.setattr(srv, "ensure_server", lambda client: _Endpoint())
-    assert S.default_store(client=None).own_server is True
+    assert S.default_store(local_server=_Repo).own_server is True
 
 
 def test_an_endpoint_from_the_environment_is_not_ours(monkeypatch):
     import localflow.artifacts.config as C
     monkeypatch.setattr(C, "repository_from_env", lambda: _Repo())
-    assert S.default_store(client=None).own_server is False
+    assert S.default_store(local_server=_no_server).own_server is False
+
+
+def _no_server():
+    raise AssertionError("the local server is not started when LOCALFLOW_S3_* names an endpoint")

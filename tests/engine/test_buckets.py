@@ -92,7 +92,7 @@ def test_user_endpoint_keeps_a_missing_bucket_an_error(h):
     ({}, None, "elsewhere", False),
 ])
 def test_own_server_read_back_from_the_configuration(monkeypatch, env, ref, bucket, ours):
-    from localflow.engine.buckets import on_own_server
+    from localflow.artifacts.run_store import on_own_server
     for name in ("LOCALFLOW_S3_ENDPOINT", "LOCALFLOW_ARTIFACT_REPOSITORY"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

@@ -10,13 +10,16 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localflow.errors import ArtifactError
 
 from . import archive as arc
 from . import transfer
 from .repository import S3Repository
+
+if TYPE_CHECKING:
+    from localflow.spec import model as M
 
 SecretResolver = Callable[[str, str], str]  # (secret name, key) -> value
 
@@ -34,7 +37,8 @@ def archive_kind(archive: dict | None) -> tuple[str, int | None]:
 class RunArtifactStore:
     """One repository (bucket) where a run's outputs go."""
 
-    def __init__(self, repo: S3Repository, resolve_secret: SecretResolver | None = None):
+    def __init__(self, repo: S3Repository | None, resolve_secret: SecretResolver | None = None):
+        """`repo` None: no repository is configured (the engine then places raw and local inputs only)."""
         self.repo = repo
         self.resolve_secret = resolve_secret
         self.run_name: str | None = None
@@ -54,6 +58,12 @@ class RunArtifactStore:
         if kind == "none":
             art["archive"] = {"none": {}}
         return art
+
+    def input_tar(self, art: dict, dest_path: str, mode: int | None, sub_path: str | None = None) -> arc.DockerTar:
+        return input_tar(self, art, dest_path, mode, sub_path)
+
+    def is_own_server(self, spec: M.WorkflowSpec) -> bool:
+        return on_own_server(self, spec)
 
     def repo_for(self, s3: dict) -> S3Repository:
         """The repository an `s3` location names: ours when it names no other endpoint/bucket."""
@@ -76,6 +86,25 @@ class RunArtifactStore:
         else:  # our own server unless told otherwise; another endpoint: TLS, as Argo's default
             secure = self.repo.secure if endpoint == self.repo.endpoint else True
         return S3Repository(endpoint, access, secret, bucket, secure=secure, region=s3.get("region"))
+
+
+def on_own_server(store: Any, spec: M.WorkflowSpec) -> bool:
+    """Whether `store` is localflow's own artifact server rather than an endpoint the user gave.
+
+    A store that says so itself (its `own_server`) is believed. Otherwise the choice `store_for_run`
+    makes (artifactRepositoryRef, LOCALFLOW_ARTIFACT_REPOSITORY, LOCALFLOW_S3_*, else the local server
+    with localflow's default bucket) is read back; anything configured means "not ours".
+    """
+    flag = getattr(store, "own_server", None)
+    if flag is not None:
+        return bool(flag)
+    from .config import DEFAULT_BUCKET, ENV_PREFIX
+    if os.environ.get(ENV_PREFIX + "ENDPOINT", "").strip() or os.environ.get("LOCALFLOW_ARTIFACT_REPOSITORY"):
+        return False
+    if spec.artifact_repository_ref is not None:
+        return False
+    repo = getattr(store, "repo", None)
+    return repo is not None and getattr(repo, "bucket", None) == DEFAULT_BUCKET
 
 
 def _secret(store: RunArtifactStore | None, ref: dict | None) -> str | None:
@@ -137,16 +166,18 @@ def input_tar(store: RunArtifactStore | None, art: dict, dest_path: str, mode: i
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
-def default_store(client: Any, resolve_secret: SecretResolver | None = None, bucket: str | None = None
-                  ) -> RunArtifactStore:
+# The default bucket on localflow's own artifact server, started on first need (the CLI hands it in:
+# cli/artifact_server.local_repository, over the runtime's Docker client).
+LocalServer = Callable[[], S3Repository]
+
+
+def default_store(local_server: LocalServer, resolve_secret: SecretResolver | None = None) -> RunArtifactStore:
     """LOCALFLOW_S3_* when set, else the local artifact server (started on first need)."""
     from .config import repository_from_env
     repo = repository_from_env()
     own = repo is None
     if repo is None:
-        from .server import ensure_server
-        endpoint = ensure_server(client)
-        repo = endpoint.repository(bucket) if bucket else endpoint.repository()
+        repo = local_server()
     repo.ensure_bucket()
     store = RunArtifactStore(repo, resolve_secret)
     store.own_server = own
@@ -198,7 +229,7 @@ def repository_from_ref(ref: dict, config_maps: dict[str, dict[str, str]],
     return _repo(parse_artifact_repository(yaml.safe_load(data[key]) or {}, _need(resolve_secret)))
 
 
-def store_for_run(client: Any, spec_ref: dict | None, config_maps: dict[str, dict[str, str]],
+def store_for_run(local_server: LocalServer, spec_ref: dict | None, config_maps: dict[str, dict[str, str]],
                   resolve_secret: SecretResolver | None, notice: Callable[[str], None]) -> RunArtifactStore:
     """Where this run's artifacts go: artifactRepositoryRef, LOCALFLOW_ARTIFACT_REPOSITORY,
     LOCALFLOW_S3_*, or the local artifact server — in that order."""
@@ -211,7 +242,7 @@ def store_for_run(client: Any, spec_ref: dict | None, config_maps: dict[str, dic
     if repo is None and os.environ.get("LOCALFLOW_ARTIFACT_REPOSITORY"):
         repo = repository_config_file(os.environ["LOCALFLOW_ARTIFACT_REPOSITORY"], resolve_secret)
     if repo is None:
-        return default_store(client, resolve_secret)
+        return default_store(local_server, resolve_secret)
     repo.ensure_bucket()
     store = RunArtifactStore(repo, resolve_secret)
     store.own_server = False
