@@ -4,7 +4,10 @@ network (a daemon step asks for one), and every container, network and volume is
 from __future__ import annotations
 
 import json
+import threading
+import time
 
+import docker
 import pytest
 
 from helpers import leftovers, localflow
@@ -47,7 +50,11 @@ spec:
 def test_fan_out_records_every_output(tmp_path, count, par):
     p = tmp_path / "load.yaml"
     p.write_text(FAN.replace("COUNT", str(count)).replace("PAR", str(par)))
-    proc = localflow("submit", "-q", "-o", "json", str(p), timeout=1800)
+    watch = ContainerEvents()
+    try:
+        proc = localflow("submit", "-q", "-o", "json", str(p), timeout=1800)
+    finally:
+        watch.stop()
     assert proc.returncode == 0, proc.stderr[-2000:]
     wf = json.loads(proc.stdout)
     nodes = wf["status"]["nodes"].values()
@@ -63,3 +70,42 @@ def test_fan_out_records_every_output(tmp_path, count, par):
     assert any(n["displayName"] == "keeper" and n["phase"] == "Succeeded" for n in nodes)
     # the run's own network too, after ~1,000 containers on it (Docker 20.10 used to refuse it at times)
     assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
+    # parallelism: never more than `par` of the run's pods running at once (the daemon counts too)
+    assert 1 < watch.most_running_at_once(wf["metadata"]["name"]) <= par
+
+
+class ContainerEvents:
+    """The engine's container start/die events, streamed while the run goes on (its stored log
+    keeps only the last 256 events)."""
+
+    def __init__(self) -> None:
+        self.client = docker.from_env()
+        self.stream = self.client.events(decode=True, filters={"type": "container", "label": "localflow.role=main"})
+        self.events: list[dict] = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        try:
+            for e in self.stream:
+                self.events.append(e)
+        except Exception:  # noqa: BLE001 - the stream is closed by stop()
+            pass
+
+    def stop(self) -> None:
+        time.sleep(1)  # the last die events of the run reach the stream
+        self.stream.close()
+        self.thread.join(10)
+
+    def most_running_at_once(self, run: str) -> int:
+        """The most main containers of `run` running at once, in the engine's order of events."""
+        running, most = set(), 0
+        for e in self.events:
+            if e.get("Actor", {}).get("Attributes", {}).get("localflow.run") != run:
+                continue
+            if e.get("status") == "start":
+                running.add(e["id"])
+            elif e.get("status") == "die":
+                running.discard(e["id"])
+            most = max(most, len(running))
+        return most

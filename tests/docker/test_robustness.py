@@ -268,12 +268,38 @@ spec:
     assert names[0] != names[1]
 
 
+def created_by_badinput_runs(client, since: int) -> list[str]:
+    """The containers, networks and volumes of `badinput-` runs the engine created since `since`
+    (its event log: objects created and already removed again count too)."""
+    events = client.events(since=since, until=int(time.time()) + 1, decode=True,
+                           filters={"label": "localflow.run", "event": "create"})
+    return [f"{e.get('Type')} {e['Actor']['Attributes'].get('localflow.run')}" for e in events
+            if str(e.get("Actor", {}).get("Attributes", {}).get("localflow.run", "")).startswith("badinput-")]
+
+
+def test_bad_input_in_a_later_step_starts_no_container(tmp_path):
+    """The first step is fine, the second names a template that does not exist: nothing starts."""
+    client = docker.from_env()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: badinput-}\n"
+                   "spec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n"
+                   "    - - {name: a, template: whalesay}\n    - - {name: b, template: whalesy}\n"
+                   "  - name: whalesay\n    container: {image: alpine, command: [echo, hi]}\n")
+    since = int(time.time()) - 1
+    out = localflow("submit", str(bad))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert out.stderr == ('localflow: bad.yaml: spec.templates[0].steps[1][0].template: no template named "whalesy" '
+                          '(did you mean "whalesay"?)\n')
+    assert created_by_badinput_runs(client, since) == []
+
+
 def test_bad_input_starts_no_container(tmp_path):
     client = docker.from_env()
     bad = tmp_path / "bad.yaml"
     bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: badinput-}\n"
                    "spec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n"
                    "    - - {name: a, template: whalesy}\n  - name: whalesay\n    container: {image: alpine}\n")
+    since = int(time.time()) - 1
     out = localflow("submit", str(bad))
     assert out.returncode == 2
     lines = [x for x in out.stderr.splitlines() if x.strip()]
@@ -283,6 +309,7 @@ def test_bad_input_starts_no_container(tmp_path):
     runs = {c["Labels"].get("localflow.run", "") for c in client.api.containers(all=True, filters=flt)}
     runs |= {n["Labels"].get("localflow.run", "") for n in client.api.networks(filters=flt)}
     assert not any(r.startswith("badinput-") for r in runs)
+    assert created_by_badinput_runs(client, since) == []  # not even briefly
 
 
 class SocketProxy:
