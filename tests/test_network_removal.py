@@ -58,3 +58,38 @@ def test_a_network_that_stays_refused_is_given_up_after_the_patience(monkeypatch
     api = Api(refusals=10**6)
     assert L.remove_run_objects(Client(api), "r")["networks"] == 0
     assert 55.0 <= clock[0] <= 60.0  # about a minute of (fake) patience, then `localflow gc` later
+
+
+# ---- starts on a run network are serialised (Docker 20.10 loses endpoint counts otherwise) ----
+
+class Container:
+    """Records, at start(), whether the runtime held the start lock of `network`."""
+
+    def __init__(self, runtime, network):
+        self.runtime, self.network, self.held = runtime, network, None
+
+    def start(self):
+        lock = self.runtime.start_locks.get(self.network)
+        self.held = lock is not None and lock.locked()
+
+
+def _runtime():
+    from localflow.runtime.docker_runtime import DockerRuntime
+    return DockerRuntime(client=object())
+
+
+def test_a_start_on_a_run_network_holds_that_networks_lock():
+    rt = _runtime()
+    c = Container(rt, "localflow-run1")
+    rt._start(c, "localflow-run1")
+    assert c.held is True
+    assert not rt.start_locks["localflow-run1"].locked()  # released after the start
+
+
+def test_starts_on_the_default_bridge_or_a_shared_namespace_take_no_lock():
+    rt = _runtime()
+    for net in ("bridge", "container:abc", None):
+        c = Container(rt, net)
+        rt._start(c, net)
+        assert c.held is False
+    assert rt.start_locks == {}

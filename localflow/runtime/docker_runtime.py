@@ -76,6 +76,7 @@ class DockerRuntime:
         self.stopping: set[str] = set()
         self.active: dict[str, _Pod] = {}
         self.lock = threading.Lock()
+        self.start_locks: dict[str, threading.Lock] = {}  # per run network, see _start
 
     def privileged_refused(self) -> str | None:
         """Why this engine refuses privileged containers, or None when it allows them (checked once)."""
@@ -138,7 +139,9 @@ class DockerRuntime:
         await self._call(self._end_run, run_name, keep)
 
     def _end_run(self, run_name: str, keep: bool) -> None:
-        self.networks.pop(run_name, None)
+        net = self.networks.pop(run_name, None)
+        if net is not None:
+            self.start_locks.pop(net.name, None)
         self.stopping.discard(run_name)
         if not keep:
             try:
@@ -277,6 +280,19 @@ class DockerRuntime:
             except (docker.errors.APIError, requests.RequestException):
                 pass  # gone already, or the engine is gone: `localflow gc` removes leftovers
 
+    def _start(self, container: Any, network: str | None) -> None:
+        """Start a container; on a run network one start at a time. Docker 20.10 loses endpoint-count
+        updates when containers join one user-defined network concurrently while another container
+        stays attached (a daemon): the network then refuses removal ("has active endpoints") until
+        dockerd restarts (moby/moby#42119). Docker's default bridge and shared namespaces need no lock."""
+        if network is None or network == "bridge" or network.startswith("container:"):
+            container.start()
+            return
+        with self.lock:
+            lock = self.start_locks.setdefault(network, threading.Lock())
+        with lock:
+            container.start()
+
     def _network_for(self, pod: PodSpec) -> str:
         net = self.networks.get(pod.run_name)
         return net.name if net is not None else "bridge"
@@ -348,7 +364,7 @@ class DockerRuntime:
         for attempt in range(spec.container_attempts):
             if attempt:
                 time.sleep(spec.container_retry_delay)
-            c.start()
+            self._start(c, self._network_for(spec))
             follower = self._follow_logs(p, c, name, sink, lines)
             code = int(c.wait().get("StatusCode", 1))
             follower.join(timeout=5)  # the stream ends with the run; the next run's follower skips its lines
@@ -364,7 +380,7 @@ class DockerRuntime:
         for init in spec.init_containers:
             c = self._create(spec, init, "init", network)
             p.containers.append(c)
-            c.start()
+            self._start(c, network)
             self._follow_logs(p, c, init.name, sink)
             code, detail = self._exit_detail(c, int(c.wait().get("StatusCode", 1)))
             if code != 0:
@@ -374,7 +390,7 @@ class DockerRuntime:
         for i, side in enumerate(spec.sidecars):
             c = self._create(spec, side, "sidecar", owner_net, aliases if i == 0 else None)
             p.containers.append(c)
-            c.start()
+            self._start(c, owner_net)
             self._follow_logs(p, c, side.name, sink)
             if i == 0:
                 p.owner = c
@@ -389,7 +405,7 @@ class DockerRuntime:
         main = self._create(spec, spec.main, "main", owner_net, aliases if p.owner is None else None)
         p.containers.append(main)
         p.main = main
-        main.start()
+        self._start(main, owner_net)
         self._follow_logs(p, main, "main", sink)
         if p.owner is None:
             p.owner = main
