@@ -57,7 +57,7 @@ def test_a_network_that_stays_refused_is_given_up_after_the_patience(monkeypatch
     monkeypatch.setattr(L.time, "sleep", lambda s: clock.__setitem__(0, clock[0] + s))
     api = Api(refusals=10**6)
     assert L.remove_run_objects(Client(api), "r")["networks"] == 0
-    assert 55.0 <= clock[0] <= 60.0  # about a minute of (fake) patience, then `localflow gc` later
+    assert 7.0 <= clock[0] <= 10.0  # ten seconds of (fake) patience, then `localflow gc` later
 
 
 # ---- starts on a run network are serialised (Docker 20.10 loses endpoint counts otherwise) ----
