@@ -19,16 +19,9 @@ if TYPE_CHECKING:
     from .interfaces import ArtifactStore
 
 
-def on_own_server(store: ArtifactStore, spec: M.WorkflowSpec) -> bool:
-    """Whether `store` is localflow's own artifact server: as it says itself, else as the store reads it
-    back from the configuration (`is_own_server`: localflow.artifacts.run_store.on_own_server)."""
-    flag = getattr(store, "own_server", None)
-    return bool(flag) if flag is not None else store.is_own_server(spec)
-
-
 def ensure_named_bucket(store: ArtifactStore, spec: M.WorkflowSpec, repo: Any) -> None:
     """Create the bucket `repo` names when it is another bucket of localflow's own server."""
-    if repo is store.repo or not on_own_server(store, spec):
+    if repo is store.repo or not store.is_own_server(spec):
         return
     if getattr(repo, "endpoint", None) != getattr(store.repo, "endpoint", None):
         return  # another endpoint altogether: not ours to change

@@ -52,6 +52,9 @@ class FakeStore:
         if own_server is not None:
             self.own_server = own_server
 
+    def is_own_server(self, spec) -> bool:
+        return getattr(self, "own_server", False)
+
     def repo_for(self, s3: dict) -> FakeRepo:
         bucket = s3.get("bucket") or self.repo.bucket
         return self.repo if bucket == self.repo.bucket else FakeRepo(self.server, bucket)
