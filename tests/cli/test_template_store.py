@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from workflow_texts import TYPO
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO.parent / "shared" / "argo-examples"
@@ -104,18 +105,6 @@ def test_submit_from_needs_a_known_template(home):
     out = lf(home, "submit")
     assert out.returncode == 2 and "give a workflow file" in out.stderr
 
-
-TYPO = """apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata:
-  generateName: typo-
-  label: {team: a}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    container: {image: alpine:3.7, command: [echo, hi]}
-"""
 
 
 def test_strict_false_ignores_unknown_fields_with_a_notice(home, tmp_path):

@@ -11,6 +11,7 @@ import re
 
 import docker
 from helpers import EXAMPLES, leftovers, localflow
+from workflow_texts import CONFIG_MAP_STEPS, TYPO
 
 WFT = EXAMPLES / "workflow-template"
 
@@ -139,19 +140,6 @@ def test_argo_submit_flags_are_accepted(tmp_path):
     assert run_name(out.stdout).startswith("renamed-")
 
 
-TYPO = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata:
-  generateName: typo-
-  label: {team: a}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    container: {image: alpine:3.7, command: [echo, lenient]}
-"""
-
 
 def test_strict_false_runs_a_file_with_a_stray_field(tmp_path):
     f = tmp_path / "typo.yaml"
@@ -163,41 +151,13 @@ def test_strict_false_runs_a_file_with_a_stray_field(tmp_path):
     assert "localflow: notice: unknown fields ignored (--strict=false): metadata.label\n" in out.stderr
 
 
-CONFIG = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: cm-}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    steps:
-    - - {name: make, template: make}
-    - - {name: read, template: read}
-  - name: make
-    resource:
-      action: apply
-      manifest: |
-        apiVersion: v1
-        kind: ConfigMap
-        metadata: {name: made-by-a-step}
-        data: {colour: blue}
-  - name: read
-    container:
-      image: alpine:3.7
-      command: [sh, -c, 'echo colour=$COLOUR']
-      env:
-      - name: COLOUR
-        valueFrom: {configMapKeyRef: {name: made-by-a-step, key: colour}}
-"""
-
 
 def test_a_config_map_from_a_resource_template_is_used_and_kept_in_the_store(tmp_path):
     f = tmp_path / "cm.yaml"
-    f.write_text(CONFIG)
+    f.write_text(CONFIG_MAP_STEPS)
     out = localflow("submit", str(f))
     assert out.returncode == 0 and "colour=blue" in out.stdout, out.stdout + out.stderr
-    got = localflow("configmap", "get", "made-by-a-step", "-o", "json")
+    got = localflow("configmap", "get", "settings", "-o", "json")
     assert got.returncode == 0 and '"colour": "blue"' in got.stdout
 
 

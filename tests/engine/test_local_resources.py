@@ -16,6 +16,7 @@ import pytest
 from localflow.engine.run import WorkflowRun
 from localflow.runtime.fake import Outcome
 from localflow.spec.load import load_documents, load_text, merge
+from workflow_texts import CONFIG_MAP_STEPS
 
 EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "argo-examples"
 
@@ -132,37 +133,9 @@ def test_a_pvc_made_by_a_resource_template_is_a_run_volume_mounted_later(h):
     assert (mount.source, mount.auto) == ("wf-my-pvc", "run")  # labelled with the run: removed with it
 
 
-CONFIG = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: cm-}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    steps:
-    - - {name: make, template: make}
-    - - {name: read, template: read}
-  - name: make
-    resource:
-      action: apply
-      manifest: |
-        apiVersion: v1
-        kind: ConfigMap
-        metadata: {name: settings}
-        data: {colour: blue}
-  - name: read
-    container:
-      image: alpine:3.7
-      command: [sh, -c, 'echo $COLOUR']
-      env:
-      - name: COLOUR
-        valueFrom: {configMapKeyRef: {name: settings, key: colour}}
-"""
-
 
 def test_a_config_map_made_by_a_resource_template_is_read_by_a_later_step(h):
-    run = run_with(h, CONFIG)
+    run = run_with(h, CONFIG_MAP_STEPS)
     assert run.phase == "Succeeded", [(n.name, n.message) for n in run.nodes.values()]
     assert h.runtime.pods[0].main.env["COLOUR"] == "blue"
     assert run.resources.config_maps["settings"] == {"colour": "blue"}
@@ -187,7 +160,7 @@ def test_a_failing_job_meets_the_failure_condition(h):
 
 @pytest.mark.parametrize("action", ["patch"])
 def test_actions_without_a_local_meaning_say_so(h, action):
-    run = run_with(h, CONFIG.replace("action: apply", f"action: {action}"))
+    run = run_with(h, CONFIG_MAP_STEPS.replace("action: apply", f"action: {action}"))
     node = h.by_name(run)["wf[0].make"]
     assert node.phase == "Error" and "needs a Kubernetes cluster" in node.message
 
