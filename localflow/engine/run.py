@@ -277,6 +277,11 @@ class WorkflowRun:
         await self.request_stop(message=WORKFLOW_DEADLINE_MESSAGE)
 
     async def execute(self) -> str:
+        from .collector import tuned_for_a_run
+        with tuned_for_a_run():
+            return await self._execute()
+
+    async def _execute(self) -> str:
         self.terminating = False
         self.started_at = self.clock.now()
         self.phase = N.RUNNING
