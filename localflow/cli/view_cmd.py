@@ -69,7 +69,8 @@ def list_cmd(
     with O.user_errors():
         store = open_store()
         reap(store)
-        rows = store.list_runs(prefix=prefix, running=running, completed=completed)
+        shown = None if output == "json" else ("phase", "message", "created", "started", "finished")
+        rows = store.list_runs(prefix=prefix, running=running, completed=completed, columns=shown)
         if output == "name":
             for r in rows:
                 O.out(r["name"])
@@ -89,8 +90,7 @@ def list_cmd(
         for r in rows:
             table.append((r["name"], r["phase"], _age(r["created"], now), _duration(r, now), r["message"] or ""))
         from .render import columns
-        for line in columns(table, "   "):
-            O.out(line)
+        O.out("\n".join(columns(table, "   ")))
 
 
 def get_cmd(

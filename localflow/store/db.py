@@ -375,8 +375,9 @@ class Store:
                 conn.execute("COMMIT")
 
     def list_runs(self, prefix: str | None = None, running: bool = False, completed: bool = False,
-                  limit: int | None = None) -> list[dict[str, Any]]:
-        """Run rows, newest first, without the (large) workflow document."""
+                  limit: int | None = None, columns: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """Run rows, newest first, without the (large) workflow document; with `columns`, only those
+        (`list` of 10,000 runs spent a third of its time decoding JSON columns it does not show)."""
         where, args = [], []
         if prefix:
             where.append("name LIKE ? ESCAPE '\\'")
@@ -387,7 +388,8 @@ class Store:
         elif completed and not running:
             where.append(f"phase NOT IN ({', '.join('?' * len(ACTIVE_PHASES))})")
             args.extend(ACTIVE_PHASES)
-        cols = ", ".join(("name",) + tuple(c for c in RUN_COLUMNS if c != "workflow"))
+        wanted = columns or tuple(c for c in RUN_COLUMNS if c != "workflow")
+        cols = ", ".join(("name",) + tuple(c for c in wanted if c in RUN_COLUMNS))
         sql = f"SELECT {cols} FROM runs"
         if where:
             sql += " WHERE " + " AND ".join(where)

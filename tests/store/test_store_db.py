@@ -62,6 +62,8 @@ def test_list_filters_by_state_and_prefix_newest_first(store):
     assert [r["name"] for r in store.list_runs(prefix="build_")] == ["build_1"]  # `_` is not a wildcard
     assert [r["name"] for r in store.list_runs(prefix="build", completed=True)] == ["buildx3", "build-2"]
     assert "workflow" not in store.list_runs()[0]
+    assert store.list_runs(completed=True, columns=("phase", "created")) == [
+        {"name": "buildx3", "phase": "Failed", "created": 3.0}, {"name": "build-2", "phase": "Succeeded", "created": 2.0}]
 
 
 def test_get_run_merges_document_row_and_node_table(store):
