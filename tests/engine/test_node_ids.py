@@ -77,3 +77,29 @@ def test_colliding_names_keep_both_nodes(h):
     assert set(by_name[FIRST].children) == {f"{argo_id}-1", by_name["collide.both"].id}
     warnings = [m for m in h.notices if "collision" in m]
     assert len(warnings) == 1 and FIRST in warnings[0] and SECOND in warnings[0]
+
+
+def test_retry_keeps_the_ids_and_warns_no_more(h):
+    import asyncio
+
+    from localflow.engine.run import WorkflowRun
+    from localflow.runtime.fake import Outcome
+    from localflow.spec.load import load_text
+    h.runtime.on("say", lambda spec, a: Outcome(exit_code=1 if spec.node_name == SECOND else 0,
+                                                files={"/tmp/out": "x"}))
+    first = h.run(COLLIDING, name="collide")
+    assert first.phase == "Failed" and len(h.notices) == 1
+    h.runtime.on("say", Outcome(files={"/tmp/out": "x"}))
+    h.runtime.order.clear()
+    wf = load_text(COLLIDING, "t.yaml").workflows[0]
+    notices = []
+    events = type("E", (), {"node_changed": lambda *a: None, "log": lambda *a: None,
+                            "notice": lambda self, run, m: notices.append(m)})()
+    second = WorkflowRun(wf, runtime=h.runtime, name="collide", clock=h.clock, previous=first.to_argo(),
+                         events=events)
+    asyncio.run(second.execute())
+    assert second.phase == "Succeeded"
+    assert sorted(h.runtime.order) == ["collide.both", SECOND]  # the first of the pair is reused
+    by_name = h.by_name(second)
+    assert by_name[FIRST].id == f"collide-{fnv1a_32(FIRST)}" and by_name[SECOND].id == f"collide-{fnv1a_32(FIRST)}-1"
+    assert notices == []
