@@ -48,7 +48,7 @@ def unique_node_id(workflow_name: str, node_name: str, owner_of: Callable[[str],
 
 
 def pod_name(workflow_name: str, template_name: str, node_name: str, nid: str | None = None) -> str:
-    """Argo's v2 pod names: `<wf>-<template>-<fnv32a(node name)>`, kept under 63 characters. A node
+    """Argo's v2 pod names: `<wf>-<template>-<fnv32a(node name)>`, kept under 63 characters.
     `nid` is the node's id (`<wf>-<hash>`, or `<wf>-<hash>-<k>` after a collision: `unique_node_id`):
     its tail is the pod name's, and the hash is not computed twice."""
     if workflow_name == node_name:
