@@ -32,6 +32,6 @@ def test_collector_tuned_during_the_run_and_restored(h):
     run = h.run(WF, name="gc")
     assert run.phase == "Failed"
     (threshold, frozen), = seen
-    assert threshold[0] >= 20_000 and threshold[1:] == before[1:]
+    assert threshold[0] >= 20_000 and threshold[1] >= 100 and threshold[2] == before[2]
     assert frozen > 0  # what existed before the run is out of the collector's walks
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen_before
