@@ -1,4 +1,4 @@
-"""Python's cyclic garbage collector during a run.
+"""Python's cyclic garbage collector during a run (and while the recorder writes its final nodes).
 
 A run builds a large graph of objects that live as long as it does (the loaded spec, a node per
 step). CPython's full collections walk all of them, and the bigger the graph, the more often and the
@@ -21,7 +21,7 @@ _depth = [0]  # runs inside runs (child workflows): only the outermost one tunes
 
 
 @contextlib.contextmanager
-def tuned_for_a_run() -> Iterator[None]:
+def tuned_collector() -> Iterator[None]:
     if _depth[0]:
         _depth[0] += 1
         try:

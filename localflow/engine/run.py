@@ -277,8 +277,8 @@ class WorkflowRun:
         await self.request_stop(message=WORKFLOW_DEADLINE_MESSAGE)
 
     async def execute(self) -> str:
-        from .collector import tuned_for_a_run
-        with tuned_for_a_run():
+        from .collector import tuned_collector
+        with tuned_collector():
             return await self._execute()
 
     async def _execute(self) -> str:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from localflow.engine.interfaces import Control, tuned_for_a_run
+from localflow.engine.interfaces import Control, tuned_collector
 from localflow.errors import LocalflowError
 
 from .db import ACTIVE_PHASES, Store, pid_alive, process_start  # noqa: F401 - pid_alive re-exported
@@ -106,7 +106,7 @@ class Recorder:
 
     def finished(self, run: Any) -> None:
         """Write the final state: every node and the whole `run.to_argo()` document."""
-        with tuned_for_a_run():  # a large run's nodes: 100,000 new dicts each way (engine/collector.py)
+        with tuned_collector():  # a large run's nodes: 100,000 new dicts each way (engine/collector.py)
             self._write_final(run)
 
     def _write_final(self, run: Any) -> None:
