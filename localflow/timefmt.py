@@ -14,6 +14,7 @@ layer may use it (like errors.py).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 
 _MINUTE, _HOUR = 60, 3600
@@ -38,7 +39,14 @@ def iso(ts: float | None) -> str | None:
     """Seconds since the epoch -> `2024-01-02T03:04:05Z` (None stays None)."""
     if ts is None:
         return None
-    return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _iso_second(math.floor(ts))  # what strftime's %S shows: the second the time falls in
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_second(second: int) -> str:
+    """A run's many timestamps fall in few seconds: writing a 100,000-node run's nodes spent 1.6 s in
+    200,000 datetime conversions."""
+    return _dt.datetime.fromtimestamp(second, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_ts(v: str | None) -> float | None:

@@ -32,76 +32,89 @@ def header(wf: dict, now: float | None = None) -> list[tuple[str, str]]:
 
 
 def tree_rows(wf: dict) -> list[dict[str, Any]]:
-    """Rows of the node tree: (prefix, node) in Argo's order, StepGroup nodes folded away as `argo get` does."""
+    """Rows of the node tree: (prefix, node) in Argo's order, StepGroup nodes folded away as `argo get` does.
+    Depth first with a stack, not recursion: a 100,000-node run is one call per node at most."""
     nodes: dict[str, dict] = wf.get("status", {}).get("nodes", {})
     name = wf.get("metadata", {}).get("name")
-    root = nodes.get(name)
     rows: list[dict[str, Any]] = []
-    if root is None:
-        return rows
-
-    def visible_children(n: dict) -> list[dict]:
-        out = []
-        for cid in n.get("children", []):
-            c = nodes.get(cid)
-            if c is None:
-                continue
-            if c["type"] == "StepGroup":
-                out.extend(visible_children(c))
-            else:
-                out.append(c)
-        return out
-
     seen: set[str] = set()
-
-    def walk(n: dict, prefix: str, last: bool, depth: int) -> None:
-        if n["id"] in seen:
-            return
-        seen.add(n["id"])
-        branch = "" if depth == 0 else ("└─" if last else "├─")
-        rows.append({"prefix": prefix + branch, "node": n})
-        kids = visible_children(n)
-        child_prefix = prefix + ("" if depth == 0 else ("  " if last else "│ "))
-        for i, c in enumerate(kids):
-            walk(c, child_prefix, i == len(kids) - 1, depth + 1)
-
-    walk(root, "", True, 0)
-    exit_node = nodes.get(next((k for k, v in nodes.items() if v.get("name") == f"{name}.onExit"), ""))
-    if exit_node is not None:
-        walk(exit_node, "", True, 0)
+    exit_id = next((k for k, v in nodes.items() if v.get("name") == f"{name}.onExit"), None)
+    for top in (nodes.get(name), nodes.get(exit_id) if exit_id else None):
+        if top is None:
+            if not rows:
+                return rows  # no root: nothing to show
+            continue
+        stack: list[tuple[dict, str, str]] = [(top, "", "")]  # node, its prefix, its children's prefix
+        while stack:
+            n, prefix, child_prefix = stack.pop()
+            if n["id"] in seen:
+                continue
+            seen.add(n["id"])
+            rows.append({"prefix": prefix, "node": n})
+            kids = _visible_children(nodes, n)
+            last = len(kids) - 1
+            for i in range(last, -1, -1):
+                end = i == last
+                stack.append((kids[i], child_prefix + ("└─" if end else "├─"), child_prefix + ("  " if end else "│ ")))
     return rows
+
+
+def _visible_children(nodes: dict[str, dict], n: dict) -> list[dict]:
+    """A node's children, those of its StepGroup children in their place."""
+    out = []
+    for cid in n.get("children", ()):
+        c = nodes.get(cid)
+        if c is None:
+            continue
+        if c["type"] == "StepGroup":
+            out.extend(_visible_children(nodes, c))
+        else:
+            out.append(c)
+    return out
 
 
 def columns(table: list[tuple[str, ...]], gap: str = "  ") -> list[str]:
     """Rows as text columns (Go's tabwriter with `gap` as padding): every column but the last padded
     to its widest cell."""
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
-    return [gap.join([c.ljust(w) for c, w in zip(row, widths)] + [row[-1]]).rstrip() for row in table]
+    widths = [max(map(len, col)) for col in list(zip(*table))[:-1]]
+    fmt = gap.join(f"{{:<{w}}}" for w in widths) + gap + "{}"
+    return [fmt.format(*row).rstrip() for row in table]
 
 
-def _node_cells(row: dict[str, Any], now: float | None) -> tuple[str, str, str, str]:
-    """STEP, TEMPLATE, PODNAME and DURATION of a tree row."""
+_TIMED_TYPES = frozenset(("Pod", "Steps", "DAG", "Retry"))
+
+
+def _node_cells(row: dict[str, Any], now: float | None, durations: dict) -> tuple[str, str, str, str]:
+    """STEP, TEMPLATE, PODNAME and DURATION of a tree row (`durations`: a cache by start and end, which
+    the nodes of a large run share)."""
     n = row["node"]
     label = f"{row['prefix']}{SYMBOLS.get(n.get('phase', ''), '?')} {n.get('displayName', n['name'])}"
     pod = n["id"] if n["type"] == "Pod" else ""
-    dur = short_duration(elapsed(n, now)) if n["type"] in ("Pod", "Steps", "DAG", "Retry") else ""
+    dur = ""
+    if n["type"] in _TIMED_TYPES:
+        key = (n.get("startedAt"), n.get("finishedAt"))
+        dur = durations.get(key)
+        if dur is None:
+            dur = durations[key] = short_duration(elapsed(n, now))
     return label, n.get("templateName", "") or "", pod, dur
 
 
 def plain_tree(wf: dict, now: float | None = None) -> str:
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "MESSAGE")]
+    durations: dict = {}
     for r in tree_rows(wf):
-        table.append((*_node_cells(r, now), r["node"].get("message", "")))
+        table.append((*_node_cells(r, now, durations), r["node"].get("message", "")))
     return "\n".join(columns(table))
 
 
 def wide_tree(wf: dict, now: float | None = None) -> str:
     """`get -o wide`: the tree with each node's output artifacts and its full name."""
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "ARTIFACTS", "MESSAGE", "NODENAME")]
+    durations: dict = {}
     for r in tree_rows(wf):
         n = r["node"]
         arts = ",".join(a.get("name", "") for a in (n.get("outputs") or {}).get("artifacts") or [])
-        table.append((*_node_cells(r, now), arts, n.get("message", "") or "", n["name"]))
+        table.append((*_node_cells(r, now, durations), arts, n.get("message", "") or "", n["name"]))
     return "\n".join(columns(table, "   "))
 
 

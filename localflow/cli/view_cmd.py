@@ -54,10 +54,6 @@ def _duration(row: dict, now: float) -> str:
     return short_duration(max(0.0, end - row["started"])) if end else ""
 
 
-def _notices(row: dict) -> list[str]:
-    return [m for _, m in (row.get("notices") or [])]
-
-
 def list_cmd(
     running: Annotated[bool, typer.Option("--running", help="only runs still going")] = False,
     completed: Annotated[bool, typer.Option("--completed", help="only finished runs")] = False,
@@ -73,7 +69,8 @@ def list_cmd(
     with O.user_errors():
         store = open_store()
         reap(store)
-        rows = store.list_runs(prefix=prefix, running=running, completed=completed)
+        shown = None if output == "json" else ("phase", "message", "created", "started", "finished")
+        rows = store.list_runs(prefix=prefix, running=running, completed=completed, columns=shown)
         if output == "name":
             for r in rows:
                 O.out(r["name"])
@@ -93,8 +90,7 @@ def list_cmd(
         for r in rows:
             table.append((r["name"], r["phase"], _age(r["created"], now), _duration(r, now), r["message"] or ""))
         from .render import columns
-        for line in columns(table, "   "):
-            O.out(line)
+        O.out("\n".join(columns(table, "   ")))
 
 
 def get_cmd(
@@ -110,8 +106,7 @@ def get_cmd(
     with O.user_errors():
         store = open_store()
         reap(store)
-        wf = store.get_run(name)
-        row = store.run_row(wf["metadata"]["name"]) or {}
+        wf = store.get_run(name, tree_only=output in (None, "wide"))
         mask_local_secrets()
         now = time.time()
         if output == "json":
@@ -125,10 +120,11 @@ def get_cmd(
         else:
             from .render import plain_get
             O.out(plain_get(wf, now))
-        if output in (None, "wide") and _notices(row):
+        notices = store.notices(wf["metadata"]["name"]) if output in (None, "wide") else []
+        if notices:
             O.out("")
             O.out("Notices:")
-            for m in _notices(row):
+            for m in notices:
                 O.out(f"  {m}")
 
 

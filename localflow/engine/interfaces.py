@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .collector import tuned_collector  # noqa: F401 - the recorder writes a large run's nodes under it too
+
 if TYPE_CHECKING:
     from localflow.spec import model as M
 

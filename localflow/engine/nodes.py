@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from localflow.timefmt import iso, parse_ts
 
@@ -32,14 +32,32 @@ def node_id(workflow_name: str, node_name: str) -> str:
     return f"{workflow_name}-{fnv32a(node_name)}"
 
 
-def pod_name(workflow_name: str, template_name: str, node_name: str) -> str:
-    """Argo's v2 pod names: `<wf>-<template>-<fnv32a(node name)>`, kept under 63 characters."""
+def unique_node_id(workflow_name: str, node_name: str, owner_of: Callable[[str], str | None]) -> str:
+    """Argo's id unless another node (`owner_of(id)` names it) already has it: fnv32a is 32 bits, so
+    among ~100,000 names a few pairs share a hash, and Argo's nodes would silently replace each
+    other. The later node then gets `<Argo's id>-<k>`, the first k no node owns (deterministic:
+    nodes are created in the same order on every run)."""
+    nid = node_id(workflow_name, node_name)
+    owner = owner_of(nid)
+    if owner is None or owner == node_name:
+        return nid
+    k = 1
+    while owner_of(f"{nid}-{k}") not in (None, node_name):
+        k += 1
+    return f"{nid}-{k}"
+
+
+def pod_name(workflow_name: str, template_name: str, node_name: str, nid: str | None = None) -> str:
+    """Argo's v2 pod names: `<wf>-<template>-<fnv32a(node name)>`, kept under 63 characters.
+    `nid` is the node's id (`<wf>-<hash>`, or `<wf>-<hash>-<k>` after a collision: `unique_node_id`):
+    its tail is the pod name's, and the hash is not computed twice."""
     if workflow_name == node_name:
         return workflow_name
     prefix = f"{workflow_name}-{template_name}"
     if len(prefix) > 52:
         prefix = prefix[:52]
-    return f"{prefix}-{fnv32a(node_name)}"
+    tail = nid[len(workflow_name) + 1:] if nid is not None else str(fnv32a(node_name))
+    return f"{prefix}-{tail}"
 
 
 @dataclass

@@ -64,6 +64,9 @@ class WorkflowRun:
         self.uid = str(uuid.uuid4())
         self.entrypoint = entrypoint or self.spec.entrypoint
         self.nodes: dict[str, N.Node] = {}
+        # node name -> id where a hash collision made it other than Argo's (`node_id`); a retry keeps them
+        self.node_ids: dict[str, str] = {n["name"]: n["id"] for n in self.previous_nodes.values()
+                                         if n["id"] != N.node_id(self.name, n["name"])}
         self.max_depth = self.options.max_depth
         self.template_defaults = M.to_dict(self.spec.template_defaults) if self.spec.template_defaults else None
         self.pod_slots = asyncio.Semaphore(int(self.spec.parallelism or self.options.max_parallel_pods))
@@ -123,7 +126,7 @@ class WorkflowRun:
     # ---- nodes ----
     def new_node(self, name: str, display: str, ntype: str, template: str | None, boundary_id: str | None,
                  parent: N.Node | None) -> N.Node:
-        nid = N.node_id(self.name, name)
+        nid = self.node_id(name)
         existed = nid in self.nodes
         self.refresh_runtime_globals()  # Argo's pass that creates a node sees the duration so far
         node = N.Node(id=nid, name=name, display_name=display, type=ntype, template_name=template,
@@ -134,6 +137,24 @@ class WorkflowRun:
             parent.children.append(nid)
         self.changed(node)
         return node
+
+    def node_id(self, name: str) -> str:
+        """The node's id: Argo's (`<wf>-<fnv32a(name)>`) unless a node of another name already has
+        it (a hash collision); then a unique one, and one notice naming both nodes."""
+        nid = self.node_ids.get(name)
+        if nid is not None:
+            return nid
+        nid = N.unique_node_id(self.name, name, self.node_name_of)
+        if "-" in nid[len(self.name) + 1:]:  # `<Argo's id>-<k>`
+            argo = nid.rpartition("-")[0]
+            self.notice(f"warning: nodes {self.nodes[argo].name!r} and {name!r} have the same Argo node id "
+                        f"{argo} (an fnv32a hash collision); {name!r} gets the id {nid}")
+            self.node_ids[name] = nid
+        return nid
+
+    def node_name_of(self, nid: str) -> str | None:
+        node = self.nodes.get(nid)
+        return node.name if node is not None else None
 
     def reuse(self, name: str, parent: N.Node | None) -> N.Node | None:
         """A Succeeded node of the retried run (with its whole subtree), or None to run it again."""
@@ -256,6 +277,11 @@ class WorkflowRun:
         await self.request_stop(message=WORKFLOW_DEADLINE_MESSAGE)
 
     async def execute(self) -> str:
+        from .collector import tuned_collector
+        with tuned_collector():
+            return await self._execute()
+
+    async def _execute(self) -> str:
         self.terminating = False
         self.started_at = self.clock.now()
         self.phase = N.RUNNING

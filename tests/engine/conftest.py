@@ -17,6 +17,7 @@ class Harness:
         self.clock = FakeClock()
         self.runtime = FakeRuntime(self.clock)
         self.logs: list[tuple[str, str]] = []
+        self.notices: list[str] = []
 
     def run(self, text: str, *, parameters=None, entrypoint=None, artifacts=None, resources=None,
             name="wf") -> WorkflowRun:
@@ -32,7 +33,7 @@ class Harness:
                 harness.logs.append((display, line))
 
             def notice(self, run, message):
-                pass
+                harness.notices.append(message)
 
         run = WorkflowRun(wf, runtime=self.runtime, artifacts=artifacts, templates=bundle,
                           parameters=parameters, entrypoint=entrypoint, name=name, clock=self.clock,

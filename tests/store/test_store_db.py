@@ -62,6 +62,8 @@ def test_list_filters_by_state_and_prefix_newest_first(store):
     assert [r["name"] for r in store.list_runs(prefix="build_")] == ["build_1"]  # `_` is not a wildcard
     assert [r["name"] for r in store.list_runs(prefix="build", completed=True)] == ["buildx3", "build-2"]
     assert "workflow" not in store.list_runs()[0]
+    assert store.list_runs(completed=True, columns=("phase", "created")) == [
+        {"name": "buildx3", "phase": "Failed", "created": 3.0}, {"name": "build-2", "phase": "Succeeded", "created": 2.0}]
 
 
 def test_get_run_merges_document_row_and_node_table(store):
@@ -81,6 +83,25 @@ def test_get_run_merges_document_row_and_node_table(store):
     assert wf["status"]["nodes"]["w"]["phase"] == "Running"
     row = store.conn.execute("SELECT started, display_name FROM nodes WHERE id = 'w-1'").fetchone()
     assert row["started"] == 1_700_000_000.0 and row["display_name"] == "a"
+
+
+def test_get_run_tree_only_has_what_the_tree_shows(store):
+    art = {"name": "out", "size": 3, "s3": {"key": "w/w-1/out.tgz"}}
+    nodes = [{"id": "w", "name": "w", "displayName": "w", "type": "Steps", "phase": "Failed", "message": "child failed",
+              "templateName": "main", "startedAt": "2023-11-14T22:13:20Z", "finishedAt": "2023-11-14T22:14:30Z",
+              "children": ["w-1", "w-2"], "inputs": {"parameters": [{"name": "p", "value": "v"}]}},
+             {"id": "w-1", "name": "w[0].a", "displayName": "a", "type": "Pod", "phase": "Succeeded",
+              "templateName": "t", "startedAt": "2023-11-14T22:13:20Z", "finishedAt": "2023-11-14T22:13:21Z",
+              "outputs": {"result": "x", "artifacts": [art]}, "podIP": "10.0.0.9"},
+             {"id": "w-2", "name": "w[0].b", "displayName": "b", "type": "Pod", "phase": "Pending"}]
+    store.upsert_run("w", phase="Failed", workflow={"metadata": {"name": "w"}, "status": {"nodes": {}}})
+    store.put_nodes("w", nodes)
+    tree = store.get_run("w", tree_only=True)["status"]["nodes"]
+    assert list(tree) == ["w", "w-1", "w-2"]
+    assert tree["w"] == {k: v for k, v in nodes[0].items() if k != "inputs"}
+    assert tree["w-1"] == {**{k: v for k, v in nodes[1].items() if k != "podIP"}, "outputs": {"artifacts": [art]}}
+    assert tree["w-2"] == nodes[2]
+    assert store.get_run("w")["status"]["nodes"]["w-1"] == nodes[1]  # the whole node otherwise
 
 
 def test_put_nodes_is_one_transaction(store):
