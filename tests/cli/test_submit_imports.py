@@ -1,6 +1,7 @@
-"""One run's fixed cost (issue 14, goal 1): `localflow submit` of a one-step workflow without artifacts
-imports neither the S3 client (minio and its crypto) nor a parser generator (lark): those come in when an
-artifact moves or an expression is parsed. The run is real (Docker), in a subprocess, as users run it."""
+"""One run's fixed cost (issue 14, goal 1): `localflow submit FILE` of a one-step workflow without artifacts
+imports neither the S3 client (minio and its crypto) nor a parser generator (lark), which come in when an
+artifact moves or an expression is parsed, nor typer (plain arguments are read without it). The run is
+real (Docker), in a subprocess, as users run it."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ DAG = HEAD + """\
       - {name: b, template: echo, depends: "a.Succeeded"}
   - name: echo
 """ + ECHO
-NOT_ON_THE_HOT_PATH = ("minio", "Crypto", "argon2", "cffi", "pycparser", "lark", "regex", "rich", "git")
+NOT_ON_THE_HOT_PATH = ("minio", "Crypto", "argon2", "cffi", "pycparser", "lark", "regex", "rich", "git", "typer", "click")
 
 
 def _submit_modules(workflow: str, tmp_path) -> set[str]:
