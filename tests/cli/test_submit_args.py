@@ -71,3 +71,16 @@ def test_failures_read_as_typer_reads_them(args, tmp_path, monkeypatch, capsys):
     r = CliRunner().invoke(app, ["submit", *args])
     assert (info.value.code, out + err) == (r.exit_code, r.output)
     assert info.value.code == 2 and "localflow: " in err
+
+
+def test_ctrl_c_before_the_run_ends_alike_on_both_paths(monkeypatch, capsys):
+    def interrupted(opts):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(submit_mod, "submit", interrupted)
+    seen = []
+    for args in ([F], ["-pa=1", F]):  # the plain path, then typer's
+        monkeypatch.setattr(sys, "argv", ["localflow", "submit", *args])
+        with pytest.raises(SystemExit) as info:
+            cli.main()
+        seen.append((info.value.code, capsys.readouterr().err))
+    assert seen[0] == seen[1] and seen[0][0] == 130
