@@ -610,6 +610,7 @@ def figure1(b: Bench) -> None:
     docker_cli = shutil.which("docker")
     reps = max(8, b.args.rounds)
     lf, raw, cpu = [], [], []
+    floors: dict[str, list[float]] = {}
     for i in range(reps):
         def do_lf() -> None:
             s, code, _rss, tail = run_timed([*b.lf, "submit", one, "--name", f"lfb-{b.bench_id}-f1-{i}"], b.env, 120,
@@ -624,14 +625,26 @@ def figure1(b: Bench) -> None:
             if code != 0:
                 raise RuntimeError(f"docker run exited {code}: {tail}")
             raw.append(s)
-        for f in ((do_lf, do_raw) if i % 2 == 0 else (do_raw, do_lf)):
+        def do_floors() -> None:
+            for k, cmd in P.floor_commands(sys.executable, W.IMAGE, W.BENCH_LABEL, b.bench_id,
+                                           f"lfb-{b.bench_id}-f1-{i}").items():
+                s, code, _rss, tail = run_timed(cmd, b.env, 120)
+                if code != 0:
+                    raise RuntimeError(f"the {k} floor exited {code}: {tail}")
+                floors.setdefault(k, []).append(s)
+        for f in ((do_lf, do_raw, do_floors) if i % 2 == 0 else (do_floors, do_raw, do_lf)):
             f()
-    b.data["fig1"] = {"cli": lf, "raw": raw, "cpu": cpu}
+    b.data["fig1"] = {"cli": lf, "raw": raw, "cpu": cpu, "floors": floors}
     ml, mr = med(lf), med(raw)
     b.add("1", "one step: `localflow submit` / `docker run --rm` of the same container (whole processes)", "<= 1.3",
           f"**{ml / mr:.2f}** (localflow {ml:.2f} s / docker run {mr:.2f} s; medians of {reps})", ml / mr <= 1.3)
     b.add("1", "one step: localflow's own CPU time (user + system) per run", "—",
           f"{med(cpu):.2f} s (median of {reps})", None)
+    what = {"sdk": "a Python process with the docker SDK (import, create, start, wait, remove)",
+            "http": "a Python process with http.client over the socket, no SDK (the same calls)"}
+    for k, xs in floors.items():  # what bounds the figure: Python and its Docker client, before localflow
+        b.add("1", f"one step, the floor: {what[k]} / `docker run --rm`", "—",
+              f"{med(xs) / mr:.2f} ({med(xs):.2f} s; medians of {reps})", None)
     startup(b)
 
 

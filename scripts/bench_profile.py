@@ -241,3 +241,45 @@ def importtime(cmd: list[str], env: dict | None = None) -> dict:
             top_level.append((name, cum_us / 1e6))
     return {"total_s": total, "by_package": dict(sorted(by.items(), key=lambda kv: -kv[1])),
             "top_level": sorted(top_level, key=lambda kv: -kv[1])}
+
+
+# ---- figure 1's floors: one container from a Python process, with and without the docker SDK --------
+_SDK_FLOOR = """
+import sys, docker
+c = docker.from_env(version="auto")
+x = c.containers.create(sys.argv[1], entrypoint=["echo", "hi"], labels={sys.argv[2]: sys.argv[3]}, init=True,
+                        name=sys.argv[4], hostname="floor")
+x.start(); x.wait(); x.remove(force=True, v=True)
+"""
+_HTTP_FLOOR = """
+import http.client, json, socket, sys
+class Unix(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); self.sock.connect(sys.argv[5])
+conn = Unix("localhost")
+def call(method, path, body=None):
+    conn.request(method, path, body=None if body is None else json.dumps(body),
+                 headers={"Content-Type": "application/json"})
+    r = conn.getresponse(); data = r.read()
+    if r.status >= 400:
+        sys.exit(f"{method} {path}: {r.status} {data[:200]!r}")
+    return json.loads(data) if data else None
+call("GET", f"/images/{sys.argv[1]}/json")
+cid = call("POST", f"/containers/create?name={sys.argv[4]}", {"Image": sys.argv[1], "Entrypoint": ["echo", "hi"],
+           "Hostname": "floor", "Labels": {sys.argv[2]: sys.argv[3]}, "HostConfig": {"Init": True}})["Id"]
+call("POST", f"/containers/{cid}/start"); call("POST", f"/containers/{cid}/wait")
+call("DELETE", f"/containers/{cid}?force=1&v=1")
+"""
+
+
+def floor_commands(python: str, image: str, label: str, value: str, name: str) -> dict[str, list[str]]:
+    """What one container costs a Python process that does nothing else (import, create, start, wait,
+    remove, whole process): with the docker SDK, and with the standard library's http.client over the
+    local socket (only when the engine is the local socket: DOCKER_HOST unset or unix://)."""
+    args = [image, label, value]
+    cmds = {"sdk": [python, "-c", _SDK_FLOOR, *args, f"{name}-sdk"]}
+    host = os.environ.get("DOCKER_HOST", "")
+    if not host or host.startswith("unix://"):
+        sock = host[len("unix://"):] if host else "/var/run/docker.sock"
+        cmds["http"] = [python, "-c", _HTTP_FLOOR, *args, f"{name}-http", sock]
+    return cmds

@@ -17,15 +17,12 @@ import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
-
-import urllib3
-from minio import Minio
-from minio.commonconfig import CopySource
-from minio.deleteobjects import DeleteObject
-from minio.error import MinioException, S3Error
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from localflow.errors import ArtifactError
+
+if TYPE_CHECKING:  # minio (and its crypto) is imported when an artifact moves, not by every run
+    from minio import Minio
 
 MiB = 1024 * 1024
 DEFAULT_PART_SIZE = 8 * MiB
@@ -130,6 +127,7 @@ class VerifyingReader(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
+        import urllib3
         amt = None if size is None or size < 0 else size
         try:
             data = self._response.read(amt, decode_content=False) if amt != 0 else b""
@@ -189,6 +187,8 @@ class S3Repository:
         self.region = region
         self.part_size = part_size
         self.verify_checksums = verify_checksums
+        import urllib3
+        from minio import Minio
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=min(timeout, 10.0), read=timeout),
             retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
@@ -213,6 +213,7 @@ class S3Repository:
 
     # -- buckets ---------------------------------------------------------------------------
     def ensure_bucket(self) -> None:
+        from minio.error import S3Error
         with self._errors("create bucket", ""):
             if not self._client.bucket_exists(self.bucket):
                 try:
@@ -330,6 +331,7 @@ class S3Repository:
 
     def copy(self, src_key: str, dest_key: str) -> ObjectInfo:
         """Server-side copy within the bucket."""
+        from minio.commonconfig import CopySource
         with self._errors("copy", src_key):
             self._client.copy_object(self.bucket, dest_key, CopySource(self.bucket, src_key))
         return self.stat_info(dest_key)
@@ -403,6 +405,7 @@ class S3Repository:
         keys = [o.key for o in self.list_objects(prefix)]
         if not keys:
             return 0
+        from minio.deleteobjects import DeleteObject
         with self._errors("delete", prefix):
             errors = list(self._client.remove_objects(self.bucket, (DeleteObject(k) for k in keys)))
         if errors:
@@ -413,6 +416,8 @@ class S3Repository:
 
     @contextlib.contextmanager
     def _errors(self, action: str, key: str) -> Iterator[None]:
+        import urllib3
+        from minio.error import MinioException, S3Error
         try:
             yield
         except S3Error as exc:

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from localflow.errors import ArtifactError
 
-from . import archive as arc
-from . import transfer
 from .repository import S3Repository
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # archive and transfer (tarfile, gzip, threads) load when an artifact moves
     from localflow.spec import model as M
+
+    from . import archive as arc
 
 SecretResolver = Callable[[str, str], str]  # (secret name, key) -> value
 
@@ -52,6 +52,7 @@ class RunArtifactStore:
 
     def save(self, key_prefix: str, name: str, path: str, tar_stream: Iterable[bytes], archive: dict | None,
              key: str | None = None) -> dict:
+        from . import transfer
         kind, level = archive_kind(archive)
         saved = transfer.save_output(tar_stream, self.repo, key_prefix, name, path, kind, level, key=key)
         art: dict[str, Any] = {"name": name, "s3": self.location(saved.key), "size": saved.size}
@@ -118,6 +119,8 @@ def _secret(store: RunArtifactStore | None, ref: dict | None) -> str | None:
 def input_tar(store: RunArtifactStore | None, art: dict, dest_path: str, mode: int | None,
               sub_path: str | None = None) -> arc.DockerTar:
     """A tar that places artifact `art` exactly at `dest_path` in a container (put at "/")."""
+    from . import archive as arc
+    from . import transfer
     archive = art.get("archive")
     explicit = None if not archive else ("none" if "none" in archive else "tar")
     if "raw" in art:

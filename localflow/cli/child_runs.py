@@ -44,9 +44,8 @@ def persist_to_stores(resources: Any) -> None:
     they outlive the run)."""
     from localflow.store import secrets as S
 
-    from .resources_cmd import normalise
-
     def persist(obj: dict) -> None:
+        from .resources_cmd import normalise  # (with typer): only when a resource template makes one
         S.save(normalise(obj, "resource template"))
         if obj.get("kind") == "Secret":
             O.add_secrets(resources.secret_values())

@@ -75,21 +75,27 @@ def _plain_coercion() -> None:
     base.get_runtime_param = get_runtime_param
 
 
-def _fail(e: Exception) -> None:
-    import typer
-
+def _failure_code(e: Exception) -> int:
+    """The one line for a command's failure, and its exit code; what is not localflow's (Ctrl-C, an exit
+    already decided) is raised again, and so is a bug under LOCALFLOW_DEBUG."""
     from localflow.cli import output as O
     from localflow.errors import LocalflowError
     if isinstance(e, LocalflowError):
         O.err(f"localflow: {e}")
-        raise typer.Exit(getattr(e, "exit_code", 1))
-    if isinstance(e, (typer.Exit, KeyboardInterrupt, SystemExit)):
+        return getattr(e, "exit_code", 1)
+    typer = sys.modules.get("typer")  # a typer.Exit comes only from typer's own path
+    if isinstance(e, (KeyboardInterrupt, SystemExit)) or (typer is not None and isinstance(e, typer.Exit)):
         raise e
     import os
     if os.environ.get("LOCALFLOW_DEBUG"):
         raise e
     O.err(f"localflow: internal error: {type(e).__name__}: {e} (this is a bug; LOCALFLOW_DEBUG=1 shows where)")
-    raise typer.Exit(1)
+    return 1
+
+
+def _fail(e: Exception) -> None:
+    import typer
+    raise typer.Exit(_failure_code(e))
 
 
 def _lint(files: list[str], templates: list[str], strict: bool = True) -> int:
@@ -104,57 +110,56 @@ def _lint(files: list[str], templates: list[str], strict: bool = True) -> int:
     return 2 if errors else 0
 
 
+def _submit(values: dict[str, Any]) -> int:
+    """`localflow submit` with its arguments as submit_flags.OPTIONS names them (typer's path and the plain one)."""
+    from localflow.cli.submit import SubmitOptions
+    from localflow.cli.submit import submit as do_submit
+    from localflow.errors import SpecError
+    v = dict(values)
+    file = v.pop("file")
+    if file is None and v["from_ref"] is None:
+        raise SpecError("give a workflow file, or --from workflowtemplate/NAME")
+    del v["watch"], v["log"]  # accepted for argo's scripts
+    return do_submit(SubmitOptions(file=file or "", parameters=v.pop("parameter"),
+                                   input_artifacts=v.pop("input_artifact"), **v))
+
+
+def _submit_plain(values: dict[str, Any]) -> int:
+    try:
+        return _submit(values)
+    except Exception as e:  # noqa: BLE001 - _failure_code re-raises what is not ours
+        return _failure_code(e)
+
+
 def _add_submit(app: typer.Typer) -> None:
-    """`localflow submit` (argo submit's flags included)."""
+    """`localflow submit` (argo submit's flags included), its options from submit_flags.OPTIONS."""
+    import inspect
+
     import typer
 
-    @app.command()
-    def submit(
-        file: str | None = typer.Argument(None, help="Workflow YAML (multi-document files too); "
-                                                "none with --from"),
-        parameter: list[str] = typer.Option([], "--parameter", "-p", help="NAME=VALUE, repeatable"),
-        parameter_file: str | None = typer.Option(None, "--parameter-file", "-f", help="YAML or JSON parameters"),
-        entrypoint: str | None = typer.Option(None, "--entrypoint", "-e", help="run this template instead"),
-        name: str | None = typer.Option(None, "--name", help="the run's name (default: generateName + 5 chars)"),
-        output: str | None = typer.Option(None, "--output", "-o", help="json | yaml | name"),
-        templates: list[str] = typer.Option([], "--templates", help="WorkflowTemplate files or folders"),
-        input_artifact: list[str] = typer.Option([], "--input-artifact", help="NAME=PATH: feed a local file/folder"),
-        from_ref: str | None = typer.Option(None, "--from", help="workflowtemplate/NAME or cronwf/NAME "
-                                            "(installed, or from --templates / the file)"),
-        keep: bool = typer.Option(False, "--keep", help="keep the run's containers, networks and volumes"),
-        quiet: bool = typer.Option(False, "--quiet", "-q", help="do not stream logs"),
-        detach: bool = typer.Option(False, "--detach", "-d", help="run in a background process; print its name"),
-        wait: bool = typer.Option(False, "--wait", "-w", help="with --detach: wait for the run to finish"),
-        junit: str | None = typer.Option(None, "--junit", help="write JUnit XML (one testcase per step) here"),
-        strict: bool = typer.Option(True, "--strict/--no-strict", help="reject unknown fields (argo's default); "
-                                    "--strict=false ignores them with a notice"),
-        namespace: str | None = typer.Option(None, "--namespace", "-n", help="sets workflow.namespace"),
-        service_account: str | None = typer.Option(None, "--serviceaccount", help="sets spec.serviceAccountName"),
-        generate_name: str | None = typer.Option(None, "--generate-name", help="metadata.generateName of the run"),
-        labels: str | None = typer.Option(None, "--labels", "-l", help="K=V,K2=V2: labels added to the run"),
-        priority: str | None = typer.Option(None, "--priority", help="spec.priority (accepted, as argo)"),
-        watch: bool = typer.Option(False, "--watch", help="accepted for argo scripts (localflow watches anyway)"),
-        log: bool = typer.Option(False, "--log", help="accepted for argo scripts (logs stream anyway)"),
-    ) -> None:
-        """Run a workflow in the foreground, streaming logs; print the final tree.
+    from localflow.cli.submit_flags import FILE_HELP, OPTIONS, defaults
+    types = {"str": str | None, "list": list[str], "bool": bool, "strict": bool}
+    first = defaults()
+    params = [inspect.Parameter("file", inspect.Parameter.KEYWORD_ONLY, default=typer.Argument(None, help=FILE_HELP),
+                                annotation=str | None)]
+    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=types[kind],
+                                 default=typer.Option(first[name], *flags, help=help_))
+               for name, flags, kind, help_ in OPTIONS]
 
-        Example: localflow submit hello-world.yaml -p message="goodbye world"
-        """
-        from localflow.cli.submit import SubmitOptions
-        from localflow.cli.submit import submit as do_submit
-        from localflow.errors import SpecError
+    def submit(**values: Any) -> None:
         try:
-            if file is None and from_ref is None:
-                raise SpecError("give a workflow file, or --from workflowtemplate/NAME")
-            code = do_submit(SubmitOptions(file=file or "", parameters=parameter, parameter_file=parameter_file,
-                                           entrypoint=entrypoint, name=name, output=output, templates=templates,
-                                           input_artifacts=input_artifact, keep=keep, quiet=quiet, from_ref=from_ref,
-                                           detach=detach, wait=wait, junit=junit, strict=strict, namespace=namespace,
-                                           service_account=service_account, generate_name=generate_name,
-                                           labels=labels, priority=priority))
+            code = _submit(values)
         except Exception as e:  # noqa: BLE001 - _fail re-raises what is not ours
             _fail(e)
         raise typer.Exit(code)
+
+    submit.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    submit.__annotations__ = {p.name: p.annotation for p in params}
+    submit.__doc__ = """Run a workflow in the foreground, streaming logs; print the final tree.
+
+        Example: localflow submit hello-world.yaml -p message="goodbye world"
+        """
+    app.command()(submit)
 
 
 def _own_commands() -> typer.Typer:
@@ -251,6 +256,16 @@ def _plain_lint_arguments(args: list[str]) -> tuple[list[str], list[str]] | None
     return (files, templates) if files else None
 
 
+def _plain_submit_arguments(args: list[str]) -> dict[str, Any] | None:
+    """`submit`'s arguments when they have one reading (submit_flags.plain_arguments); None for typer."""
+    import os
+
+    if any(key.endswith("_COMPLETE") for key in os.environ):
+        return None
+    from localflow.cli.submit_flags import plain_arguments
+    return plain_arguments(args)
+
+
 def _run_plain(function: Any, *args: Any) -> None:
     """Run a command as typer would: its exit code, Ctrl-C exits 130, a closed pipe exits 1."""
     import errno
@@ -289,6 +304,10 @@ def main() -> None:
         plain = _plain_lint_arguments(args[1:])
         if plain is not None:
             _run_plain(_lint, *plain)
+    if args[:1] == ["submit"]:  # typer's import and command building are a twentieth of a one-step run
+        values = _plain_submit_arguments(args[1:])
+        if values is not None:
+            _run_plain(_submit_plain, values)
     # `submit`, `lint` and `version` need none of the other commands: importing their modules and
     # building their click commands would be a tenth of the start-up of `localflow lint`.
     command = _own_commands() if args and args[0] in _OWN_COMMANDS else _register()

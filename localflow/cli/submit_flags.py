@@ -1,12 +1,77 @@
-"""argo submit's flags that change the workflow object: `-n/--namespace`, `--serviceaccount`,
-`--generate-name`, `-l/--labels`, `--priority` (cmd/argo/commands/submit.go sets the same fields),
-and `--from cronwf/NAME`."""
+"""`localflow submit`'s options (the one table: main.py builds the typer command from it, and reads plain
+arguments with it without typer), and argo submit's flags that change the workflow object:
+`-n/--namespace`, `--serviceaccount`, `--generate-name`, `-l/--labels`, `--priority`
+(cmd/argo/commands/submit.go sets the same fields), and `--from cronwf/NAME`."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from localflow.errors import SpecError
+
+FILE_HELP = "Workflow YAML (multi-document files too); none with --from"
+# (parameter, flags, kind, help); kind: "str" (None when absent), "list" (repeatable), "bool" (a flag),
+# "strict" (--strict/--no-strict, on by default)
+OPTIONS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("parameter", ("--parameter", "-p"), "list", "NAME=VALUE, repeatable"),
+    ("parameter_file", ("--parameter-file", "-f"), "str", "YAML or JSON parameters"),
+    ("entrypoint", ("--entrypoint", "-e"), "str", "run this template instead"),
+    ("name", ("--name",), "str", "the run's name (default: generateName + 5 chars)"),
+    ("output", ("--output", "-o"), "str", "json | yaml | name"),
+    ("templates", ("--templates",), "list", "WorkflowTemplate files or folders"),
+    ("input_artifact", ("--input-artifact",), "list", "NAME=PATH: feed a local file/folder"),
+    ("from_ref", ("--from",), "str", "workflowtemplate/NAME or cronwf/NAME (installed, or from --templates / "
+                                     "the file)"),
+    ("keep", ("--keep",), "bool", "keep the run's containers, networks and volumes"),
+    ("quiet", ("--quiet", "-q"), "bool", "do not stream logs"),
+    ("detach", ("--detach", "-d"), "bool", "run in a background process; print its name"),
+    ("wait", ("--wait", "-w"), "bool", "with --detach: wait for the run to finish"),
+    ("junit", ("--junit",), "str", "write JUnit XML (one testcase per step) here"),
+    ("strict", ("--strict/--no-strict",), "strict", "reject unknown fields (argo's default); --strict=false "
+                                                    "ignores them with a notice"),
+    ("namespace", ("--namespace", "-n"), "str", "sets workflow.namespace"),
+    ("service_account", ("--serviceaccount",), "str", "sets spec.serviceAccountName"),
+    ("generate_name", ("--generate-name",), "str", "metadata.generateName of the run"),
+    ("labels", ("--labels", "-l"), "str", "K=V,K2=V2: labels added to the run"),
+    ("priority", ("--priority",), "str", "spec.priority (accepted, as argo)"),
+    ("watch", ("--watch",), "bool", "accepted for argo scripts (localflow watches anyway)"),
+    ("log", ("--log",), "bool", "accepted for argo scripts (logs stream anyway)"),
+)
+
+
+def defaults() -> dict[str, Any]:
+    return {name: [] if kind == "list" else None if kind == "str" else kind == "strict"
+            for name, _flags, kind, _help in OPTIONS}
+
+
+def plain_arguments(args: list[str]) -> dict[str, Any] | None:
+    """`submit`'s arguments read with OPTIONS as click reads them, for the forms with one reading: at most
+    one FILE, `--long VALUE`, `--long=VALUE`, `-s VALUE` and flags. None for anything else (`-pVALUE`,
+    `-qd`, `--`, `-h`, an unknown option, a value that looks like an option, a second FILE): typer's part."""
+    by_flag: dict[str, tuple[str, str]] = {}
+    for name, flags, kind, _help in OPTIONS:
+        for flag in flags[0].split("/") if kind == "strict" else flags:
+            by_flag[flag] = (name, kind)
+    values: dict[str, Any] = {"file": None, **defaults()}
+    it = iter(args)
+    for arg in it:
+        if not arg.startswith("-"):
+            if values["file"] is not None:
+                return None
+            values["file"] = arg
+            continue
+        flag, eq, inline = arg.partition("=")
+        name, kind = by_flag.get(flag, (None, None))
+        if name is None or (eq and kind in ("bool", "strict")) or (eq and not flag.startswith("--")):
+            return None
+        if kind in ("bool", "strict"):
+            values[name] = flag != "--no-strict"
+            continue
+        value = inline if eq else next(it, None)
+        if value is None or (not eq and value.startswith("-")):
+            return None
+        values[name] = [*values[name], value] if kind == "list" else value
+    return values
 
 
 def parse_labels(text: str) -> dict[str, str]:

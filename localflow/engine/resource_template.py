@@ -7,13 +7,12 @@ the object either way.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
 import tempfile
 from typing import TYPE_CHECKING, Any
-
-from lark import LarkError, Transformer
 
 from localflow.expr._lark import lazy_parser
 from localflow.spec import model as M
@@ -63,42 +62,50 @@ def _text(v: Any) -> str:
     return "" if v is None else str(v)
 
 
-class _Eval(Transformer):
-    def __init__(self, obj: Any):
-        super().__init__()
-        self.obj = obj
+@functools.lru_cache(maxsize=1)
+def _evaluator() -> type:
+    """The condition evaluator's class; lark is imported when a condition is first evaluated."""
+    from lark import Transformer
 
-    def compare(self, items):
-        path, op, value = str(items[0]), str(items[1]), str(items[2])
-        got = _lookup(self.obj, path)
-        if op in ("=", "=="):
-            return _text(got) == value
-        if op == "!=":
-            return _text(got) != value
-        try:
-            a, b = float(_text(got)), float(value)
-        except ValueError:
-            return False
-        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+    class _Eval(Transformer):
+        def __init__(self, obj: Any):
+            super().__init__()
+            self.obj = obj
 
-    def member(self, items):
-        path, op, values = str(items[0]), str(items[1]), [str(v) for v in items[2:]]
-        inside = _text(_lookup(self.obj, path)) in values
-        return inside if op == "in" else not inside
+        def compare(self, items):
+            path, op, value = str(items[0]), str(items[1]), str(items[2])
+            got = _lookup(self.obj, path)
+            if op in ("=", "=="):
+                return _text(got) == value
+            if op == "!=":
+                return _text(got) != value
+            try:
+                a, b = float(_text(got)), float(value)
+            except ValueError:
+                return False
+            return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
-    def absent(self, items):
-        return _lookup(self.obj, str(items[0])) is None
+        def member(self, items):
+            path, op, values = str(items[0]), str(items[1]), [str(v) for v in items[2:]]
+            inside = _text(_lookup(self.obj, path)) in values
+            return inside if op == "in" else not inside
 
-    def present(self, items):
-        return _lookup(self.obj, str(items[0])) is not None
+        def absent(self, items):
+            return _lookup(self.obj, str(items[0])) is None
 
-    def start(self, items):
-        return all(items)
+        def present(self, items):
+            return _lookup(self.obj, str(items[0])) is not None
+
+        def start(self, items):
+            return all(items)
+
+    return _Eval
 
 
 def condition_holds(condition: str, obj: Any) -> bool:
+    from lark import LarkError
     try:
-        return bool(_Eval(obj).transform(_lark().parse(condition)))
+        return bool(_evaluator()(obj).transform(_lark().parse(condition)))
     except LarkError as e:
         raise StepError(f"cannot parse condition {condition!r}: {str(e).splitlines()[0]}") from e
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-from lark import Transformer, v_args
+from typing import Any
 
 from localflow.errors import ExprError
 from localflow.expr._lark import Syntax, SyntaxFailure, lazy_parser, parse_tree
@@ -53,25 +52,32 @@ ContinueOn = Mapping[str, tuple[bool, bool]]
 _Node = tuple
 
 
-@v_args(inline=True)
-class _Build(Transformer):
-    def bare(self, task):
-        return ("bare", str(task))
+@lru_cache(maxsize=1)
+def _builder() -> Any:
+    """The tree builder; lark is imported when a `depends` is first parsed, not by every run."""
+    from lark import Transformer, v_args
 
-    def result(self, token):
-        name, _, kind = str(token).partition(".")
-        if kind not in RESULTS:
-            raise ExprError(f"task result '{kind}' for task '{name}' is invalid")
-        return ("result", name, kind)
+    @v_args(inline=True)
+    class _Build(Transformer):
+        def bare(self, task):
+            return ("bare", str(task))
 
-    def not_(self, node):
-        return ("not", node)
+        def result(self, token):
+            name, _, kind = str(token).partition(".")
+            if kind not in RESULTS:
+                raise ExprError(f"task result '{kind}' for task '{name}' is invalid")
+            return ("result", name, kind)
 
-    def and_(self, a, b):
-        return ("and", a, b)
+        def not_(self, node):
+            return ("not", node)
 
-    def or_(self, a, b):
-        return ("or", a, b)
+        def and_(self, a, b):
+            return ("and", a, b)
+
+        def or_(self, a, b):
+            return ("or", a, b)
+
+    return _Build()
 
 
 _get_parser = lazy_parser("depends", GRAMMAR)
@@ -161,7 +167,7 @@ def parse_depends(text: str) -> Depends:
     if not text.strip():
         return Depends(text)
     try:
-        tree = parse_tree(_get_parser, _Build(), text)
+        tree = parse_tree(_get_parser, _builder(), text)
     except SyntaxFailure as f:
         raise ExprError(_syntax_message(f.why, text)) from None
     tasks: set[str] = set()

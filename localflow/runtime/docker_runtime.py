@@ -36,9 +36,7 @@ from .probes import wait_ready
 def connect(timeout: int = 300) -> docker.DockerClient:
     """A client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
     try:
-        client = remote.client_from_env(timeout=timeout, max_pool_size=128)
-        client.ping()
-        return client
+        return remote.client_from_env(timeout=timeout, max_pool_size=128)  # it asks the engine's version
     except (docker.errors.DockerException, requests.RequestException) as e:
         raise RuntimeFailure(f"cannot reach the Docker engine ({short(e)}); is it running? "
                              "(scripts/ensure-docker.sh starts one)") from e
@@ -77,6 +75,14 @@ class DockerRuntime:
         self.active: dict[str, _Pod] = {}
         self.lock = threading.Lock()
         self.start_locks: dict[str, threading.Lock] = {}  # per run network, see _start
+        # per run: labelled objects asked for and not known to be removed (see _made, _end_run)
+        self.outstanding: dict[str, int] = {}
+
+    def _made(self, run_name: str, n: int) -> None:
+        """Count labelled objects of a run: +1 before asking the engine for one (an answer lost on the way
+        still counts), -1 when its removal is confirmed."""
+        with self.lock:
+            self.outstanding[run_name] = self.outstanding.get(run_name, 0) + n
 
     def privileged_refused(self) -> str | None:
         """Why this engine refuses privileged containers, or None when it allows them (checked once)."""
@@ -87,6 +93,7 @@ class DockerRuntime:
         if not images:
             return None
         c = None
+        self._made("privileged-probe", 1)
         try:
             c = self.client.containers.create(images[0].id, entrypoint=["/localflow-privileged-probe"], privileged=True,
                                               labels=L.labels("privileged-probe", role="probe"), network_mode="none")
@@ -112,6 +119,7 @@ class DockerRuntime:
         """Volumes, and the run's own bridge network when pods are reached by address (daemons, IPs, probes);
         other runs' pods use Docker's default bridge (a user-defined network slows every container start)."""
         if network:
+            self._made(run_name, 1)  # removed by _end_run's listing only
             try:
                 net = self.client.networks.create(f"localflow-{run_name}", driver="bridge",
                                                   labels=L.labels(run_name, role="network"))
@@ -133,6 +141,8 @@ class DockerRuntime:
                                  f"`docker volume create {name}`, or add a PersistentVolumeClaim document named "
                                  f"{name!r} to the file)")
         lab = L.labels(run_name, role="volume") if auto == "run" else {L.PVC: name}
+        if auto == "run":
+            self._made(run_name, 1)
         self.client.volumes.create(name, labels=lab)
 
     async def end_run(self, run_name: str, keep: bool = False) -> None:
@@ -143,7 +153,9 @@ class DockerRuntime:
         if net is not None:
             self.start_locks.pop(net.name, None)
         self.stopping.discard(run_name)
-        if not keep:
+        with self.lock:
+            left = self.outstanding.pop(run_name, 0)
+        if not keep and left:  # else every object the run made is removed: no listing to wait for
             try:
                 L.remove_run_objects(self.client, run_name)
             except (docker.errors.DockerException, requests.RequestException) as e:
@@ -218,6 +230,7 @@ class DockerRuntime:
                 kwargs["network"] = network
             kwargs["ports"] = remote.probe_ports(x.readiness_probe for x in [pod.main, *pod.sidecars])
             kwargs["hostname"] = dns_label(pod.pod_name)
+        self._made(pod.run_name, 1)
         try:
             container = calls.create(self.client, kwargs)
         except docker.errors.ImageNotFound as e:
@@ -277,8 +290,11 @@ class DockerRuntime:
         for c in containers:
             try:
                 c.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass  # gone already
             except (docker.errors.APIError, requests.RequestException):
-                pass  # gone already, or the engine is gone: `localflow gc` removes leftovers
+                continue  # the engine is gone or refused: _end_run's listing (or `localflow gc`) removes it
+            self._made(c.labels.get(L.RUN, ""), -1)
 
     def _start(self, container: Any, network: str | None) -> None:
         """Start a container; on a run network one start at a time. Docker 20.10 loses endpoint-count
