@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from localflow.engine.nodes import pod_name, template_of
 from localflow.report.common import SYMBOLS, output_artifacts
 from localflow.timefmt import elapsed, long_duration, short_duration
 
@@ -84,12 +85,12 @@ def columns(table: list[tuple[str, ...]], gap: str = "  ") -> list[str]:
 _TIMED_TYPES = frozenset(("Pod", "Steps", "DAG", "Retry"))
 
 
-def _node_cells(row: dict[str, Any], now: float | None, durations: dict) -> tuple[str, str, str, str]:
+def _node_cells(row: dict[str, Any], now: float | None, durations: dict, wf_name: str) -> tuple[str, str, str, str]:
     """STEP, TEMPLATE, PODNAME and DURATION of a tree row (`durations`: a cache by start and end, which
     the nodes of a large run share)."""
     n = row["node"]
     label = f"{row['prefix']}{SYMBOLS.get(n.get('phase', ''), '?')} {n.get('displayName', n['name'])}"
-    pod = n["id"] if n["type"] == "Pod" else ""
+    pod = pod_name(wf_name, template_of(n), n["name"], n["id"]) if n["type"] == "Pod" else ""
     dur = ""
     if n["type"] in _TIMED_TYPES:
         key = (n.get("startedAt"), n.get("finishedAt"))
@@ -102,8 +103,9 @@ def _node_cells(row: dict[str, Any], now: float | None, durations: dict) -> tupl
 def plain_tree(wf: dict, now: float | None = None) -> str:
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "MESSAGE")]
     durations: dict = {}
+    wf_name = wf.get("metadata", {}).get("name", "")
     for r in tree_rows(wf):
-        table.append((*_node_cells(r, now, durations), r["node"].get("message", "")))
+        table.append((*_node_cells(r, now, durations, wf_name), r["node"].get("message", "")))
     return "\n".join(columns(table))
 
 
@@ -111,10 +113,11 @@ def wide_tree(wf: dict, now: float | None = None) -> str:
     """`get -o wide`: the tree with each node's output artifacts and its full name."""
     table = [("STEP", "TEMPLATE", "PODNAME", "DURATION", "ARTIFACTS", "MESSAGE", "NODENAME")]
     durations: dict = {}
+    wf_name = wf.get("metadata", {}).get("name", "")
     for r in tree_rows(wf):
         n = r["node"]
         arts = ",".join(a.get("name", "") for a in (n.get("outputs") or {}).get("artifacts") or [])
-        table.append((*_node_cells(r, now, durations), arts, n.get("message", "") or "", n["name"]))
+        table.append((*_node_cells(r, now, durations, wf_name), arts, n.get("message", "") or "", n["name"]))
     return "\n".join(columns(table, "   "))
 
 

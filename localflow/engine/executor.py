@@ -317,7 +317,7 @@ class Executor:
         if attempt is not None:
             vals["retries"] = str(attempt)
         kind = tmpl.kind
-        pod = N.pod_name(run.name, tmpl.name or "inline", node.name, node.id) if kind not in ("steps", "dag") else None
+        pod = N.pod_name(run.name, tmpl.name or "", node.name, node.id) if kind not in ("steps", "dag") else None
         if pod:
             vals["pod.name"] = pod
             node.pod_name = pod

@@ -17,6 +17,9 @@ POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_T, SUSPEND, PLUGIN = (
     "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend", "Plugin")
 
 
+POD_NAME_PREFIX_MAX = 253 - 10 - 1  # Argo: maxK8sResourceNameLength - k8sNamingHashLength - 1
+
+
 def fnv32a(text: str) -> int:
     h = 0x811C9DC5
     for b in text.encode():
@@ -48,16 +51,23 @@ def unique_node_id(workflow_name: str, node_name: str, owner_of: Callable[[str],
 
 
 def pod_name(workflow_name: str, template_name: str, node_name: str, nid: str | None = None) -> str:
-    """Argo's v2 pod names: `<wf>-<template>-<fnv32a(node name)>`, kept under 63 characters.
-    `nid` is the node's id (`<wf>-<hash>`, or `<wf>-<hash>-<k>` after a collision: `unique_node_id`):
-    its tail is the pod name's, and the hash is not computed twice."""
+    """Argo's v2 pod names (workflow/util GeneratePodName): `<wf>-<template>-<fnv32a(node name)>`, or
+    `<wf>-<hash>` for a template without a name (an inline one); the prefix is cut at 242 characters
+    (Kubernetes' 253 less the hash). `nid` is the node's id (`<wf>-<hash>`, or `<wf>-<hash>-<k>` after a
+    collision: `unique_node_id`): its tail is the pod name's, and the hash is not computed twice."""
     if workflow_name == node_name:
         return workflow_name
-    prefix = f"{workflow_name}-{template_name}"
-    if len(prefix) > 52:
-        prefix = prefix[:52]
+    prefix = f"{workflow_name}-{template_name}" if template_name else workflow_name
+    prefix = prefix[:POD_NAME_PREFIX_MAX]
     tail = nid[len(workflow_name) + 1:] if nid is not None else str(fnv32a(node_name))
     return f"{prefix}-{tail}"
+
+
+def template_of(node: dict[str, Any]) -> str:
+    """The template a node's pod is named after, as Argo's GetTemplateFromNode: templateRef's, else
+    templateName."""
+    ref = node.get("templateRef")
+    return (ref.get("template") or "") if isinstance(ref, dict) else (node.get("templateName") or "")
 
 
 @dataclass
