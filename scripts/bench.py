@@ -10,6 +10,10 @@ Figures, numbered as the issue's goals (goal in brackets):
      container, whole processes, medians of 8; and CLI start-up (`--help`, `lint`)             [<= 1.3x]
   2  a chain of 30 single-container steps, and a fan-out of 40 (withItems, parallelism 4), vs the same
      containers by raw SDK calls                                                              [<= 1.05x]
+     (raw: each step's container as localflow makes it, init as PID 1 and labels, on Docker's default
+     bridge as localflow runs these workflows, by five requests: create, start, wait, logs, remove;
+     in a fan-out, 4 threads each doing whole steps. localflow does the same five requests and follows
+     the log while the container runs; bench_workloads.raw_step)
   3  a 256 MiB and a 1 GiB artifact between two steps vs raw get_archive + S3 put/get +
      put_archive                                                                      [<= 1.15x, < 100 MB]
   4  scale, the engine alone on the fake runtime: 100,000-node withItems and DAG (3 deps/node)
@@ -285,6 +289,7 @@ def figure2c(b: Bench) -> None:
 def figure2f(b: Bench) -> None:
     file = W.write_yaml(W.fanout_doc(40, 4), os.path.join(b.tmp, "fanout40.yaml"))
     b.data["files"]["2f"] = file
+    b.data.setdefault("slots", {})["2f"] = 4
     containers_figure(b, "2f", "fan-out 40, parallelism 4", file,
                       lambda: W.raw_fanout(b.client, b.bench_id, 40, 4), 1.05, 40)
 
@@ -317,6 +322,15 @@ def profile_containers(b: Bench, fig: str, raw: Callable[[], None], steps: int) 
         lines.append(f"| `{ep}` | {lc} | {ls:.2f} | {rc} | {rs:.2f} |")
     lines.append(f"| **total** | **{lf_api['calls']}** ({lf_api['calls'] / steps:.1f}/step) | {lf_api['seconds']:.2f} "
                  f"| **{raw_api['calls']}** ({raw_api['calls'] / steps:.1f}/step) | {raw_api['seconds']:.2f} |")
+    lines += ["", "One step's container, call by call (medians over the steps, ms; from the same traces). The gap is "
+              "the time from a container's exit (its wait returning) to the create that takes its slot: what "
+              "the engine (or the raw loop) does between two containers:", "",
+              "| phase | localflow ms | raw ms |", "| --- | ---: | ---: |"]
+    slots = b.data.get("slots", {}).get(fig, 1)
+    lt, rt = P.step_timeline(lf_api["containers"], slots), P.step_timeline(raw_api["containers"], slots)
+    for k in lt:
+        if k != "steps":
+            lines.append(f"| {k} | {lt[k] * 1000:.0f} | {rt.get(k, float('nan')) * 1000:.0f} |")
     lines += ["", f"Where the CLI's time goes (`localflow submit` under cProfile, all threads, {fmt_s(cli_s)}; "
               "cProfile slows Python code down, Docker not):", "", "| CLI phase | calls | s |", "| --- | ---: | ---: |"]
     lines += cli_phase_rows(cli_prof)
