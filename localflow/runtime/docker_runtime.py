@@ -74,13 +74,13 @@ class DockerRuntime:
         self.images = Images(self.client, notice or (lambda m: None))
         self.stall = stall.StallWatch(self.client.api, remote.engine_address().url, notice) if notice else None
         self.networks: dict[str, Any] = {}
+        # finished pods' containers on Docker's default bridge are removed here, off the step's path
+        self.remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="localflow-remove")
+        self.removals: set[Future] = set()
         self.stopping: set[str] = set()
         self.active: dict[str, _Pod] = {}
         self.lock = threading.Lock()
         self.start_locks: dict[str, threading.Lock] = {}  # per run network, see _start
-        # finished pods' containers on Docker's default bridge are removed here, off the step's path
-        self.remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="localflow-remove")
-        self.removals: set[Future] = set()
 
     def privileged_refused(self) -> str | None:
         """Why this engine refuses privileged containers, or None when it allows them (checked once)."""
