@@ -10,6 +10,10 @@ Figures, numbered as the issue's goals (goal in brackets):
      container, whole processes, medians of 8; and CLI start-up (`--help`, `lint`)             [<= 1.3x]
   2  a chain of 30 single-container steps, and a fan-out of 40 (withItems, parallelism 4), vs the same
      containers by raw SDK calls                                                              [<= 1.05x]
+     (raw: each step's container as localflow makes it, init as PID 1 and labels, on Docker's default
+     bridge as localflow runs these workflows, by five requests: create, start, wait, logs, remove;
+     in a fan-out, 4 threads each doing whole steps. localflow does the same five requests and follows
+     the log while the container runs; bench_workloads.raw_step)
   3  a 256 MiB and a 1 GiB artifact between two steps vs raw get_archive + S3 put/get +
      put_archive                                                                      [<= 1.15x, < 100 MB]
   4  scale, the engine alone on the fake runtime: 100,000-node withItems and DAG (3 deps/node)
@@ -257,15 +261,22 @@ def containers_figure(b: Bench, fig: str, title: str, file: str, raw: Callable[[
     b.data[f"fig{fig}"] = {"cli": cli, "inproc": inproc, "raw": rawt}
     b.add(fig, f"{title}: `localflow submit` (CLI) / raw SDK", f"<= {goal:.2f}",
           f"**{mc / mr:.2f}** (CLI {fmt_s(mc)} / raw {fmt_s(mr)}; rounds CLI {fmt_rounds(cli)}, "
-          f"raw {fmt_rounds(rawt)})", mc / mr <= goal)
+          f"raw {fmt_rounds(rawt)}; {paired(cli, rawt)})", mc / mr <= goal)
     b.add(fig, f"{title}: engine in-process (WorkflowRun on the Docker runtime) / raw SDK",
           f"<= {goal:.2f} (same goal, without start-up)",
-          f"**{mi / mr:.2f}** (in-process {fmt_s(mi)} / raw {fmt_s(mr)}; rounds {fmt_rounds(inproc)})",
-          mi / mr <= goal)
+          f"**{mi / mr:.2f}** (in-process {fmt_s(mi)} / raw {fmt_s(mr)}; rounds {fmt_rounds(inproc)}; "
+          f"{paired(inproc, rawt)})", mi / mr <= goal)
     b.add(fig, f"{title}: what the CLI adds to the engine (start-up, load, validate, preflight, history)",
           "—", f"{fmt_s(mc - mi)} ({(mc - mi) / mr * 100:.0f}% of raw)", None)
     b.add(fig, f"{title}: engine overhead per step (in-process − raw) / {pods}", "—",
           f"{(mi - mr) / pods * 1000:.0f} ms", None)
+
+
+def paired(xs: list[float], raw: list[float]) -> str:
+    """Each round's ratio (its localflow run against the raw run next to it, under the same load) and their
+    median: steadier than the ratio of medians when other work on the machine comes and goes."""
+    ratios = [x / r for x, r in zip(xs, raw)]
+    return f"round by round {', '.join(f'{q:.2f}' for q in ratios)}, median {med(ratios):.2f}"
 
 
 def figure2c(b: Bench) -> None:
@@ -285,8 +296,35 @@ def figure2c(b: Bench) -> None:
 def figure2f(b: Bench) -> None:
     file = W.write_yaml(W.fanout_doc(40, 4), os.path.join(b.tmp, "fanout40.yaml"))
     b.data["files"]["2f"] = file
+    b.data.setdefault("slots", {})["2f"] = 4
     containers_figure(b, "2f", "fan-out 40, parallelism 4", file,
                       lambda: W.raw_fanout(b.client, b.bench_id, 40, 4), 1.05, 40)
+    run_network_fanout(b)
+
+
+def run_network_fanout(b: Bench) -> None:
+    """The fan-out beside a daemon, on the run's own network: what serialised starts cost (in-process,
+    against raw calls that start the same containers on a network concurrently)."""
+    file = W.write_yaml(W.fanout_daemon_doc(40, 4), os.path.join(b.tmp, "fanout40-daemon.yaml"))
+    inproc, rawt = [], []
+    for i in range(b.args.rounds):
+        def do_inproc() -> None:
+            inproc.append(worker(b, "docker", file, f"lfb-{b.bench_id}-f2n-in{i}")["run_s"])
+
+        def do_raw() -> None:
+            t = time.perf_counter()
+            W.raw_fanout_daemon(b.client, b.bench_id, 40, 4)
+            rawt.append(time.perf_counter() - t)
+        for f in ((do_inproc, do_raw) if i % 2 == 0 else (do_raw, do_inproc)):
+            f()
+        b.log(f"  run network round {i + 1}: in-process {inproc[-1]:.2f} s, raw {rawt[-1]:.2f} s")
+    mi, mr = med(inproc), med(rawt)
+    b.data["fig2f_run_network"] = {"inproc": inproc, "raw": rawt}
+    b.add("2f", "fan-out 40, parallelism 4, beside a daemon (on the run's own network, where localflow starts "
+          "containers one at a time against Docker 20.10's endpoint-count bug): in-process / raw (concurrent "
+          "starts on a network)", "—",
+          f"{mi / mr:.2f} (in-process {fmt_s(mi)} / raw {fmt_s(mr)}; rounds {fmt_rounds(inproc)}, raw "
+          f"{fmt_rounds(rawt)}; {paired(inproc, rawt)})", None)
 
 
 def profile_containers(b: Bench, fig: str, raw: Callable[[], None], steps: int) -> None:
@@ -317,6 +355,15 @@ def profile_containers(b: Bench, fig: str, raw: Callable[[], None], steps: int) 
         lines.append(f"| `{ep}` | {lc} | {ls:.2f} | {rc} | {rs:.2f} |")
     lines.append(f"| **total** | **{lf_api['calls']}** ({lf_api['calls'] / steps:.1f}/step) | {lf_api['seconds']:.2f} "
                  f"| **{raw_api['calls']}** ({raw_api['calls'] / steps:.1f}/step) | {raw_api['seconds']:.2f} |")
+    lines += ["", "One step's container, call by call (medians over the steps, ms; from the same traces). The gap is "
+              "the time from a container's exit (its wait returning) to the create that takes its slot: what "
+              "the engine (or the raw loop) does between two containers:", "",
+              "| phase | localflow ms | raw ms |", "| --- | ---: | ---: |"]
+    slots = b.data.get("slots", {}).get(fig, 1)
+    lt, rt = P.step_timeline(lf_api["containers"], slots), P.step_timeline(raw_api["containers"], slots)
+    for k in lt:
+        if k != "steps":
+            lines.append(f"| {k} | {lt[k] * 1000:.0f} | {rt.get(k, float('nan')) * 1000:.0f} |")
     lines += ["", f"Where the CLI's time goes (`localflow submit` under cProfile, all threads, {fmt_s(cli_s)}; "
               "cProfile slows Python code down, Docker not):", "", "| CLI phase | calls | s |", "| --- | ---: | ---: |"]
     lines += cli_phase_rows(cli_prof)

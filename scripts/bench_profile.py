@@ -123,6 +123,7 @@ class ApiTrace:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, float, float]] = []  # (endpoint, start, seconds)
+        self.by_container: dict[str, list[tuple[str, float, float]]] = defaultdict(list)  # id -> (endpoint, start, end)
         self._orig = None
         self._t0 = 0.0
 
@@ -143,6 +144,18 @@ class ApiTrace:
         flags = [k for k in ("follow", "stream") if q.get(k, ["0"])[0] in ("1", "true", "True")]
         return f"{method} /{'/'.join(out)}" + (f"?{'&'.join(flags)}" if flags else "")
 
+    @staticmethod
+    def container_of(url: str, ep: str, res: Any) -> str | None:
+        """The container a call is about: from the URL, or a create's answer."""
+        if ep == "POST /containers/create":
+            try:
+                return res.json()["Id"][:12] if res is not None and res.status_code == 201 else None
+            except (ValueError, KeyError):
+                return None
+        parts = [p for p in urlparse(url).path.split("/") if p]
+        i = parts.index("containers") if "containers" in parts else -1
+        return parts[i + 1][:12] if 0 <= i < len(parts) - 1 else None
+
     def start(self) -> None:
         import requests
         orig = self._orig = requests.Session.send
@@ -151,11 +164,17 @@ class ApiTrace:
 
         def send(session: Any, request: Any, **kw: Any) -> Any:
             t = time.perf_counter()
+            res = None
             try:
-                return orig(session, request, **kw)
+                res = orig(session, request, **kw)
+                return res
             finally:
-                me.calls.append((ApiTrace.endpoint(request.method, request.url), t - me._t0,
-                                 time.perf_counter() - t))
+                end = time.perf_counter()
+                ep = ApiTrace.endpoint(request.method, request.url)
+                me.calls.append((ep, t - me._t0, end - t))
+                cid = ApiTrace.container_of(request.url, ep, res)
+                if cid:
+                    me.by_container[cid].append((ep, t - me._t0, end - me._t0))
 
         requests.Session.send = send  # type: ignore[method-assign]
 
@@ -175,7 +194,47 @@ class ApiTrace:
             by[ep][0] += 1
             by[ep][1] += dt
         return {"calls": len(self.calls), "seconds": sum(dt for _e, _t, dt in self.calls),
-                "by_endpoint": {k: v for k, v in sorted(by.items(), key=lambda kv: -kv[1][1])}}
+                "by_endpoint": {k: v for k, v in sorted(by.items(), key=lambda kv: -kv[1][1])},
+                "containers": dict(self.by_container)}
+
+
+STEP_PHASES = (
+    ("create", "POST /containers/create", "POST /containers/create", 1, 2),
+    ("create → start", "POST /containers/create", "POST /containers/{id}/start", 2, 1),
+    ("start", "POST /containers/{id}/start", "POST /containers/{id}/start", 1, 2),
+    ("start → exit seen (wait returns)", "POST /containers/{id}/start", "POST /containers/{id}/wait", 2, 2),
+    ("exit seen → remove", "POST /containers/{id}/wait", "DELETE /containers/{id}", 2, 1),
+    ("remove", "DELETE /containers/{id}", "DELETE /containers/{id}", 1, 2),
+)
+
+
+def step_timeline(containers: dict[str, list], slots: int) -> dict[str, float]:
+    """Medians (s) of each phase of one step's container, from ApiTrace's per-container calls, and the
+    gap from a container's exit to the next create: each create (after the first `slots`) against the
+    `slots`-th latest exit seen before it (the exit that freed its slot), whatever runs in between
+    (logs, outputs, remove, the engine's scheduling)."""
+    import statistics
+    phases: dict[str, list[float]] = defaultdict(list)
+    spans = []
+    for calls in containers.values():
+        first: dict[str, tuple[float, float]] = {}
+        for ep, t0, t1 in calls:
+            first.setdefault(ep, (t0, t1))
+        if "POST /containers/create" not in first or "DELETE /containers/{id}" not in first:
+            continue  # not a step's container
+        for label, a, b, ai, bi in STEP_PHASES:
+            if a in first and b in first:
+                phases[label].append(first[b][bi - 1] - first[a][ai - 1])
+        if "POST /containers/{id}/wait" in first:
+            spans.append((first["POST /containers/create"][0], first["POST /containers/{id}/wait"][1]))
+    out = {k: statistics.median(v) for k, v in phases.items()}
+    spans.sort()
+    freed = sorted(end for _s, end in spans)  # exits, in time order
+    gaps = [spans[i][0] - freed[i - slots] for i in range(slots, len(spans))]
+    if gaps:
+        out["exit → next create (scheduling gap)"] = statistics.median(gaps)
+    out["steps"] = len(spans)
+    return out
 
 
 WAITS = ("acquire' of '_thread.lock", "get' of '_queue.SimpleQueue", "poll' of 'select.", "time.sleep", "wait' of", "select.select",

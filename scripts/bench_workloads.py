@@ -47,6 +47,18 @@ def fanout_doc(n: int = 40, parallelism: int = 4) -> dict:
     ])
 
 
+def fanout_daemon_doc(n: int = 40, parallelism: int = 4) -> dict:
+    """The fan-out beside a daemon step: a daemon gives the run its own network (pods reach it by
+    address), where localflow starts containers one at a time (DockerRuntime._start)."""
+    doc = fanout_doc(n, parallelism)
+    fan = doc["spec"]["templates"][0]
+    fan["name"] = "fan"  # the daemon outside the fan-out's parallelism (where it would take a slot)
+    doc["spec"]["templates"] += [
+        {"name": "main", "steps": [[{"name": "keeper", "template": "keeper"}], [{"name": "fan", "template": "fan"}]]},
+        {"name": "keeper", "daemon": True, "container": {"image": IMAGE, "command": ["sleep", "3600"]}}]
+    return doc
+
+
 def dag_doc(n: int, deps: int = 3, seed: int = 42) -> dict:
     """A DAG of n tasks, each (but the first ones) depending on `deps` of the 50 tasks before it."""
     r = random.Random(seed)
@@ -226,14 +238,49 @@ def network_cost(client: Any, bench_id: str, n: int = 10) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def raw_step(client: Any, argv: list[str], bench_id: str, network: str | None = None) -> bytes:
+    """Figure 2's raw step: the container localflow makes for a step (init as PID 1, labels) with the
+    fewest requests a script can make: create, start, wait, logs, remove, one request each (the SDK's
+    `containers.create` and both `logs` calls add an inspect, which localflow avoids too: runtime/calls.py)."""
+    api = client.api
+    cid = api.create_container(IMAGE, argv, labels={BENCH_LABEL: bench_id},
+                               host_config=api.create_host_config(init=True, network_mode=network))["Id"]
+    try:
+        api.start(cid)
+        code = api.wait(cid).get("StatusCode")
+        res = api._get(api._url("/containers/{0}/logs", cid), params={"stdout": 1, "stderr": 1})
+        logs = api._get_result_tty(False, res, False)  # no TTY: the SDK's own demultiplexing
+        if code != 0:
+            raise RuntimeError(f"raw container {argv} exited {code}: {logs[-200:]!r}")
+        return logs
+    finally:
+        api.remove_container(cid, force=True, v=True)
+
+
 def raw_chain(client: Any, bench_id: str, n: int = 30) -> None:
     for i in range(n):
-        raw_container(client, ["echo", f"step {i}"], bench_id)
+        raw_step(client, ["echo", f"step {i}"], bench_id)
 
 
-def raw_fanout(client: Any, bench_id: str, n: int = 40, parallelism: int = 4) -> None:
+def raw_fanout(client: Any, bench_id: str, n: int = 40, parallelism: int = 4, network: str | None = None) -> None:
     with ThreadPoolExecutor(max_workers=parallelism) as pool:
-        list(pool.map(lambda i: raw_container(client, ["echo", f"item {i}"], bench_id), range(n)))
+        list(pool.map(lambda i: raw_step(client, ["echo", f"item {i}"], bench_id, network), range(n)))
+
+
+def raw_fanout_daemon(client: Any, bench_id: str, n: int = 40, parallelism: int = 4) -> None:
+    """fanout_daemon_doc by hand: a network, a `sleep` container on it, the fan-out's containers on it
+    (started concurrently: the raw side takes no lock), then the keeper and the network removed."""
+    api = client.api
+    net = api.create_network(f"lfb-{bench_id}-fan-{time.monotonic_ns()}", driver="bridge",
+                             labels={BENCH_LABEL: bench_id})["Id"]
+    keeper = api.create_container(IMAGE, ["sleep", "3600"], labels={BENCH_LABEL: bench_id},
+                                  host_config=api.create_host_config(init=True, network_mode=net))["Id"]
+    try:
+        api.start(keeper)
+        raw_fanout(client, bench_id, n, parallelism, network=net)
+    finally:
+        api.remove_container(keeper, force=True, v=True)
+        api.remove_network(net)
 
 
 class _ChunkReader(io.RawIOBase):
