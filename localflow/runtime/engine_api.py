@@ -154,8 +154,9 @@ class Engine:
     def _send(self, method: str, url: str, body: Any, timeout: float | None, stream: bool) -> Any:
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"} if data is not None else {}
-        while True:
+        for attempt in (1, 2):
             conn, reused = self._connection(fresh=stream)
+            reused = reused and conn.sock is not None
             conn.timeout = timeout
             if conn.sock is not None:
                 conn.sock.settimeout(timeout)
@@ -165,7 +166,7 @@ class Engine:
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 conn.close()  # a kept-alive connection the engine closed meanwhile: once more on a new one
-                if not reused:
+                if not reused or attempt == 2:
                     raise _transport(e, timeout) from e
             except (OSError, http.client.HTTPException) as e:
                 conn.close()

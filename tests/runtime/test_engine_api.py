@@ -48,6 +48,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, b"", "application/vnd.docker.raw-stream", [b"raw ", b"\x01bytes\n"])
         if self.path.startswith("/v1.41/images/"):
             return self._send(404, b'{"message":"No such image: nope:latest"}')
+        if self.path == "/v1.41/then-close":  # answers, then closes the kept-alive connection silently
+            self.close_connection = True
+            return self._send(200, b"{}")
+        if self.path == "/v1.41/hang-up":  # closes without an answer
+            self.close_connection = True
+            return None
         if self.path == "/v1.41/frozen":
             self.server.release.wait(30)
             return self._send(200, b"{}")
@@ -91,6 +97,16 @@ def test_calls_carry_the_api_version_and_share_one_connection_per_thread(server)
     paths = [p for p, _ in srv.seen]
     assert paths == ["/version", "/v1.41/containers/create?name=n", "/v1.41/containers/abc/start"]
     assert len({conn for _, conn in srv.seen}) == 1
+
+
+def test_a_kept_alive_connection_the_engine_closed_is_replaced_once(server):
+    srv, path = server
+    engine = _engine(path)
+    assert engine.json("GET", "/then-close") == {}
+    assert engine.json("GET", "/version", versioned=False) == {"ApiVersion": "1.41"}
+    assert len({conn for _, conn in srv.seen}) == 2
+    with pytest.raises(engine_api.TransportError):  # an engine that hangs up every time: no endless retry
+        engine.call("GET", "/hang-up")
 
 
 def test_an_error_reads_as_the_sdks(server):
