@@ -121,11 +121,20 @@ class Engine:
         self.sdk: Callable[[], Any] = _no_sdk
 
     def start(self) -> None:
-        """Ask the engine's API version (as the SDK does before its first call); paths carry it."""
+        """Ask the engine's API version, as the SDK does before its first call (paths carry it), from the
+        header of `/_ping` as the docker CLI does (`/version`, the SDK's, takes the engine ~5 ms more)."""
         try:
-            self.prefix = "/v" + str(self.json("GET", "/version", versioned=False)["ApiVersion"])
-        except TransportError as e:
-            raise TransportError(f"Error while fetching server API version: {e}") from e
+            resp = self.call("GET", "/_ping", versioned=False, stream=True)
+            version = resp.getheader("Api-Version")
+            resp.read()
+            resp.close()
+            resp.localflow_conn.close()
+            if not version:  # an engine older than API 1.25
+                version = self.json("GET", "/version", versioned=False)["ApiVersion"]
+        except (TransportError, OSError, http.client.HTTPException) as e:
+            why = e if isinstance(e, TransportError) else _transport(e, self.timeout)
+            raise TransportError(f"Error while fetching server API version: {why}") from e
+        self.prefix = "/v" + str(version)
 
     def ping(self) -> bool:
         return self.call("GET", "/_ping", versioned=False) == b"OK"

@@ -38,6 +38,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.server.seen.append((self.path, id(self.connection)))
+        if self.path == "/_ping":  # as dockerd: the API version in a header (none before API 1.25)
+            self.send_response(200)
+            if not self.server.old:
+                self.send_header("Api-Version", "1.41")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            return self.wfile.write(b"OK")
         if self.path == "/version":
             return self._send(200, b'{"ApiVersion": "1.41"}')
         if self.path.startswith("/v1.41/containers/abc/logs"):
@@ -74,7 +81,7 @@ class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 def server(tmp_path):
     path = str(tmp_path / "docker.sock")
     srv = _Server(path, _Handler)
-    srv.seen, srv.release = [], threading.Event()
+    srv.seen, srv.release, srv.old = [], threading.Event(), False
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield srv, path
     srv.release.set()
@@ -95,8 +102,16 @@ def test_calls_carry_the_api_version_and_share_one_connection_per_thread(server)
         "Id": "abc", "Got": {"Image": "x"}}
     engine.call("POST", "/containers/abc/start")
     paths = [p for p, _ in srv.seen]
-    assert paths == ["/version", "/v1.41/containers/create?name=n", "/v1.41/containers/abc/start"]
-    assert len({conn for _, conn in srv.seen}) == 1
+    assert paths == ["/_ping", "/v1.41/containers/create?name=n", "/v1.41/containers/abc/start"]
+    assert len({conn for _, conn in srv.seen[1:]}) == 1
+
+
+def test_an_engine_whose_ping_names_no_version_is_asked_its_version(server):
+    srv, path = server
+    srv.old = True
+    engine = _engine(path)
+    assert engine.prefix == "/v1.41"
+    assert [p for p, _ in srv.seen] == ["/_ping", "/version"]
 
 
 def test_a_kept_alive_connection_the_engine_closed_is_replaced_once(server):
@@ -104,7 +119,7 @@ def test_a_kept_alive_connection_the_engine_closed_is_replaced_once(server):
     engine = _engine(path)
     assert engine.json("GET", "/then-close") == {}
     assert engine.json("GET", "/version", versioned=False) == {"ApiVersion": "1.41"}
-    assert len({conn for _, conn in srv.seen}) == 2
+    assert len({conn for _, conn in srv.seen[1:]}) == 2  # (the ping had its own)
     with pytest.raises(engine_api.TransportError):  # an engine that hangs up every time: no endless retry
         engine.call("GET", "/hang-up")
 
