@@ -5,7 +5,7 @@ with the docker SDK each of them first costs the import of docker, requests and 
 of a ~0.3 s run). Here: HTTP/1.1 with `http.client` over an AF_UNIX socket, one kept-alive connection
 per thread, JSON in and out, Docker's error body (`{"message": ...}`) raised as `APIError` (`NotFound`,
 `ImageNotFound`) with the SDK's wording, connection failures as `TransportError`. Containers made here
-are `Container`s with the SDK model's methods localflow uses; the rarer calls (exec, archives) go to
+are `Container`s with the SDK model's methods localflow uses (archives included); exec, rarer, goes to
 the SDK's model of the same container, whose client is made on first use.
 
 Only for a local engine (DOCKER_HOST unset or unix://); TCP, TLS and SSH engines use the SDK throughout.
@@ -13,6 +13,7 @@ Only for a local engine (DOCKER_HOST unset or unix://); TCP, TLS and SSH engines
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import socket
@@ -25,6 +26,7 @@ from urllib.parse import quote, urlencode
 from . import remote
 
 DEFAULT_TIMEOUT = 300
+ARCHIVE_CHUNK = 2 * 1024 * 1024  # the SDK's DEFAULT_DATA_CHUNK_SIZE
 
 
 class APIError(Exception):
@@ -144,11 +146,14 @@ class Engine:
         return json.loads(raw) if raw else None
 
     def call(self, method: str, path: str, params: dict | None = None, body: Any = None,
-             timeout: float | None | str = "default", stream: bool = False, versioned: bool = True) -> Any:
-        """The answer's body (bytes), or with `stream` the open response (read it, then close it)."""
+             timeout: float | None | str = "default", stream: bool = False, versioned: bool = True,
+             data: Any = None) -> Any:
+        """The answer's body (bytes), or with `stream` the open response (read it, then close it). `body` is
+        sent as JSON, `data` (bytes, or an iterable of bytes: sent chunked) as it is."""
         url = (self.prefix if versioned else "") + path + ("?" + urlencode(params) if params else "")
         wait = self.timeout if timeout == "default" else timeout
-        send = lambda: self._send(method, url, body, wait, stream)  # noqa: E731
+        payload = data if body is None else json.dumps(body).encode()
+        send = lambda: self._send(method, url, payload, body is not None, wait, stream)  # noqa: E731
         return self.watch(url, send) if self.watch is not None else send()
 
     def _connection(self, fresh: bool) -> tuple[_UnixConnection, bool]:
@@ -160,9 +165,9 @@ class Engine:
             self.local.conn = conn
         return conn, False
 
-    def _send(self, method: str, url: str, body: Any, timeout: float | None, stream: bool) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+    def _send(self, method: str, url: str, data: Any, is_json: bool, timeout: float | None, stream: bool) -> Any:
+        headers = {"Content-Type": "application/json"} if is_json else {}
+        once_more = data is None or isinstance(data, (bytes, bytearray))  # an iterable body cannot be sent twice
         for attempt in (1, 2):
             conn, reused = self._connection(fresh=stream)
             reused = reused and conn.sock is not None
@@ -175,7 +180,7 @@ class Engine:
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
                 conn.close()  # a kept-alive connection the engine closed meanwhile: once more on a new one
-                if not reused or attempt == 2:
+                if not reused or attempt == 2 or not once_more:
                     raise _transport(e, timeout) from e
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
@@ -197,16 +202,20 @@ class Engine:
         return resp
 
     def stream(self, method: str, path: str, params: dict | None = None, tty: bool = False) -> Iterator[bytes]:
-        """A streamed answer's payload: raw with a TTY, else the frames' data (8-byte headers removed)."""
+        """A streamed answer's payload: raw with a TTY, else the frames' data (8-byte headers removed). The
+        request is sent now (an error status raises here), the payload read as it is iterated."""
         resp = self.call(method, path, params=params, stream=True)
-        try:
-            chunks = _raw(resp) if tty else _frames(resp)
-            yield from chunks
-        except (OSError, http.client.HTTPException) as e:
-            raise _transport(e, None) from e
-        finally:
-            resp.close()
-            resp.localflow_conn.close()
+        return _closing(resp, _raw(resp) if tty else _frames(resp))
+
+
+def _closing(resp: http.client.HTTPResponse, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    except (OSError, http.client.HTTPException) as e:
+        raise _transport(e, None) from e
+    finally:
+        resp.close()
+        resp.localflow_conn.close()
 
 
 def _transport(e: BaseException, timeout: float | None) -> TransportError:
@@ -215,8 +224,9 @@ def _transport(e: BaseException, timeout: float | None) -> TransportError:
     return TransportError(f"('Connection aborted.', {e!r})")
 
 
-def _raw(resp: http.client.HTTPResponse) -> Iterator[bytes]:
-    while chunk := resp.read1(65536):
+def _raw(resp: http.client.HTTPResponse, size: int = 0) -> Iterator[bytes]:
+    """The body as it comes (`size` 0), or in pieces of `size` bytes (the last one shorter)."""
+    while chunk := (resp.read(size) if size else resp.read1(65536)):
         yield chunk
 
 
@@ -292,17 +302,22 @@ class Container:
         chunks = self.engine.stream("GET", self._path("/logs"), params, tty=bool(self.attrs["Config"].get("Tty")))
         return chunks if stream else b"".join(chunks)
 
+    def put_archive(self, path: str, data: Any) -> bool:
+        """Extract a tar (bytes, or an iterable of bytes) into the directory `path`."""
+        self.engine.call("PUT", self._path("/archive"), params={"path": path}, data=data)
+        return True
+
+    def get_archive(self, path: str, chunk_size: int = ARCHIVE_CHUNK) -> tuple[Iterator[bytes], dict | None]:
+        """(the tar of `path` in pieces of chunk_size bytes, its stat), as the SDK's get_archive."""
+        resp = self.engine.call("GET", self._path("/archive"), params={"path": path}, stream=True)
+        stat = resp.getheader("X-Docker-Container-Path-Stat")
+        return _closing(resp, _raw(resp, chunk_size)), json.loads(base64.b64decode(stat)) if stat else None
+
     def sdk_model(self) -> Any:
-        """The SDK's model of this container (its client made on first use), for exec and archives."""
+        """The SDK's model of this container (its client made on first use), for exec."""
         if self._model is None:
             self._model = self.engine.sdk().containers.prepare_model(self.attrs)
         return self._model
 
     def exec_run(self, cmd: Any, **kwargs: Any) -> Any:
         return self.sdk_model().exec_run(cmd, **kwargs)
-
-    def put_archive(self, path: str, data: Any) -> bool:
-        return self.sdk_model().put_archive(path, data)
-
-    def get_archive(self, path: str, **kwargs: Any) -> Any:
-        return self.sdk_model().get_archive(path, **kwargs)

@@ -26,6 +26,17 @@ DAG = HEAD + """\
       - {name: b, template: echo, depends: "a.Succeeded"}
   - name: echo
 """ + ECHO
+SCRIPT = HEAD + """\
+  templates:
+  - name: main
+    outputs:
+      parameters:
+      - {name: out, valueFrom: {path: /tmp/out}}
+    script:
+      image: alpine:3.7
+      command: [sh]
+      source: echo hi > /tmp/out
+"""
 NOT_ON_THE_HOT_PATH = ("minio", "Crypto", "argon2", "cffi", "pycparser", "lark", "regex", "rich", "git", "typer", "click",
                       "docker", "requests", "urllib3", "charset_normalizer")
 
@@ -69,3 +80,13 @@ def test_a_depends_expression_still_brings_its_parser(tmp_path):
     need("docker")
     modules = _submit_modules(DAG, tmp_path)
     assert "lark" in modules and "minio" not in modules
+
+
+@pytest.mark.docker
+def test_a_script_with_an_output_parameter_needs_no_docker_sdk(tmp_path):
+    """The script's source is put into its container and the parameter read from it (the archive API)
+    over the local socket too."""
+    from needs import need
+    need("docker")
+    modules = _submit_modules(SCRIPT, tmp_path)
+    assert sorted(modules & {"docker", "requests", "urllib3"}) == []

@@ -4,6 +4,7 @@ Where the SDK is the reference (its error text), the SDK's own code builds the e
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import socketserver
@@ -61,10 +62,31 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/v1.41/hang-up":  # closes without an answer
             self.close_connection = True
             return None
+        if self.path.startswith("/v1.41/containers/abc/archive?path=%2Fout"):
+            stat = base64.b64encode(b'{"name": "out", "size": 5}')
+            self.send_response(200)
+            self.send_header("X-Docker-Container-Path-Stat", stat.decode())
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for c in (b"abc", b"defgh", b"ij"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(c), c))
+            return self.wfile.write(b"0\r\n\r\n")
         if self.path == "/v1.41/frozen":
             self.server.release.wait(30)
             return self._send(200, b"{}")
         return self._send(404, b'{"message":"No such container: gone"}')
+
+    def do_PUT(self):  # an archive: keep what came (chunked or not)
+        if self.headers.get("Transfer-Encoding") == "chunked":
+            data = b""
+            while size := int(self.rfile.readline().strip(), 16):
+                data += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+        else:
+            data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.server.seen.append((self.path, data))
+        self._send(200, b"")
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -150,6 +172,20 @@ def test_logs_without_a_tty_are_the_frames_payload_and_with_one_the_raw_bytes(se
     assert b"".join(plain.logs(stream=True, follow=True)) == b"out 1\nerr\nout 2\n"
     tty = engine_api.Container(engine, {"Id": "tty", "Config": {"Tty": True}})
     assert tty.logs() == b"raw \x01bytes\n"
+
+
+def test_archives_go_in_as_bytes_or_pieces_and_come_out_in_pieces_with_their_stat(server):
+    srv, path = server
+    c = engine_api.Container(_engine(path), {"Id": "abc", "Config": {}})
+    assert c.put_archive("/argo/staging", b"tar bytes") is True
+    assert c.put_archive("/", iter([b"piece 1,", b"piece 2"])) is True
+    assert srv.seen[-2:] == [("/v1.41/containers/abc/archive?path=%2Fargo%2Fstaging", b"tar bytes"),
+                             ("/v1.41/containers/abc/archive?path=%2F", b"piece 1,piece 2")]
+    stream, stat = c.get_archive("/out", chunk_size=4)
+    assert stat == {"name": "out", "size": 5}
+    assert list(stream) == [b"abcd", b"efgh", b"ij"]
+    with pytest.raises(engine_api.NotFound):
+        c.get_archive("/missing")
 
 
 def test_a_stopped_engine_reads_as_the_sdks_line(tmp_path):
