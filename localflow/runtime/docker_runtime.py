@@ -13,10 +13,6 @@ from concurrent.futures import wait as wait_all
 from dataclasses import dataclass, field
 from typing import Any
 
-import docker
-import docker.errors
-import requests
-
 from localflow.engine.interfaces import (
     POD_DEADLINE_MESSAGE,
     STOPPED_MESSAGE,
@@ -29,18 +25,34 @@ from localflow.engine.interfaces import (
 )
 from localflow.errors import EngineLost, RuntimeFailure
 
-from . import calls, files, remote, stall, startfail
+from . import calls, engine_api, files, remote, stall, startfail
 from . import labels as L
+from .engine_api import api_errors, engine_errors, image_not_found, lost, not_found
 from .images import Images
 from .probes import wait_ready
 
-def connect(timeout: int = 300) -> docker.DockerClient:
-    """A client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
+def connect(timeout: int = 300) -> Any:
+    """A docker SDK client for the engine at DOCKER_HOST (or the local socket), with one clear error line."""
     try:
         return remote.client_from_env(timeout=timeout, max_pool_size=128)  # it asks the engine's version
-    except (docker.errors.DockerException, requests.RequestException) as e:
-        raise RuntimeFailure(f"cannot reach the Docker engine ({short(e)}); is it running? "
-                             "(scripts/ensure-docker.sh starts one)") from e
+    except engine_errors() as e:
+        raise _unreachable(e) from e
+
+
+def connect_local(timeout: int = 300) -> engine_api.Engine | None:
+    """The local engine over its socket without the SDK (None when DOCKER_HOST names another kind)."""
+    engine = engine_api.local_engine(timeout)
+    if engine is not None:
+        try:
+            engine.start()  # it asks the engine's version, as the SDK's client does
+        except engine_errors() as e:
+            raise _unreachable(e) from e
+    return engine
+
+
+def _unreachable(e: Exception) -> RuntimeFailure:
+    return RuntimeFailure(f"cannot reach the Docker engine ({short(e)}); is it running? "
+                          "(scripts/ensure-docker.sh starts one)")
 
 
 def short(e: Exception) -> str:
@@ -64,13 +76,25 @@ class _Pod:
 
 
 class DockerRuntime:
-    def __init__(self, client: docker.DockerClient | None = None, *, workers: int = 96,
+    def __init__(self, client: Any = None, *, workers: int = 96,
                  notice: Callable[[str], None] | None = None, keep: bool = False):
-        self.client = client or connect()
+        """`client`: a docker SDK client to use for every call; without one, a local engine is spoken to
+        over its socket (engine_api) and the SDK's client is made on first use by the rarer calls."""
+        self.engine = None if client is not None else connect_local()
+        self._client = client if client is not None or self.engine is not None else connect()
+        self._client_lock = threading.Lock()
         self.keep = keep  # keep finished containers (for debugging); `localflow gc` removes them later
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="localflow-docker")
-        self.images = Images(self.client, notice or (lambda m: None))
-        self.stall = stall.StallWatch(self.client.api, remote.engine_address().url, notice) if notice else None
+        self.images = Images(lambda: self.client, notice or (lambda m: None), self.engine)
+        self.stall = None
+        if notice:
+            ping = self.engine.ping if self.engine is not None else self.client.api.ping
+            self.stall = stall.StallWatch(ping, remote.engine_address().url, notice)
+            if self._client is not None:
+                self.stall.hook(self._client.api)
+        if self.engine is not None:
+            self.engine.watch = self.stall.timed if self.stall is not None else None
+            self.engine.sdk = lambda: self.client
         self.networks: dict[str, Any] = {}
         # finished pods' containers on Docker's default bridge are removed here, off the step's path
         self.remover = ThreadPoolExecutor(max_workers=4, thread_name_prefix="localflow-remove")
@@ -81,6 +105,16 @@ class DockerRuntime:
         self.start_locks: dict[str, threading.Lock] = {}  # per run network, see _start
         # per run: labelled objects asked for and not known to be removed (see _made, _end_run)
         self.outstanding: dict[str, int] = {}
+
+    @property
+    def client(self) -> Any:
+        """The docker SDK client (made on first use when the engine is local)."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = connect()
+                if self.stall is not None:
+                    self.stall.hook(self._client.api)
+            return self._client
 
     def _made(self, run_name: str, n: int) -> None:
         """Count labelled objects of a run: +1 before asking the engine for one (an answer lost on the way
@@ -102,7 +136,7 @@ class DockerRuntime:
             c = self.client.containers.create(images[0].id, entrypoint=["/localflow-privileged-probe"], privileged=True,
                                               labels=L.labels("privileged-probe", role="probe"), network_mode="none")
             c.start()
-        except docker.errors.APIError as e:
+        except api_errors() as e:
             text = str(e.explanation or e)
             if "operation not permitted" in text or "apply caps" in text:
                 self._privileged = "this Docker engine refuses privileged containers (" + (
@@ -127,7 +161,7 @@ class DockerRuntime:
             try:
                 net = self.client.networks.create(f"localflow-{run_name}", driver="bridge",
                                                   labels=L.labels(run_name, role="network"))
-            except docker.errors.APIError as e:
+            except api_errors() as e:
                 raise RuntimeFailure(f"cannot create the run's network: {short(e)}") from e
             self.networks[run_name] = net
             L.join_network_if_contained(self.client, net)
@@ -138,7 +172,7 @@ class DockerRuntime:
         try:
             self.client.volumes.get(name)
             return
-        except docker.errors.NotFound:
+        except not_found():
             pass
         if auto is None:
             raise RuntimeFailure(f"persistentVolumeClaim {name!r}: no Docker volume of that name (create it with "
@@ -163,7 +197,7 @@ class DockerRuntime:
         if not keep and left:  # else every object the run made is removed: no listing to wait for
             try:
                 L.remove_run_objects(self.client, run_name)
-            except (docker.errors.DockerException, requests.RequestException) as e:
+            except engine_errors() as e:
                 raise RuntimeFailure(f"could not remove the run's containers ({short(e)}); "
                                      "`localflow gc` removes them once the engine answers") from e
 
@@ -195,7 +229,7 @@ class DockerRuntime:
     def _stop_container(c: Any, grace: float) -> None:
         try:
             c.stop(timeout=int(grace))
-        except (docker.errors.APIError, requests.RequestException):
+        except (*api_errors(), *lost()):
             pass
 
     async def resume_run(self, run_name: str) -> None:
@@ -207,14 +241,12 @@ class DockerRuntime:
                 aliases: list[str] | None = None) -> Any:
         image = self.images.ensure(c.image, c.image_pull_policy)
         mounts = []
-        for m in c.mounts:
+        for m in c.mounts:  # the API's mounts (what docker.types.Mount makes of these arguments)
             if m.kind == "volume":
                 self._volume(m.source, pod.run_name, m.auto)
-                mounts.append(docker.types.Mount(m.target, m.source, type="volume", read_only=m.read_only))
-            elif m.kind == "bind":
-                mounts.append(docker.types.Mount(m.target, m.source, type="bind", read_only=m.read_only))
-            else:
-                mounts.append(docker.types.Mount(m.target, None, type="tmpfs", read_only=m.read_only))
+            kind = m.kind if m.kind in ("volume", "bind") else "tmpfs"
+            mounts.append({"Target": m.target, "Source": None if kind == "tmpfs" else m.source, "Type": kind,
+                           "ReadOnly": m.read_only})
         kwargs: dict[str, Any] = dict(
             image=image, command=c.args if c.command is None else None, entrypoint=c.command,
             environment=c.env or None, working_dir=c.working_dir, mounts=mounts or None,
@@ -237,18 +269,18 @@ class DockerRuntime:
             kwargs["hostname"] = dns_label(pod.pod_name)
         self._made(pod.run_name, 1)
         try:
-            container = calls.create(self.client, kwargs)
-        except docker.errors.ImageNotFound as e:
+            container = calls.create(self.engine or self.client, kwargs)
+        except image_not_found() as e:
             raise RuntimeFailure(f"image {c.image!r} not found") from e
-        except docker.errors.APIError as e:
+        except api_errors() as e:
             raise RuntimeFailure(f"cannot create container {c.name!r}: {short(e)}") from e
         if aliases and network and not network.startswith("container:"):
             # set the aliases on the run network (create() cannot take them on older engines)
             try:
                 net = self.client.networks.get(network)
-                net.disconnect(container)
-                net.connect(container, aliases=aliases)
-            except docker.errors.APIError:
+                net.disconnect(container.id)
+                net.connect(container.id, aliases=aliases)
+            except api_errors():
                 pass
         for f in c.input_files:
             try:
@@ -283,7 +315,7 @@ class DockerRuntime:
                         emit(line.decode(errors="replace").rstrip("\r"))
                 if buf:
                     emit(buf.decode(errors="replace"))
-            except (docker.errors.APIError, requests.RequestException):
+            except (*api_errors(), *lost()):
                 pass
 
         t = threading.Thread(target=run, name=f"logs-{cname}", daemon=True)
@@ -295,9 +327,9 @@ class DockerRuntime:
         for c in containers:
             try:
                 c.remove(force=True, v=True)
-            except docker.errors.NotFound:
+            except not_found():
                 pass  # gone already
-            except (docker.errors.APIError, requests.RequestException):
+            except (*api_errors(), *lost()):
                 continue  # the engine is gone or refused: _end_run's listing (or `localflow gc`) removes it
             self._made(c.labels.get(L.RUN, ""), -1)
 
@@ -354,7 +386,7 @@ class DockerRuntime:
         def alive() -> bool:
             try:
                 container.reload()
-            except docker.errors.NotFound:
+            except not_found():
                 return False
             return container.status in ("created", "running")
         return alive
@@ -475,7 +507,7 @@ class DockerRuntime:
             if spec.container_set:
                 try:
                     ip, code, why = self._run_container_set(p, sink)
-                except (_PodError, RuntimeFailure, docker.errors.APIError, requests.RequestException) as e:
+                except (_PodError, RuntimeFailure, *api_errors(), *lost()) as e:
                     return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                      finished_at=time.time())
                 result = PodResult(exit_code=code, phase="Succeeded" if why is None else "Failed",
@@ -487,11 +519,11 @@ class DockerRuntime:
             except (_PodError, RuntimeFailure) as e:
                 return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                  finished_at=time.time())
-            except docker.errors.APIError as e:  # a sidecar that failed by itself takes the pod's network with it
+            except api_errors() as e:  # a sidecar that failed by itself takes the pod's network with it
                 why = self._stop_sidecars(p) if p.owner is not None and p.owner is not p.main else None
                 return PodResult(exit_code=None, phase="Failed" if why else "Error", message=why or short(e),
                                  started_at=started, finished_at=time.time())
-            except requests.RequestException as e:
+            except lost() as e:
                 return PodResult(exit_code=None, phase="Error", message=f"lost the Docker engine: {short(e)}",
                                  reason=PodReason.ENGINE_LOST, started_at=started, finished_at=time.time())
             try:
@@ -519,7 +551,7 @@ class DockerRuntime:
                 result.phase, result.message = "Failed", side_failure
             try:
                 self._collect(p, spec, result, artifacts)
-            except requests.RequestException as e:
+            except lost() as e:
                 result.phase, result.message = "Error", f"lost the Docker engine: {short(e)}"
                 result.reason = PodReason.ENGINE_LOST
             return result
@@ -539,13 +571,13 @@ class DockerRuntime:
                 res = main.wait(timeout=timeout if timeout is not None else None)
                 code = int(res.get("StatusCode", 1))
                 break
-            except requests.RequestException as e:
+            except lost() as e:
                 if not self._engine_alive():
                     raise EngineLost(f"lost the Docker engine while waiting for the container: {short(e)}")
                 if spec.deadline is not None and time.monotonic() >= spec.deadline:
                     try:
                         main.kill()
-                    except docker.errors.APIError:
+                    except api_errors():
                         pass
                     main.wait()
                     return 137, "deadline"
@@ -555,7 +587,7 @@ class DockerRuntime:
                 main.reload()
                 if main.attrs.get("State", {}).get("OOMKilled"):
                     reason = "OOMKilled"
-            except docker.errors.APIError:
+            except api_errors():
                 pass
         return code, reason
 
@@ -566,15 +598,15 @@ class DockerRuntime:
             return code, None
         try:
             detail = startfail.from_logs(code, calls.logs(container))  # only the init's line: nothing ran
-        except (docker.errors.APIError, requests.RequestException):
+        except (*api_errors(), *lost()):
             detail = None
         return (startfail.ARGO_EXIT_CODE, detail) if detail else (code, None)
 
     def _engine_alive(self) -> bool:
         try:
-            self.client.ping()
+            (self.engine or self.client).ping()
             return True
-        except (docker.errors.DockerException, requests.RequestException):
+        except engine_errors():
             return False
 
     def _stop_sidecars(self, p: _Pod) -> str | None:
@@ -587,7 +619,7 @@ class DockerRuntime:
             try:
                 c.stop(timeout=int(p.spec.termination_grace))
                 code = int(c.wait().get("StatusCode", 0))
-            except (docker.errors.APIError, requests.RequestException):
+            except (*api_errors(), *lost()):
                 continue
             if failed is None and code not in (0, 137, 143):
                 code, detail = self._exit_detail(c, code)
@@ -599,12 +631,12 @@ class DockerRuntime:
         if spec.capture_stdout:
             try:
                 result.stdout = files.result_text(calls.logs(main, stdout=True, stderr=False))
-            except docker.errors.APIError:
+            except api_errors():
                 result.stdout = ""
         for path in spec.output_parameter_paths:
             try:
                 text = files.read_text_file(main, path)
-            except docker.errors.APIError:
+            except api_errors():
                 text = None
             result.output_parameters[path] = text
         if spec.archive_logs and artifacts is not None:
@@ -644,13 +676,13 @@ class DockerRuntime:
             elif not self._alive(p.main)():
                 raise _PodError("the daemon exited before it was ready")
             return p, PodResult(exit_code=None, phase="Running", ip=ip, started_at=started)
-        except (_PodError, RuntimeFailure, docker.errors.APIError) as e:
+        except (_PodError, RuntimeFailure, *api_errors()) as e:
             with self.lock:
                 self.active.pop(spec.node_id, None)
             self._remove(p.containers)
             phase = "Failed" if isinstance(e, _PodError) else "Error"
             return None, PodResult(exit_code=None, phase=phase, message=str(e) if not isinstance(
-                e, docker.errors.APIError) else short(e), started_at=started, finished_at=time.time())
+                e, api_errors()) else short(e), started_at=started, finished_at=time.time())
 
     async def stop_daemon(self, handle: Any) -> None:
         await self._call(self._stop_daemon, handle)
@@ -660,7 +692,7 @@ class DockerRuntime:
         for c in reversed(p.containers):
             try:
                 c.stop(timeout=int(p.spec.termination_grace))
-            except docker.errors.APIError:
+            except api_errors():
                 pass
         for t in p.log_threads:
             t.join(timeout=5)

@@ -8,7 +8,8 @@ import tarfile
 from collections.abc import Iterable
 from typing import Any
 
-import docker.errors
+from .engine_api import api_errors, not_found
+
 
 STDOUT_LIMIT = 256 * 1024
 
@@ -85,7 +86,7 @@ def put_files(container: Any, parent: str, data: Any) -> None:
     try:
         container.put_archive(parent, payload)
         return
-    except docker.errors.NotFound:
+    except not_found():
         pass
     # walk up to the nearest existing ancestor, then extract there with the rest as a prefix
     missing = []
@@ -96,7 +97,7 @@ def put_files(container: Any, parent: str, data: Any) -> None:
         try:
             container.put_archive(path or "/", _prefixed(payload, "/".join(reversed(missing))))
             return
-        except docker.errors.NotFound:
+        except not_found():
             continue
     container.put_archive("/", _prefixed(payload, "/".join(reversed(missing))))
 
@@ -105,9 +106,9 @@ def read_text_file(container: Any, path: str) -> str | None:
     """The text of one file in a (stopped) container, or None when it does not exist."""
     try:
         stream, _stat = container.get_archive(path)
-    except docker.errors.NotFound:
+    except not_found():
         return None
-    except docker.errors.APIError as e:
+    except api_errors() as e:
         if e.status_code in (404, 400):
             return None
         raise
@@ -126,9 +127,9 @@ def read_text_file(container: Any, path: str) -> str | None:
 def archive_stream(container: Any, path: str) -> Iterable[bytes] | None:
     try:
         stream, _stat = container.get_archive(path, chunk_size=1 << 20)
-    except docker.errors.NotFound:
+    except not_found():
         return None
-    except docker.errors.APIError as e:
+    except api_errors() as e:
         if e.status_code in (404, 400):
             return None
         raise

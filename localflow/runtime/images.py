@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from typing import Any
-
-import docker.errors
-import requests
+from urllib.parse import quote
 
 from localflow.errors import RuntimeFailure
+
+from .engine_api import Engine, api_errors, lost
 
 
 def normalise(image: str) -> str:
@@ -21,10 +21,11 @@ def normalise(image: str) -> str:
 
 
 class Images:
-    """Checks each image once per process; pulls per policy (IfNotPresent by default)."""
+    """Checks each image once per process; pulls per policy (IfNotPresent by default). `client()` gives the
+    docker SDK client (pulls); a local `engine` answers the inspections without it."""
 
-    def __init__(self, client: Any, notice: Callable[[str], None]):
-        self.client = client
+    def __init__(self, client: Callable[[], Any], notice: Callable[[str], None], engine: Engine | None = None):
+        self.client, self.engine = client, engine
         self.notice = notice
         self.ready: dict[str, str] = {}
         self.locks: dict[str, threading.Lock] = {}
@@ -32,20 +33,21 @@ class Images:
 
     def _exists(self, image: str) -> bool:
         try:
-            self.client.images.get(image)
+            if self.engine is not None:
+                self.engine.call("GET", f"/images/{quote(image, safe='/:')}/json")
+            else:
+                self.client().images.get(image)
             return True
-        except docker.errors.ImageNotFound:
-            return False
-        except docker.errors.APIError:
+        except api_errors():
             return False
 
     def _pull(self, image: str) -> str | None:
         try:
-            self.client.images.pull(image)
+            self.client().images.pull(image)
             return None
-        except docker.errors.APIError as e:
+        except api_errors() as e:
             return str(e.explanation or e)[:200]
-        except requests.RequestException as e:
+        except lost() as e:
             text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             return text[:200]
 

@@ -7,7 +7,7 @@ import socket
 import time
 from typing import Any
 
-import docker.errors
+from .engine_api import api_errors, not_found
 
 RUN = "localflow.run"
 NODE = "localflow.node"
@@ -40,9 +40,9 @@ def remove_run_objects(client: Any, run: str) -> dict[str, int]:
         try:
             api.remove_container(c["Id"], force=True, v=True)
             counts["containers"] += 1
-        except docker.errors.NotFound:
+        except not_found():
             pass
-        except docker.errors.APIError:
+        except api_errors():
             pass
     for n in api.networks(filters=flt):
         counts["networks"] += _remove_network(api, n["Id"])
@@ -50,7 +50,7 @@ def remove_run_objects(client: Any, run: str) -> dict[str, int]:
         try:
             api.remove_volume(v["Name"], force=True)
             counts["volumes"] += 1
-        except docker.errors.APIError:
+        except api_errors():
             pass
     return counts
 
@@ -70,13 +70,13 @@ def _remove_network(api: Any, net: str, patience: float = 10.0) -> int:
             for cid in list((info.get("Containers") or {}).keys()):
                 try:
                     api.disconnect_container_from_network(cid, net, force=True)
-                except docker.errors.APIError:
+                except api_errors():
                     pass
             api.remove_network(net)
             return 1
-        except docker.errors.NotFound:
+        except not_found():
             return 0
-        except docker.errors.APIError:
+        except api_errors():
             if time.monotonic() + pause > deadline:
                 return 0
         time.sleep(pause)
@@ -91,7 +91,7 @@ def own_container_id(client: Any) -> str | None:
     try:
         c = client.containers.get(host)
         return c.id
-    except (docker.errors.NotFound, docker.errors.APIError):
+    except api_errors():
         return None
 
 
@@ -111,7 +111,7 @@ def join_network_if_contained(client: Any, network: Any) -> None:
         return
     try:
         network.connect(cid)
-    except docker.errors.APIError:
+    except api_errors():
         pass
 
 

@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
 from .remote import Reach
 
 
@@ -32,6 +30,7 @@ def probe_once(probe: dict, ip: str, exec_run: Callable[[list[str]], int], named
         host, port = _where(hg.get("host") or ip, _port(hg.get("port", 80), named_ports), reach, hg)
         url = f"{scheme}://{host}:{port}{hg.get('path') or '/'}"
         headers = {h["name"]: h["value"] for h in hg.get("httpHeaders") or []}
+        import requests  # only for a pod with an httpGet probe
         try:
             r = requests.get(url, headers=headers, timeout=timeout, verify=False, allow_redirects=False)
         except requests.RequestException:

@@ -1,7 +1,7 @@
 """Naming a stalled engine: when a Docker call has had no answer for a while, say so once, and again
 when the engine answers.
 
-Every request the client sends is timed, except the ones that wait by design (a container's wait,
+Every request is timed (the SDK's session is hooked; engine_api calls `timed` itself), except the ones that wait by design (a container's wait,
 attach, followed logs, events, an exec's output, a pull, a stop with its grace period). A light ping
 every few seconds makes a frozen engine show up even while localflow only waits for containers.
 Nothing here stops anything: deadlines run on the engine's event loop, not in these calls.
@@ -24,31 +24,37 @@ _WAITS_BY_DESIGN = re.compile(
 
 
 class StallWatch:
-    def __init__(self, api: Any, where: str, notice: Callable[[str], None], after: float = STALL_SECONDS,
-                 ping_every: float = PING_SECONDS):
-        self.api, self.where, self.notice, self.after = api, where, notice, after
+    def __init__(self, ping: Callable[[], Any], where: str, notice: Callable[[str], None],
+                 after: float = STALL_SECONDS, ping_every: float = PING_SECONDS):
+        self.ping, self.where, self.notice, self.after = ping, where, notice, after
         self.pending: dict[int, float] = {}
         self.ids = itertools.count()
         self.lock = threading.Lock()
         self.stalled = False
         self.done = threading.Event()
-        self._send = api.send
-        api.send = self._timed_send  # requests.Session.request calls self.send: every API call comes here
+        self.hooked: list[tuple[Any, Any]] = []
         for target, name in ((self._check, "check"), (self._ping, "ping")):
             threading.Thread(target=target, args=(ping_every,), daemon=True,
                              name=f"localflow-stall-{name}").start()
 
-    def _timed_send(self, request: Any, **kwargs: Any) -> Any:
-        if _WAITS_BY_DESIGN.search(request.url or ""):
-            return self._send(request, **kwargs)
-        call = next(self.ids)
+    def hook(self, api: Any) -> None:
+        """Time every request of an SDK client's session (requests.Session.request calls self.send)."""
+        send = api.send
+        self.hooked.append((api, send))
+        api.send = lambda request, **kwargs: self.timed(request.url or "", lambda: send(request, **kwargs))
+
+    def timed(self, url: str, call: Callable[[], Any]) -> Any:
+        """`call()`, the request to `url`, watched unless it waits by design."""
+        if _WAITS_BY_DESIGN.search(url):
+            return call()
+        n = next(self.ids)
         with self.lock:
-            self.pending[call] = time.monotonic()
+            self.pending[n] = time.monotonic()
         try:
-            return self._send(request, **kwargs)
+            return call()
         finally:
             with self.lock:
-                self.pending.pop(call, None)
+                self.pending.pop(n, None)
                 answered, self.stalled = self.stalled, False
             if answered:
                 self.notice(f"the Docker engine at {self.where} answers again")
@@ -67,10 +73,11 @@ class StallWatch:
     def _ping(self, every: float) -> None:
         while not self.done.wait(every):
             try:
-                self.api.ping()
+                self.ping()
             except Exception:  # noqa: BLE001 - a failing ping is the caller's business, not ours
                 pass
 
     def close(self) -> None:
         self.done.set()
-        self.api.send = self._send
+        for api, send in self.hooked:
+            api.send = send

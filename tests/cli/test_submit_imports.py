@@ -1,6 +1,7 @@
 """One run's fixed cost (issue 14, goal 1): `localflow submit FILE` of a one-step workflow without artifacts
 imports neither the S3 client (minio and its crypto) nor a parser generator (lark), which come in when an
-artifact moves or an expression is parsed, nor typer (plain arguments are read without it). The run is
+artifact moves or an expression is parsed, nor typer (plain arguments are read without it), nor the docker
+SDK and requests (a local engine is spoken to over its socket by runtime/engine_api). The run is
 real (Docker), in a subprocess, as users run it."""
 
 from __future__ import annotations
@@ -25,7 +26,19 @@ DAG = HEAD + """\
       - {name: b, template: echo, depends: "a.Succeeded"}
   - name: echo
 """ + ECHO
-NOT_ON_THE_HOT_PATH = ("minio", "Crypto", "argon2", "cffi", "pycparser", "lark", "regex", "rich", "git", "typer", "click")
+SCRIPT = HEAD + """\
+  templates:
+  - name: main
+    outputs:
+      parameters:
+      - {name: out, valueFrom: {path: /tmp/out}}
+    script:
+      image: alpine:3.7
+      command: [sh]
+      source: echo hi > /tmp/out
+"""
+NOT_ON_THE_HOT_PATH = ("minio", "Crypto", "argon2", "cffi", "pycparser", "lark", "regex", "rich", "git", "typer", "click",
+                      "docker", "requests", "urllib3", "charset_normalizer")
 
 
 def _submit_modules(workflow: str, tmp_path) -> set[str]:
@@ -52,7 +65,7 @@ def _submit_modules(workflow: str, tmp_path) -> set[str]:
 
 
 @pytest.mark.docker
-def test_one_step_run_imports_no_s3_client_and_no_parser(tmp_path):
+def test_one_step_run_imports_no_s3_client_no_parser_and_no_docker_sdk(tmp_path):
     from needs import need
     need("docker")
     modules = _submit_modules(ONE_STEP, tmp_path)
@@ -67,3 +80,13 @@ def test_a_depends_expression_still_brings_its_parser(tmp_path):
     need("docker")
     modules = _submit_modules(DAG, tmp_path)
     assert "lark" in modules and "minio" not in modules
+
+
+@pytest.mark.docker
+def test_a_script_with_an_output_parameter_needs_no_docker_sdk(tmp_path):
+    """The script's source is put into its container and the parameter read from it (the archive API)
+    over the local socket too."""
+    from needs import need
+    need("docker")
+    modules = _submit_modules(SCRIPT, tmp_path)
+    assert sorted(modules & {"docker", "requests", "urllib3"}) == []

@@ -9,10 +9,10 @@ import os
 
 import pytest
 import requests
-from docker.models.containers import Container
 
 from localflow.engine.interfaces import ContainerSpec, PodSpec
 from localflow.runtime import labels as L
+from localflow.runtime.engine_api import Container, TransportError
 from localflow.runtime.docker_runtime import DockerRuntime
 
 pytestmark = pytest.mark.docker
@@ -67,6 +67,7 @@ def test_a_run_that_removed_everything_lists_nothing_at_its_end():
 
 
 def test_a_container_whose_removal_failed_is_removed_by_the_listing_at_the_end(monkeypatch):
+    """(the pod's containers are made over the local socket by engine_api, its listing by the SDK)"""
     runtime = DockerRuntime()
     failed: list[str] = []
     remove = Container.remove
@@ -74,7 +75,7 @@ def test_a_container_whose_removal_failed_is_removed_by_the_listing_at_the_end(m
     def lost_once(self, **kwargs):
         if not failed:
             failed.append(self.id)
-            raise requests.ConnectionError("connection reset (test)")
+            raise TransportError("connection reset (test)")
         return remove(self, **kwargs)
     monkeypatch.setattr(Container, "remove", lost_once)
     try:

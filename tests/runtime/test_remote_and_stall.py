@@ -66,8 +66,9 @@ class _Request:
 def test_a_call_without_answer_is_named_once_and_again_when_the_engine_answers():
     api, lines = _Api(), []
     seen = threading.Event()
-    watch = StallWatch(api, "tcp://10.213.7.2:2375", lambda m: (lines.append(m), seen.set()), after=0.2,
+    watch = StallWatch(api.ping, "tcp://10.213.7.2:2375", lambda m: (lines.append(m), seen.set()), after=0.2,
                        ping_every=3600)
+    watch.hook(api)
     try:
         result = []
         t = threading.Thread(target=lambda: result.append(api.send(_Request("http://e/v1.41/containers/json"))))
