@@ -179,12 +179,20 @@ class Engine:
                 resp = conn.getresponse()
                 break
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                refused = None
+                if data is not None and not isinstance(e, http.client.RemoteDisconnected):
+                    refused = _early_error(conn, url)
                 conn.close()  # a kept-alive connection the engine closed meanwhile: once more on a new one
+                if refused is not None:
+                    raise refused from None
                 if not reused or attempt == 2 or not once_more:
                     raise _transport(e, timeout) from e
             except (OSError, http.client.HTTPException) as e:
                 conn.close()
                 raise _transport(e, timeout) from e
+            except BaseException:  # a body that failed half-way (an artifact's stream): never reuse that connection
+                conn.close()
+                raise
         if resp.status >= 400 or not stream:
             try:
                 raw = resp.read()
@@ -206,6 +214,17 @@ class Engine:
         request is sent now (an error status raises here), the payload read as it is iterated."""
         resp = self.call(method, path, params=params, stream=True)
         return _closing(resp, _raw(resp) if tty else _frames(resp))
+
+
+def _early_error(conn: _UnixConnection, url: str) -> APIError | None:
+    """The error the engine gave to an upload it refused before reading all of it (Go's server answers, then
+    closes the connection, and the rest of the body meets a broken pipe), as the SDK reads it; else None."""
+    try:
+        resp = conn.getresponse()
+        raw = resp.read()
+    except (OSError, http.client.HTTPException):
+        return None
+    return _error(resp.status, resp.reason, url, raw) if resp.status >= 400 else None
 
 
 def _closing(resp: http.client.HTTPResponse, chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -77,6 +77,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return self._send(404, b'{"message":"No such container: gone"}')
 
     def do_PUT(self):  # an archive: keep what came (chunked or not)
+        if "path=%2Fmissing" in self.path:  # as dockerd: refused before the body is read, then closed
+            self.close_connection = True
+            return self._send(404, b'{"message":"Could not find the file /missing in container abc"}')
         if self.headers.get("Transfer-Encoding") == "chunked":
             data = b""
             while size := int(self.rfile.readline().strip(), 16):
@@ -186,6 +189,31 @@ def test_archives_go_in_as_bytes_or_pieces_and_come_out_in_pieces_with_their_sta
     assert list(stream) == [b"abcd", b"efgh", b"ij"]
     with pytest.raises(engine_api.NotFound):
         c.get_archive("/missing")
+
+
+def test_an_upload_refused_before_its_body_is_read_raises_the_engines_error(server):
+    """files.put_files climbs to a parent directory on NotFound: a large upload the engine refuses at once must
+    still read as Docker's 404, not as the broken pipe the rest of the body meets."""
+    _srv, path = server
+    engine = _engine(path)
+    c = engine_api.Container(engine, {"Id": "abc", "Config": {}})
+    with pytest.raises(engine_api.NotFound) as e:
+        c.put_archive("/missing", iter([b"x" * (1 << 20)] * 16))
+    assert e.value.explanation == "Could not find the file /missing in container abc"
+    assert engine.json("GET", "/version", versioned=False) == {"ApiVersion": "1.41"}  # the next call works
+
+
+def test_a_body_that_fails_half_way_leaves_no_half_sent_connection(server):
+    _srv, path = server
+    engine = _engine(path)
+    c = engine_api.Container(engine, {"Id": "abc", "Config": {}})
+
+    def broken():
+        yield b"piece 1"
+        raise ValueError("the artifact's stream broke")
+    with pytest.raises(ValueError):
+        c.put_archive("/", broken())
+    assert engine.json("GET", "/version", versioned=False) == {"ApiVersion": "1.41"}
 
 
 def test_a_stopped_engine_reads_as_the_sdks_line(tmp_path):
