@@ -176,6 +176,18 @@ spec:
 """
 
 
+def _let_started_runs_end(runs: list[str]) -> None:
+    """Runs the scheduler started go on after it stops (`cron run`: "started runs go on"): wait, within a
+    bound, until each is finished in the history and has removed its containers."""
+    import time
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        phases = {r.split()[0]: r.split()[1] for r in localflow("list").stdout.splitlines()[1:] if len(r.split()) > 1}
+        if all(phases.get(run) in ("Succeeded", "Failed", "Error") and leftovers(run) == (0, 0, 0) for run in runs):
+            return
+        time.sleep(0.5)
+
+
 def test_cron_run_starts_scheduled_runs_recorded_in_the_history(tmp_path):
     import os
     import signal
@@ -200,6 +212,7 @@ def test_cron_run_starts_scheduled_runs_recorded_in_the_history(tmp_path):
     finally:
         sched.send_signal(signal.SIGINT)
         out, err = sched.communicate(timeout=60)
+        _let_started_runs_end(re.findall(r"started (every-second-\S+)", out))
     assert done and done[0].startswith("every-second-"), out + err
     assert "every-second: started every-second-" in out
     got = localflow("get", done[0], "-o", "json").stdout
