@@ -18,6 +18,7 @@ _CONFIG = {"hostname": "Hostname", "user": "User", "tty": "Tty", "environment": 
            "image": "Image", "entrypoint": "Entrypoint", "working_dir": "WorkingDir", "labels": "Labels"}
 _HOST = {"mem_limit": "Memory", "privileged": "Privileged", "read_only": "ReadonlyRootfs", "cap_add": "CapAdd",
          "cap_drop": "CapDrop", "init": "Init", "nano_cpus": "NanoCpus", "mounts": "Mounts"}
+_SENT_WHEN_SET = ("read_only", "init", "mounts")  # sent even when false or empty, as the SDK does
 
 
 def create_body(kwargs: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -35,8 +36,7 @@ def create_body(kwargs: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     body.update(OpenStdin=False, StdinOnce=False, AttachStdin=False, AttachStdout=False, AttachStderr=False,
                 NetworkDisabled=False)
     host: dict[str, Any] = {field: kwargs[key] for key, field in _HOST.items()
-                            if kwargs.get(key) or (key in ("read_only", "init") and kwargs.get(key) is not None)
-                            or (key == "mounts" and kwargs.get(key) is not None)}
+                            if kwargs.get(key) or (key in _SENT_WHEN_SET and kwargs.get(key) is not None)}
     network = kwargs.get("network")
     host["NetworkMode"] = network or kwargs.get("network_mode") or "default"
     if network:
@@ -55,16 +55,15 @@ def create(target: Any, kwargs: dict[str, Any]) -> Any:
     the returned object carries the labels it was created with (what localflow reads back); anything else
     needs `reload()`."""
     body, name = create_body(kwargs)
-    if isinstance(target, engine_api.Engine):
+    local = isinstance(target, engine_api.Engine)
+    if local:
         resp = target.json("POST", "/containers/create", params={"name": name} if name else None, body=body)
     else:
         resp = target.api.create_container_from_config(body, name)
     attrs = {"Id": resp["Id"], "Name": "/" + str(name or ""), "Config": {"Labels": dict(body.get("Labels") or {}),
                                                                          "Tty": body["Tty"]},
              "State": {"Status": "created"}}
-    if isinstance(target, engine_api.Engine):
-        return engine_api.Container(target, attrs)
-    return target.containers.prepare_model(attrs)
+    return engine_api.Container(target, attrs) if local else target.containers.prepare_model(attrs)
 
 
 def logs(container: Any, *, stdout: bool = True, stderr: bool = True, follow: bool = False,
