@@ -23,6 +23,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):  # one handler per connection: number it (an id() is reused once a closed socket is freed)
+        super().setup()
+        with self.server.lock:
+            self.server.conns += 1
+            self.conn_no = self.server.conns
+
     def _send(self, status, body: bytes, ctype="application/json", chunks=None):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -38,7 +44,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def do_GET(self):
-        self.server.seen.append((self.path, id(self.connection)))
+        self.server.seen.append((self.path, self.conn_no))
         if self.path == "/_ping":  # as dockerd: the API version in a header (none before API 1.25)
             self.send_response(200)
             if not self.server.old:
@@ -94,7 +100,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
-        self.server.seen.append((self.path, id(self.connection)))
+        self.server.seen.append((self.path, self.conn_no))
         self._send(201, json.dumps({"Id": "abc", "Got": body}).encode())
 
 
@@ -107,6 +113,7 @@ def server(tmp_path):
     path = str(tmp_path / "docker.sock")
     srv = _Server(path, _Handler)
     srv.seen, srv.release, srv.old = [], threading.Event(), False
+    srv.lock, srv.conns = threading.Lock(), 0
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield srv, path
     srv.release.set()
