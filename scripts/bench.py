@@ -655,14 +655,47 @@ def profile_artifact(b: Bench) -> None:
 def figure1(b: Bench) -> None:
     one = W.write_yaml(W.chain_doc(1), os.path.join(b.tmp, "chain1.yaml"))
     b.data["files"]["1"] = one
-    docker_cli = shutil.which("docker")
     reps = max(8, b.args.rounds)
-    lf, raw, plain, cpu = [], [], [], []
+    lf, raw, plain, cpu, warm = [], [], [], [], []
     floors: dict[str, list[float]] = {}
+    _s, code, _rss, tail = run_timed([*b.lf, "resident", "start", "--idle", "600"], b.env, 60)
+    if code != 0:
+        raise RuntimeError(f"localflow resident start exited {code}: {tail}")
+    try:
+        rounds_f1(b, one, reps, lf, raw, plain, cpu, warm, floors)
+        status = subprocess.run([*b.lf, "resident", "status"], env=b.env, capture_output=True, text=True, timeout=60)
+        if f": {reps} command(s) run" not in status.stdout:  # each resident round went through it, no other
+            raise RuntimeError(f"the resident process did not run the {reps} submits: {status.stdout.strip()}")
+    finally:
+        run_timed([*b.lf, "resident", "stop"], b.env, 60)
+    b.data["fig1"] = {"cli": lf, "raw": raw, "plain": plain, "cpu": cpu, "floors": floors, "resident": warm}
+    ml, mr, mw = med(lf), med(raw), med(warm)
+    b.add("1", "one step, with the resident process (`localflow resident start` once): `localflow submit` / "
+          "`docker run --rm --init` of the same container (whole processes)", "<= 1.3",
+          f"**{mw / mr:.2f}** (localflow {mw:.2f} s / docker run {mr:.2f} s; medians of {reps})", mw / mr <= 1.3)
+    b.add("1", "one step, without it: `localflow submit` / `docker run --rm --init` of the same container (whole "
+          "processes; localflow's containers run with Docker's init)", "<= 1.3",
+          f"**{ml / mr:.2f}** (localflow {ml:.2f} s / docker run {mr:.2f} s; medians of {reps})", ml / mr <= 1.3)
+    b.add("1", "one step: `localflow submit` / `docker run --rm` without `--init` (a container without init)", "—",
+          f"{ml / med(plain):.2f} (docker run {med(plain):.2f} s; medians of {reps})", None)
+    b.add("1", "one step: localflow's own CPU time (user + system) per run", "—",
+          f"{med(cpu):.2f} s (median of {reps})", None)
+    what = {"sdk": "a Python process with the docker SDK (import, create, start, wait, remove)",
+            "http": "a Python process with http.client over the socket, no SDK (the same calls)"}
+    for k, xs in floors.items():  # what bounds the figure: Python and its Docker client, before localflow
+        b.add("1", f"one step, the floor: {what[k]} / `docker run --rm --init`", "—",
+              f"{med(xs) / mr:.2f} ({med(xs):.2f} s; medians of {reps})", None)
+    startup(b)
+
+
+def rounds_f1(b: Bench, one: str, reps: int, lf: list[float], raw: list[float], plain: list[float], cpu: list[float],
+              warm: list[float], floors: dict[str, list[float]]) -> None:
+    """Figure 1's rounds, interleaved: localflow without and with the resident process, docker run, the floors."""
+    docker_cli = shutil.which("docker")
     for i in range(reps):
         def do_lf() -> None:
-            s, code, _rss, tail = run_timed([*b.lf, "submit", one, "--name", f"lfb-{b.bench_id}-f1-{i}"], b.env, 120,
-                                            cpu=cpu)
+            s, code, _rss, tail = run_timed([*b.lf, "submit", one, "--name", f"lfb-{b.bench_id}-f1-{i}"],
+                                            {**b.env, "LOCALFLOW_RESIDENT": "off"}, 120, cpu=cpu)
             if code != 0:
                 raise RuntimeError(f"localflow submit (one step) exited {code}: {tail}")
             lf.append(s)
@@ -681,23 +714,14 @@ def figure1(b: Bench) -> None:
                 if code != 0:
                     raise RuntimeError(f"the {k} floor exited {code}: {tail}")
                 floors.setdefault(k, []).append(s)
-        for f in ((do_lf, do_raw, do_floors) if i % 2 == 0 else (do_floors, do_raw, do_lf)):
+
+        def do_warm() -> None:
+            s, code, _rss, tail = run_timed([*b.lf, "submit", one, "--name", f"lfb-{b.bench_id}-f1r-{i}"], b.env, 120)
+            if code != 0:
+                raise RuntimeError(f"localflow submit (one step, resident) exited {code}: {tail}")
+            warm.append(s)
+        for f in ((do_lf, do_raw, do_warm, do_floors) if i % 2 == 0 else (do_floors, do_warm, do_raw, do_lf)):
             f()
-    b.data["fig1"] = {"cli": lf, "raw": raw, "plain": plain, "cpu": cpu, "floors": floors}
-    ml, mr = med(lf), med(raw)
-    b.add("1", "one step: `localflow submit` / `docker run --rm --init` of the same container (whole processes; "
-          "localflow's containers run with Docker's init)", "<= 1.3",
-          f"**{ml / mr:.2f}** (localflow {ml:.2f} s / docker run {mr:.2f} s; medians of {reps})", ml / mr <= 1.3)
-    b.add("1", "one step: `localflow submit` / `docker run --rm` without `--init` (a container without init)", "—",
-          f"{ml / med(plain):.2f} (docker run {med(plain):.2f} s; medians of {reps})", None)
-    b.add("1", "one step: localflow's own CPU time (user + system) per run", "—",
-          f"{med(cpu):.2f} s (median of {reps})", None)
-    what = {"sdk": "a Python process with the docker SDK (import, create, start, wait, remove)",
-            "http": "a Python process with http.client over the socket, no SDK (the same calls)"}
-    for k, xs in floors.items():  # what bounds the figure: Python and its Docker client, before localflow
-        b.add("1", f"one step, the floor: {what[k]} / `docker run --rm --init`", "—",
-              f"{med(xs) / mr:.2f} ({med(xs):.2f} s; medians of {reps})", None)
-    startup(b)
 
 
 def startup(b: Bench) -> None:

@@ -43,3 +43,14 @@ spec:
   - name: main
     container: {image: alpine:3.7, command: [echo, lenient]}
 """
+
+# One container step: what a test of the command line (not of the engine) submits.
+ONE_STEP = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: t-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: alpine, command: [echo, hi]}
+"""

@@ -84,7 +84,7 @@ def _failure_code(e: Exception) -> int:
         O.err(f"localflow: {e}")
         return getattr(e, "exit_code", 1)
     typer = sys.modules.get("typer")  # a typer.Exit comes only from typer's own path
-    if isinstance(e, (KeyboardInterrupt, SystemExit)) or (typer is not None and isinstance(e, typer.Exit)):
+    if isinstance(e, (KeyboardInterrupt, SystemExit, BrokenPipeError)) or (typer is not None and isinstance(e, typer.Exit)):
         raise e
     import os
     if os.environ.get("LOCALFLOW_DEBUG"):
@@ -214,7 +214,7 @@ def _register() -> typer.Typer:
     app = _own_commands()
     if not _registered:
         from localflow.cli import (artifacts_cmd, cron_cmd, eval_cmd, export_cmd, history, report_cmd,
-                                   resources_cmd, template_cmd)
+                                   resident_cmd, resources_cmd, template_cmd)
         history.register(app)
         export_cmd.register(app)
         resources_cmd.register(app)
@@ -223,6 +223,7 @@ def _register() -> typer.Typer:
         artifacts_cmd.register(app)
         report_cmd.register(app)
         eval_cmd.register(app)
+        resident_cmd.register(app)
         _registered = True
     return app
 
@@ -300,6 +301,11 @@ def main() -> None:
     if any(a.startswith("--strict=") for a in args):
         args = _argo_booleans(args)
         sys.argv[1:] = args
+    if args[:1] == ["submit"]:  # a resident process that runs it without Python's start-up (`localflow resident`)
+        from localflow.cli.resident import hand_over
+        code = hand_over(sys.argv)
+        if code is not None:
+            sys.exit(code)
     if args[:1] == ["lint"]:
         plain = _plain_lint_arguments(args[1:])
         if plain is not None:

@@ -9,16 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from workflow_texts import ONE_STEP as WF
+
 REPO = Path(__file__).resolve().parents[2]
-WF = """apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: t-}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    container: {image: alpine, command: [echo, hi]}
-"""
 
 
 def cli(*args: str, home: Path, env: dict | None = None, code: str | None = None) -> subprocess.CompletedProcess:

@@ -130,8 +130,28 @@ def long_file(tmp_path):
     return str(p)
 
 
+@pytest.fixture
+def resident():
+    """A resident process in the test's home (`submit`s are handed to it); stopped, and checked to have
+    run the test's submits, at the end."""
+    out = localflow("resident", "start", "--idle", "300")
+    assert out.returncode == 0, out.stderr
+    yield
+    status = localflow("resident", "status")
+    localflow("resident", "stop")
+    assert " 1 command(s) run" in status.stdout, status.stdout
+
+
+@pytest.fixture(params=["own process", "resident"])
+def via(request):
+    """A `submit` in its own process, or handed to the resident process: the same behaviour."""
+    if request.param == "resident":
+        request.getfixturevalue("resident")
+    return request.param
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_stops_run_runs_exit_handler_and_cleans_up(long_file, sig):
+def test_signal_stops_run_runs_exit_handler_and_cleans_up(long_file, sig, via):
     proc = start(long_file)
     wait_for_line(proc, "started")
     proc.send_signal(sig)
@@ -173,6 +193,19 @@ def test_second_interrupt_terminates_without_exit_handler(tmp_path):
     assert "exit handler saw" not in rest
     wf = latest_run()
     assert wf["status"]["phase"] == "Failed"
+    assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
+
+
+def test_a_caller_that_vanishes_stops_the_run_the_resident_runs_for_it(long_file, resident):
+    proc = start(long_file)  # handed to the resident: the run is in its fork, not in this process
+    wait_for_line(proc, "started")
+    proc.kill()  # as a CI job's runner may: no signal to forward
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 90  # (the history may still say Pending: its writer lags the run)
+    while time.monotonic() < deadline and latest_run()["status"]["phase"] in ("Pending", "Running"):
+        time.sleep(0.5)
+    wf = latest_run()
+    assert (wf["status"]["phase"], wf["status"].get("message")) == ("Failed", "Stopped by SIGTERM"), wf["status"]
     assert leftovers(wf["metadata"]["name"]) == (0, 0, 0)
 
 

@@ -1,0 +1,396 @@
+"""The resident process: a Python process with `submit`'s modules already imported that runs each
+`localflow submit` handed to it in a fork of itself, so that a run pays neither Python's start-up nor
+the imports (two thirds of localflow's own time in a one-step run; docs/performance.md, figure 1).
+
+Started only on request (`localflow resident start`, for a CI job or a session that runs many
+workflows), it ends after `--idle` seconds without a command, on `localflow resident stop`, or as soon
+as localflow's own files change (a command that finds it out of date runs in its own process).
+
+The protocol, over a unix socket in localflow's home (only its owner may connect, checked both ways):
+the client sends one message (a 4-byte length, JSON: the arguments, working directory, environment,
+umask, interpreter and its streams' settings) with its standard streams' file descriptors; the
+resident answers `run PID` from the fork that will run the command with those streams, folder and
+environment, or one word (`stale`, `other`) and the client runs the command itself. While it runs,
+the client forwards the signals a terminal or CI sends it (`sig N`); the fork answers `exit CODE`.
+A client that goes away stops its run as SIGTERM would (its containers are removed).
+
+Kept apart from what it runs: the fork calls `localflow.cli.main.main` as the command line would.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+COMMANDS = ("submit",)  # what is handed over: the command whose start-up a user waits for
+PRELOAD = ("asyncio", "json", "sqlite3", "http.client", "yaml",
+           "localflow.cli.submit", "localflow.cli.submit_flags", "localflow.cli.render", "localflow.cli.child_runs",
+           "localflow.spec.load", "localflow.spec.validate", "localflow.spec.workflow_ref",
+           "localflow.engine.run", "localflow.engine.preflight", "localflow.engine.resources",
+           "localflow.runtime.docker_runtime", "localflow.artifacts.run_store",
+           "localflow.store.db", "localflow.store.recorder", "localflow.store.locks", "localflow.store.memo_cache",
+           "localflow.store.secrets")
+_MAX_MESSAGE = 1 << 22
+_forked = False  # in a fork that runs a command: that command runs here, never handed over again
+
+
+def socket_path(environ: Any = os.environ) -> str:
+    """`resident.sock` in localflow's home; a home too deep for a socket's path (108 bytes) gets one in
+    $XDG_RUNTIME_DIR or /tmp named after it."""
+    from localflow.store.paths import home_path
+
+    home = os.path.abspath(home_path(environ))
+    path = os.path.join(home, "resident.sock")
+    if len(path.encode()) < 100:
+        return path
+    import hashlib
+    digest = hashlib.sha256(home.encode()).hexdigest()[:20]
+    return os.path.join(environ.get("XDG_RUNTIME_DIR") or "/tmp", f"localflow-{os.getuid()}-{digest}.sock")
+
+
+def _peer_is_us(sock: Any) -> bool:
+    import socket
+    import struct
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", creds)[1] == os.getuid()
+
+
+def _package_dir() -> str:
+    import localflow
+    return os.path.dirname(os.path.abspath(localflow.__file__))
+
+
+def _send(sock: Any, message: dict, fds: list[int] | None = None) -> None:
+    import json
+    import socket
+    data = json.dumps(message).encode()
+    data = len(data).to_bytes(4, "big") + data
+    if fds:
+        socket.send_fds(sock, [data], fds)
+    else:
+        sock.sendall(data)
+
+
+def _receive(sock: Any) -> tuple[dict, list[int]]:
+    import json
+    import socket
+    data, fds, _flags, _addr = socket.recv_fds(sock, 65536, 3)
+    if len(data) < 4:
+        raise ValueError("no message")
+    size = int.from_bytes(data[:4], "big")
+    if size > _MAX_MESSAGE:
+        raise ValueError("message too long")
+    while len(data) < 4 + size:
+        more = sock.recv(min(1 << 20, 4 + size - len(data)))
+        if not more:
+            raise ValueError("message cut short")
+        data += more
+    return json.loads(data[4:4 + size]), fds
+
+
+def _connect(path: str, timeout: float | None = None) -> Any:
+    """A connection to the resident at `path`, or None (none there, or not ours)."""
+    import socket
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+        if _peer_is_us(sock):
+            return sock
+    except OSError:
+        pass
+    sock.close()
+    return None
+
+
+# --- the client: a command's process hands its command over ---------------------------------------------
+
+def _streams() -> list[dict | None]:
+    out: list[dict | None] = []
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if stream is None or not hasattr(stream, "encoding"):
+            out.append(None)
+            continue
+        out.append({"encoding": stream.encoding, "errors": stream.errors,
+                    "line_buffering": bool(getattr(stream, "line_buffering", False))})
+    return out
+
+
+def _standard_fds() -> list[int]:
+    fds = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+            fds.append(fd)
+        except OSError:  # a closed stream is /dev/null in the fork
+            fds.append(os.open(os.devnull, os.O_RDWR))
+    return fds
+
+
+def hand_over(argv: list[str]) -> int | None:
+    """Run `argv` (sys.argv) in the resident process if one is running for this home and this copy of
+    localflow: its exit code, or None when the caller should run the command itself."""
+    if _forked or argv[1:2] != ["submit"] or os.environ.get("LOCALFLOW_RESIDENT", "").lower() in ("0", "off", "no"):
+        return None
+    path = socket_path()
+    if not os.path.exists(path):
+        return None
+    sock = _connect(path)
+    if sock is None:
+        return None
+    with sock:
+        mask = os.umask(0)
+        os.umask(mask)
+        _send(sock, {"op": "run", "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": mask,
+                     "executable": os.path.realpath(sys.executable), "package": _package_dir(), "streams": _streams()},
+              _standard_fds())
+        reader = sock.makefile("rb")
+        first = reader.readline().split()
+        if first[:1] != [b"run"]:
+            return None
+        return _follow(sock, reader)
+
+
+def _follow(sock: Any, reader: Any) -> int:
+    """Forward the signals this process gets to the fork until it answers its exit code."""
+    import signal
+
+    def forward(signum: int, _frame: Any) -> None:
+        try:
+            sock.sendall(b"sig %d\n" % signum)
+        except OSError:
+            pass
+
+    for name in SIGNALS:
+        signal.signal(getattr(signal, name), forward)
+    for line in reader:
+        word, _, value = line.strip().partition(b" ")
+        if word == b"exit":
+            return int(value)
+    sys.stderr.write("localflow: the resident process ended the command without an exit code\n")
+    return 1
+
+
+def request(path: str, op: str, timeout: float = 5.0) -> dict | None:
+    """`status` or `stop` asked of the resident at `path`: its answer, or None when none answers."""
+    sock = _connect(path, timeout)
+    if sock is None:
+        return None
+    with sock:
+        try:
+            _send(sock, {"op": op})
+            answer, _ = _receive(sock)
+            return answer
+        except (OSError, ValueError):
+            return None
+
+
+# --- the resident ----------------------------------------------------------------------------------------
+
+def _code_state(package: str) -> tuple[int, int]:
+    """What changes when localflow's files do: their count and newest modification."""
+    count = newest = 0
+    for folder, _dirs, files in os.walk(package):
+        for name in files:
+            if name.endswith(".py"):
+                count += 1
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
+    return count, newest
+
+
+class Resident:
+    def __init__(self, path: str, idle: float) -> None:
+        import time
+        self.path, self.idle = path, idle
+        self.package = _package_dir()
+        self.code = _code_state(self.package)
+        self.started = time.time()
+        self.last = time.monotonic()
+        self.children: set[int] = set()
+        self.served = 0
+        self.stopping = False
+
+    def serve(self) -> None:
+        import importlib
+        import socket
+        import time
+
+        for name in PRELOAD:
+            importlib.import_module(name)
+        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.exists(self.path) and request(self.path, "status", 2.0) is None:
+            os.unlink(self.path)  # left by a resident that was killed
+        old = os.umask(0o177)
+        try:
+            server.bind(self.path)
+        finally:
+            os.umask(old)
+        server.listen(64)
+        server.settimeout(1.0)
+        try:
+            while not self.stopping:
+                self._reap()
+                if not self.children and time.monotonic() - self.last > self.idle:
+                    break
+                try:
+                    conn, _ = server.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.settimeout(10.0)
+                    self._answer(conn, server)
+        finally:
+            server.close()
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+    def _reap(self) -> None:
+        import time
+        for pid in list(self.children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.children.discard(pid)
+                self.last = time.monotonic()
+
+    def _answer(self, conn: Any, server: Any) -> None:
+        """One connection: `status`, `stop` (which do not count as use), or a command to run in a fork."""
+        import time
+        try:
+            if not _peer_is_us(conn):
+                return
+            message, fds = _receive(conn)
+        except (OSError, ValueError):
+            return
+        op = message.get("op")
+        if op in ("status", "stop"):
+            self.stopping = op == "stop"
+            _send(conn, {"pid": os.getpid(), "started": self.started, "served": self.served, "running": len(self.children),
+                         "idle": self.idle, "package": self.package, "executable": os.path.realpath(sys.executable)})
+            return
+        try:
+            if op != "run" or len(fds) != 3:
+                return
+            if message.get("executable") != os.path.realpath(sys.executable) or message.get("package") != self.package:
+                conn.sendall(b"other\n")  # another interpreter or copy of localflow: it runs its own
+                return
+            if _code_state(self.package) != self.code:
+                conn.sendall(b"stale\n")  # localflow's files changed since the start: this resident ends
+                self.stopping = True
+                return
+            pid = os.fork()
+            if pid == 0:
+                server.close()
+                _run_forked(conn, message, fds)  # never returns
+            self.children.add(pid)
+            self.served += 1
+            self.last = time.monotonic()
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+
+def _streams_from(settings: list[dict | None]) -> None:
+    """sys.stdin/stdout/stderr on the client's descriptors (now 0, 1, 2), set up as the client's were."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        s = settings[fd] if fd < len(settings) else None
+        if s is None:
+            continue
+        stream = open(fd, mode, buffering=1 if s["line_buffering"] else -1, encoding=s["encoding"], errors=s["errors"],
+                      closefd=False)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+
+
+def _run_forked(conn: Any, message: dict, fds: list[int]) -> None:
+    """In the fork: become the client's command (streams, folder, environment, umask, argv), run it,
+    answer its exit code, end without returning to the resident's loop."""
+    import atexit
+    import random
+    import signal
+    import threading
+
+    global _forked
+    _forked, code = True, 1
+    try:
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        for fd in fds:
+            if fd > 2:
+                os.close(fd)
+        os.chdir(message["cwd"])
+        os.umask(int(message["umask"]))
+        os.environ.clear()
+        os.environ.update(message["env"])
+        sys.argv = list(message["argv"])
+        random.seed()  # a fork's names (generateName) are its own, not the resident's sequence
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGCHLD", "SIGPIPE"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL if name != "SIGPIPE" else signal.SIG_IGN)
+        _streams_from(message.get("streams") or [])
+        conn.settimeout(None)
+        conn.sendall(b"run %d\n" % os.getpid())
+        done = threading.Event()
+        threading.Thread(target=_relay_signals, args=(conn, done), daemon=True).start()
+        code = _main_exit_code()
+        done.set()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        atexit._run_exitfuncs()
+    except BaseException:  # a fault of the hand-over itself: on the client's stderr, as a process would print it
+        import traceback
+        traceback.print_exc()
+        raise
+    finally:
+        try:
+            conn.sendall(b"exit %d\n" % code)
+        except OSError:
+            pass
+        os._exit(code)
+
+
+def _main_exit_code() -> int:
+    from localflow.cli.main import main
+    try:
+        main()
+        return 0
+    except SystemExit as e:
+        if e.code is None:
+            return 0
+        if isinstance(e.code, int):
+            return e.code
+        sys.stderr.write(f"{e.code}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _relay_signals(conn: Any, done: Any) -> None:
+    """The client's signals, raised in this process; the client gone: stop as on SIGTERM."""
+    import signal
+    reader = conn.makefile("rb")
+    for line in reader:
+        word, _, value = line.strip().partition(b" ")
+        if word == b"sig" and value.isdigit():
+            os.kill(os.getpid(), int(value))
+    if not done.is_set():
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def main() -> None:
+    """`python -m localflow.cli.resident PATH IDLE`: what `localflow resident start` runs, detached."""
+    from localflow.cli import resident  # this module by its name (run as __main__ it is another copy)
+    resident.Resident(sys.argv[1], float(sys.argv[2])).serve()
+
+
+if __name__ == "__main__":
+    main()
