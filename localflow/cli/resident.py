@@ -271,8 +271,10 @@ class Resident:
         op = message.get("op")
         if op in ("status", "stop"):
             self.stopping = op == "stop"
+            self._reap()
             _send(conn, {"pid": os.getpid(), "started": self.started, "served": self.served, "running": len(self.children),
-                         "idle": self.idle, "package": self.package, "executable": os.path.realpath(sys.executable)})
+                         "idle": self.idle, "package": self.package, "executable": os.path.realpath(sys.executable),
+                         "current": _code_state(self.package) == self.code})
             return
         try:
             if op != "run" or len(fds) != 3:
@@ -311,7 +313,6 @@ def _streams_from(settings: list[dict | None]) -> None:
 def _run_forked(conn: Any, message: dict, fds: list[int]) -> None:
     """In the fork: become the client's command (streams, folder, environment, umask, argv), run it,
     answer its exit code, end without returning to the resident's loop."""
-    import atexit
     import random
     import signal
     import threading
@@ -340,12 +341,7 @@ def _run_forked(conn: Any, message: dict, fds: list[int]) -> None:
         threading.Thread(target=_relay_signals, args=(conn, done), daemon=True).start()
         code = _main_exit_code()
         done.set()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        atexit._run_exitfuncs()
+        _finalize()
     except BaseException:  # a fault of the hand-over itself: on the client's stderr, as a process would print it
         import traceback
         traceback.print_exc()
@@ -356,6 +352,26 @@ def _run_forked(conn: Any, message: dict, fds: list[int]) -> None:
         except OSError:
             pass
         os._exit(code)
+
+
+def _finalize() -> None:
+    """What the interpreter does at its end, in its order: wait for the threads that are not daemons (and
+    run what `threading._register_atexit` registered: thread pools), then the exit handlers, then flush."""
+    import atexit
+    import threading
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+    else:  # pragma: no cover - another Python
+        for t in threading.enumerate():
+            if t is not threading.current_thread() and not t.daemon:
+                t.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def _main_exit_code() -> int:

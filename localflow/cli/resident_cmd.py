@@ -37,10 +37,11 @@ def start(idle: Annotated[float, typer.Option("--idle", help="end after this man
         O.usage(f"--idle {idle:g}: expected a number of seconds above 0")
     path = R.socket_path()
     answer = R.request(path, "status")
-    if answer is not None and answer.get("executable") == os.path.realpath(sys.executable) and answer.get("package") == R._package_dir():
+    if (answer is not None and answer.get("current") and answer.get("executable") == os.path.realpath(sys.executable)
+            and answer.get("package") == R._package_dir()):
         O.out(_describe(answer, path))
         return
-    if answer is not None:  # another interpreter's or copy's resident in this home: replaced
+    if answer is not None:  # another interpreter's or copy's resident in this home, or older code: replaced
         R.request(path, "stop")
         _wait_gone(path)
     logs = home() / "logs"

@@ -97,16 +97,25 @@ def test_status_stop_and_the_idle_end(home):
     assert served(home) is None
 
 
-def test_a_resident_whose_code_changed_ends_and_the_command_runs_itself(home, tmp_path):
+def _touch(module: Path, ahead: int) -> None:
+    module.write_text(module.read_text() + "\n")
+    later = time.time_ns() + ahead * 10**9
+    os.utime(module, ns=(later, later))
+
+
+def test_a_resident_whose_code_changed_is_replaced_or_ends_and_the_command_runs_itself(home, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(REPO / "localflow", copy / "localflow", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "bad.yaml").write_text(BAD)
     start(home, path=copy)
+    first = lf(home, "resident", "status", path=copy).stdout.split()[2]
     assert lf(home, "submit", str(tmp_path / "bad.yaml"), path=copy).returncode == 2
     assert served(home, copy) == 1
-    module = copy / "localflow" / "errors.py"
-    module.write_text(module.read_text() + "\n")
-    os.utime(module, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    _touch(copy / "localflow" / "errors.py", 10)
+    start(home, path=copy)  # `start` replaces a resident of older code
+    assert lf(home, "resident", "status", path=copy).stdout.split()[2] != first
+    assert served(home, copy) == 0
+    _touch(copy / "localflow" / "errors.py", 20)
     out = lf(home, "submit", str(tmp_path / "bad.yaml"), path=copy)
     assert out.returncode == 2 and "no template named" in out.stderr  # run by itself, as before
     deadline = time.monotonic() + 30
