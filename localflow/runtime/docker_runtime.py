@@ -27,7 +27,7 @@ from localflow.errors import EngineLost, RuntimeFailure
 
 from . import calls, engine_api, files, remote, stall, startfail
 from . import labels as L
-from .engine_api import api_errors, engine_errors, image_not_found, lost, not_found
+from .engine_api import api_errors, engine_errors, image_not_found, lost, not_found, refused_or_lost
 from .images import Images
 from .probes import wait_ready
 
@@ -229,7 +229,7 @@ class DockerRuntime:
     def _stop_container(c: Any, grace: float) -> None:
         try:
             c.stop(timeout=int(grace))
-        except (*api_errors(), *lost()):
+        except refused_or_lost():
             pass
 
     async def resume_run(self, run_name: str) -> None:
@@ -315,7 +315,7 @@ class DockerRuntime:
                         emit(line.decode(errors="replace").rstrip("\r"))
                 if buf:
                     emit(buf.decode(errors="replace"))
-            except (*api_errors(), *lost()):
+            except refused_or_lost():
                 pass
 
         t = threading.Thread(target=run, name=f"logs-{cname}", daemon=True)
@@ -329,7 +329,7 @@ class DockerRuntime:
                 c.remove(force=True, v=True)
             except not_found():
                 pass  # gone already
-            except (*api_errors(), *lost()):
+            except refused_or_lost():
                 continue  # the engine is gone or refused: _end_run's listing (or `localflow gc`) removes it
             self._made(c.labels.get(L.RUN, ""), -1)
 
@@ -507,7 +507,7 @@ class DockerRuntime:
             if spec.container_set:
                 try:
                     ip, code, why = self._run_container_set(p, sink)
-                except (_PodError, RuntimeFailure, *api_errors(), *lost()) as e:
+                except (_PodError, RuntimeFailure, *refused_or_lost()) as e:
                     return PodResult(exit_code=None, phase="Error", message=str(e), started_at=started,
                                      finished_at=time.time())
                 result = PodResult(exit_code=code, phase="Succeeded" if why is None else "Failed",
@@ -598,7 +598,7 @@ class DockerRuntime:
             return code, None
         try:
             detail = startfail.from_logs(code, calls.logs(container))  # only the init's line: nothing ran
-        except (*api_errors(), *lost()):
+        except refused_or_lost():
             detail = None
         return (startfail.ARGO_EXIT_CODE, detail) if detail else (code, None)
 
@@ -619,7 +619,7 @@ class DockerRuntime:
             try:
                 c.stop(timeout=int(p.spec.termination_grace))
                 code = int(c.wait().get("StatusCode", 0))
-            except (*api_errors(), *lost()):
+            except refused_or_lost():
                 continue
             if failed is None and code not in (0, 137, 143):
                 code, detail = self._exit_detail(c, code)

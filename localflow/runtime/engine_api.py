@@ -78,8 +78,13 @@ def lost() -> tuple[type, ...]:
     return (TransportError, *((mod.RequestException,) if mod is not None else ()))
 
 
+def refused_or_lost() -> tuple[type, ...]:
+    """What a call may raise when the engine refuses it or does not answer."""
+    return (*api_errors(), *lost())
+
+
 def engine_errors() -> tuple[type, ...]:
-    return (*api_errors(), *lost(), *_sdk("DockerException"))
+    return (*refused_or_lost(), *_sdk("DockerException"))
 
 
 def _error(status: int, reason: str, url: str, raw: bytes) -> APIError:
