@@ -142,3 +142,16 @@ def test_a_home_too_deep_for_a_socket_path_gets_one_named_after_it():
     assert path.startswith(f"/run/user/7/localflow-{os.getuid()}-") and len(path) < 100
     assert path != R.socket_path({"LOCALFLOW_HOME": deep + "x", "XDG_RUNTIME_DIR": "/run/user/7"})
     assert R.socket_path({"LOCALFLOW_HOME": "/tmp/h"}) == "/tmp/h/resident.sock"
+
+
+def test_a_handed_over_submit_imports_nothing_of_what_it_runs(home, tmp_path):
+    """The caller's process stays small: the spec, the engine, YAML and asyncio are the fork's, not its own."""
+    (tmp_path / "bad.yaml").write_text(BAD)
+    start(home)
+    out = lf(home, "submit", str(tmp_path / "bad.yaml"), env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert out.returncode == 2
+    imported = {line.rsplit("|", 1)[1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert "localflow.cli.resident" in imported and served(home) == 1
+    heavy = {m for m in imported if m.split(".")[0] in ("yaml", "asyncio", "sqlite3", "http", "docker")
+             or m.startswith(("localflow.spec", "localflow.engine", "localflow.runtime", "localflow.cli.submit"))}
+    assert not heavy, sorted(heavy)
