@@ -10,7 +10,8 @@ The protocol, over a unix socket in localflow's home (only its owner may connect
 the client sends one message (a 4-byte length, JSON: the arguments, working directory, environment,
 umask, interpreter and its streams' settings) with its standard streams' file descriptors; the
 resident answers `run PID` from the fork that will run the command with those streams, folder and
-environment, or one word (`stale`, `other`) and the client runs the command itself. While it runs,
+environment once the client says `go` (a client that gave up waiting runs it itself, never both), or
+one word (`stale`, `other`) and the client runs the command itself. While it runs,
 the client forwards the signals a terminal or CI sends it (`sig N`); the fork answers `exit CODE`.
 A client that goes away stops its run as SIGTERM would (its containers are removed).
 
@@ -33,6 +34,7 @@ PRELOAD = ("asyncio", "json", "sqlite3", "http.client", "yaml",
            "localflow.store.db", "localflow.store.recorder", "localflow.store.locks", "localflow.store.memo_cache",
            "localflow.store.secrets")
 _MAX_MESSAGE = 1 << 22
+ANSWER_SECONDS = 10.0
 _forked = False  # in a fork that runs a command: that command runs here, never handed over again
 
 
@@ -146,10 +148,16 @@ def hand_over(argv: list[str]) -> int | None:
         _send(sock, {"op": "run", "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": mask,
                      "executable": os.path.realpath(sys.executable), "package": _package_dir(), "streams": _streams()},
               _standard_fds())
+        sock.settimeout(ANSWER_SECONDS)  # a resident that does not answer (stopped, stuck): run here instead
         reader = sock.makefile("rb")
-        first = reader.readline().split()
+        try:
+            first = reader.readline().split()
+        except OSError:
+            return None  # (the connection closes with this process: a late fork finds no caller and ends)
         if first[:1] != [b"run"]:
             return None
+        sock.settimeout(None)
+        sock.sendall(b"go\n")  # the fork runs the command only now: never both it and this process
         return _follow(sock, reader)
 
 
@@ -336,9 +344,16 @@ def _run_forked(conn: Any, message: dict, fds: list[int]) -> None:
             signal.signal(getattr(signal, name), signal.SIG_DFL if name != "SIGPIPE" else signal.SIG_IGN)
         _streams_from(message.get("streams") or [])
         conn.settimeout(None)
-        conn.sendall(b"run %d\n" % os.getpid())
+        reader = conn.makefile("rb")
+        try:
+            conn.sendall(b"run %d\n" % os.getpid())
+            go = reader.readline()
+        except OSError:
+            go = b""
+        if go != b"go\n":  # the caller gave up waiting and runs the command itself
+            os._exit(1)
         done = threading.Event()
-        threading.Thread(target=_relay_signals, args=(conn, done), daemon=True).start()
+        threading.Thread(target=_relay_signals, args=(reader, done), daemon=True).start()
         code = _main_exit_code()
         done.set()
         _finalize()
@@ -390,10 +405,9 @@ def _main_exit_code() -> int:
         return 130
 
 
-def _relay_signals(conn: Any, done: Any) -> None:
+def _relay_signals(reader: Any, done: Any) -> None:
     """The client's signals, raised in this process; the client gone: stop as on SIGTERM."""
     import signal
-    reader = conn.makefile("rb")
     for line in reader:
         word, _, value = line.strip().partition(b" ")
         if word == b"sig" and value.isdigit():

@@ -155,3 +155,21 @@ def test_a_handed_over_submit_imports_nothing_of_what_it_runs(home, tmp_path):
     heavy = {m for m in imported if m.split(".")[0] in ("yaml", "asyncio", "sqlite3", "http", "docker")
              or m.startswith(("localflow.spec", "localflow.engine", "localflow.runtime", "localflow.cli.submit"))}
     assert not heavy, sorted(heavy)
+
+
+def test_a_fork_whose_caller_gave_up_waiting_does_not_run_the_command(home, tmp_path):
+    (tmp_path / "bad.yaml").write_text(BAD)  # run, it would print its one line on stderr
+    start(home)
+    read_end, write_end = os.pipe()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(R.socket_path({"LOCALFLOW_HOME": str(home)}))
+    with sock, open(os.devnull, "rb") as null:
+        env = {**os.environ, "LOCALFLOW_HOME": str(home), "PYTHONPATH": str(REPO)}
+        R._send(sock, {"op": "run", "argv": ["localflow", "submit", str(tmp_path / "bad.yaml")], "cwd": str(tmp_path),
+                       "env": env, "umask": 0o22, "executable": os.path.realpath(sys.executable),
+                       "package": R._package_dir(), "streams": []}, [null.fileno(), write_end, write_end])
+        assert sock.makefile("rb").readline().startswith(b"run ")
+    os.close(write_end)  # no `go`: the caller ran the command itself
+    with os.fdopen(read_end, "rb") as printed:
+        assert printed.read() == b""  # the fork ended without running it (its end closed the pipe)
+    assert served(home) == 1
