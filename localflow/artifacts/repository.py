@@ -138,7 +138,10 @@ class VerifyingReader(io.RawIOBase):
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ArtifactError(f"{self._where}: download interrupted: {_one_line(exc)}") from exc
         if data:
-            self._hasher.update(data)
+            if self._check_md5:
+                self._hasher.update(data)
+            else:
+                self._hasher.add_part(None, len(data))  # counted only
             if self._hasher.size > self.size:
                 raise ArtifactError(
                     f"{self._where}: integrity check failed: received more than {self.size} bytes"
@@ -151,6 +154,11 @@ class VerifyingReader(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+    def skip_md5(self) -> None:
+        """From now on count the bytes, not hash them, and check only the size at the end: for a
+        reader that checks every byte itself (a gzip stream read whole: its CRC-32 and length)."""
+        self._check_md5 = False
 
     def _verify(self) -> None:
         if self._verified:

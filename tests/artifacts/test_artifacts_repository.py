@@ -239,3 +239,27 @@ def test_put_chunks_failing_source_leaves_nothing(repo: S3Repository) -> None:
     with pytest.raises(OSError, match="went away"):
         repo.put_chunks("chunks/broken", chunks())
     assert not repo.exists("chunks/broken")
+
+
+@pytest.mark.parametrize("mode", ["flip", "truncate"])
+def test_input_tars_check_what_gunzip_does_not(repo, monkeypatch, mode) -> None:  # type: ignore[no-untyped-def]
+    """load_input skips the MD5 of an object it gunzips whole (the gzip CRC-32 checks it); one whose
+    first byte changed is no gzip any more, is passed on as a file, and its ETag check fails."""
+    import tarfile
+
+    from localflow.artifacts.transfer import load_input
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("data")
+        info.size = 6 * MiB
+        tar.addfile(info, io.BytesIO(secrets.token_bytes(6 * MiB)))
+    repo.put_stream("in.tgz", io.BytesIO(buf.getvalue()), len(buf.getvalue()))
+    with load_input(repo, "in.tgz", "/tmp/data") as docker_tar:  # intact: read whole, no error
+        assert b"".join(docker_tar.body())
+    real_get = repo.client.get_object
+    monkeypatch.setattr(repo.client, "get_object", lambda *a, **k: _Corrupting(real_get(*a, **k), mode))
+    with pytest.raises(ArtifactError, match="integrity check failed" if mode == "flip" else "ends early|3 bytes"):
+        with load_input(repo, "in.tgz", "/tmp/data") as docker_tar:
+            for _ in docker_tar.body():
+                pass
