@@ -33,7 +33,7 @@ from localflow.errors import ArtifactError
 CHUNK = 1024 * 1024  # the size data moves in
 SEGMENT = 1024 * 1024  # bytes compressed by one task
 WINDOW = 32 * 1024  # deflate's window: the dictionary a segment is primed with
-SAMPLE = 16 * 1024  # bytes per sample when checking whether a segment compresses
+SAMPLE = 8 * 1024  # bytes per sample when checking whether a segment compresses (3 a segment)
 INCOMPRESSIBLE = 0.97  # samples compressing to more than this fraction: store the segment
 BLOCK = tarfile.BLOCKSIZE
 _NUL_BLOCK = b"\0" * BLOCK
