@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, Callable, Iterator
 from urllib.parse import parse_qs, urlparse
 
 
@@ -342,3 +342,71 @@ def floor_commands(python: str, image: str, label: str, value: str, name: str) -
         sock = host[len("unix://"):] if host else "/var/run/docker.sock"
         cmds["http"] = [python, "-c", _HTTP_FLOOR, *args, f"{name}-http", sock]
     return cmds
+
+
+# ---- figure 3: the S3 side of an artifact, CPU and wall time, without Docker ---------------------------
+def _tar_stream(size: int, chunk: int = 1 << 20) -> Callable[[], Iterator[bytes]]:
+    """A Docker-like tar of one file of `size` random bytes, in 1 MiB chunks (as get_archive gives)."""
+    import tarfile
+    info = tarfile.TarInfo("data")
+    info.size = size
+    blob = info.tobuf(tarfile.PAX_FORMAT) + os.urandom(size) + b"\0" * (1024 + (-size % 512))
+    view = memoryview(blob)
+    return lambda: (bytes(view[i:i + chunk]) for i in range(0, len(view), chunk))
+
+
+def _timed(fn: Any) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def artifact_s3_side(mib: int = 256, rounds: int = 3) -> list[dict[str, float]]:
+    """localflow's save_output/load_input beside raw put_object (16 MiB parts)/get_object, alternating,
+    on a SeaweedFS of tests/s3server.py: wall and process CPU seconds of each, per round."""
+    import sys
+    repo_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path[:0] = [repo_dir, os.path.join(repo_dir, "tests"), os.path.dirname(os.path.abspath(__file__))]
+    import tempfile
+
+    import bench_workloads as W  # type: ignore[import-not-found]
+    from s3server import start_s3_server  # type: ignore[import-not-found]
+
+    from localflow.artifacts import transfer
+    from localflow.artifacts.repository import S3Repository
+    chunks = _tar_stream(mib << 20)
+    server = start_s3_server(tempfile.mkdtemp(prefix="lf-s3side-"))
+    try:
+        repo = S3Repository(server.endpoint, server.access_key, server.secret_key, "s3side")
+        repo.ensure_bucket()
+        transfer.save_output(chunks(), repo, "warm", "data", "/tmp/data")  # the bucket's first volumes
+        mc, out = repo.client, []
+        key = transfer.output_key("wf/pod", "data", "/tmp/data")
+
+        def lf(row: dict[str, float]) -> None:
+            row["lf save"], row["lf save cpu"] = _timed(
+                lambda: transfer.save_output(chunks(), repo, "wf/pod", "data", "/tmp/data"))
+            row["lf load"], row["lf load cpu"] = _timed(
+                lambda: [None for _ in transfer.load_input(repo, key, "/tmp/data").body()])
+
+        def raw(row: dict[str, float]) -> None:
+            reader = io.BufferedReader(W._ChunkReader(chunks()), buffer_size=1 << 20)
+            row["raw put"], row["raw put cpu"] = _timed(
+                lambda: mc.put_object("s3side", "raw/data.tar", reader, -1, part_size=16 << 20))
+            row["raw get"], row["raw get cpu"] = _timed(
+                lambda: [None for _ in mc.get_object("s3side", "raw/data.tar").stream(1 << 20)])
+
+        for i in range(rounds):  # the order alternates: the first upload of a round is often slower
+            row: dict[str, float] = {}
+            for side in ((lf, raw) if i % 2 == 0 else (raw, lf)):
+                side(row)
+            out.append(row)
+        return out
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":  # python scripts/bench_profile.py [MiB] [rounds]
+    import sys as _sys
+    for _row in artifact_s3_side(*(int(a) for a in _sys.argv[1:3])):
+        print("  ".join(f"{k} {v:.2f}s" for k, v in _row.items()))

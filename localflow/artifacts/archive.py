@@ -258,8 +258,11 @@ def streamed_docker_tar(
     mode: int | None = None,
     archive: Archive | None = None,
     recurse_mode: bool = False,
+    gunzipped: Callable[[], None] | None = None,
 ) -> DockerTar:
     """As stored_to_docker_tar, streamed: `open_chunks()` gives the stored bytes (`size` of them).
+    `gunzipped()` is called each time the bytes `open_chunks()` gives are known to be read whole
+    through gunzip (a gzipped tar), so that its CRC-32 checks every one of them.
 
     Nothing is spooled: the tar for put_archive is made while the stored artifact is read (and
     gunzipped). A gzipped tar is assumed to have one top entry, as Argo and localflow store
@@ -270,7 +273,7 @@ def streamed_docker_tar(
         raise ArtifactError(f"archive strategy {archive!r} is not supported (tar or none)")
     dest = dest_name(dest_path)
     out = DockerTar("/", None, -1, "")  # type: ignore[arg-type]
-    gen = _stream_tar(out, open_chunks, size, dest, mode, archive, recurse_mode)
+    gen = _stream_tar(out, open_chunks, size, dest, mode, archive, recurse_mode, gunzipped or _nothing)
     out.chunks = gen
     out.fileobj = S.ChunkReader(gen)  # type: ignore[assignment]
     return out
@@ -280,8 +283,13 @@ class _SecondTop(Exception):
     pass
 
 
+def _nothing() -> None:
+    pass
+
+
 def _stream_tar(out: DockerTar, open_chunks: Callable[[], Iterator[bytes]], size: int, dest: str,
-                mode: int | None, archive: Archive | None, recurse: bool) -> Iterator[bytes]:
+                mode: int | None, archive: Archive | None, recurse: bool,
+                gunzipped: Callable[[], None]) -> Iterator[bytes]:
     chunks = open_chunks()
     try:
         as_tar, chunks = _detect(chunks) if archive is None else (archive == "tar", chunks)
@@ -298,6 +306,7 @@ def _stream_tar(out: DockerTar, open_chunks: Callable[[], Iterator[bytes]], size
                 raise ArtifactError(f"artifact gave {sent} bytes, expected {size}")
             yield S.tar_padding(size) + S.TAR_END
             return
+        gunzipped()
         try:
             yield from _rebased(out, chunks, dest, mode, recurse, single=True)
             return
@@ -305,6 +314,7 @@ def _stream_tar(out: DockerTar, open_chunks: Callable[[], Iterator[bytes]], size
             pass
         _close(chunks)
         chunks = open_chunks()
+        gunzipped()
         out.kind = "dir"
         # the entries already extracted go: a file replaces them, an empty directory the file
         yield S.tar_header(file_entry(dest, 0, 0o644))

@@ -69,7 +69,11 @@ class _PartHasher:
 
     def add_part(self, part: Any, size: int) -> None:
         """A whole part hashed elsewhere (an md5 object); parts come in order, all but the last
-        `part_size` long, and no `update` is mixed in."""
+        `part_size` long, and no `update` is mixed in. None: the part is counted, not hashed
+        (etag() is then meaningless)."""
+        if part is None:
+            self.size += size
+            return
         if self._filled:
             self._digests.append(self._current.digest())
         self._current, self._filled = part, size
@@ -134,7 +138,10 @@ class VerifyingReader(io.RawIOBase):
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise ArtifactError(f"{self._where}: download interrupted: {_one_line(exc)}") from exc
         if data:
-            self._hasher.update(data)
+            if self._check_md5:
+                self._hasher.update(data)
+            else:
+                self._hasher.add_part(None, len(data))  # counted only
             if self._hasher.size > self.size:
                 raise ArtifactError(
                     f"{self._where}: integrity check failed: received more than {self.size} bytes"
@@ -147,6 +154,11 @@ class VerifyingReader(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+    def skip_md5(self) -> None:
+        """From now on count the bytes, not hash them, and check only the size at the end: for a
+        reader that checks every byte itself (a gzip stream read whole: its CRC-32 and length)."""
+        self._check_md5 = False
 
     def _verify(self) -> None:
         if self._verified:
@@ -246,11 +258,16 @@ class S3Repository:
         _verify(self.url(key), info.size, etag, hasher, check, sent=True)
         return info
 
-    def put_chunks(self, key: str, chunks: Iterable[bytes | memoryview], length: int = -1) -> ObjectInfo:
-        """Upload a stream given as chunks, verified as put_stream does. Parts are filled in two reused
-        buffers and sent with the client's multipart calls: one part is hashed and uploaded by a thread
-        while the next one fills (two parts in memory, never a copy of them: put_object copies each
-        part twice); put_stream where the client lacks those calls."""
+    def put_chunks(self, key: str, chunks: Iterable[bytes | memoryview], length: int = -1,
+                   md5: bool = True) -> ObjectInfo:
+        """Upload a stream given as chunks, verified as put_stream does. Parts are filled in reused
+        buffers and sent with the client's multipart calls: parts are hashed and uploaded by threads
+        while the next one fills (never a copy of them: put_object copies each part twice);
+        put_stream where the client lacks those calls.
+
+        md5=False: the parts of a multipart upload are not hashed and only the size is checked, for
+        a stream that carries its own end-to-end check (a gzip member's CRC-32 and length, checked
+        by every reader); a single-part object is still hashed (it is small)."""
         calls = [getattr(self._client, name, None) for name in
                  ("_create_multipart_upload", "_upload_part", "_complete_multipart_upload",
                   "_abort_multipart_upload")]
@@ -270,19 +287,20 @@ class S3Repository:
                 self._client.put_object(self.bucket, key, io.BytesIO(data), len(data), metadata=meta)
         else:
             bufs += [bytearray(part_size) for _ in range(IN_FLIGHT)]  # the next part fills while others are sent
-            self._put_parts(key, calls, meta, parts, first, bufs, hasher)
+            self._put_parts(key, calls, meta, parts, first, bufs, hasher, md5)
         if length >= 0 and hasher.size != length:
             raise ArtifactError(f"{self.url(key)}: stream gave {hasher.size} bytes, expected {length}")
         info = self.stat_info(key)
-        check = self.verify_checksums and _checkable_etag(info.etag, part_size)
+        check = self.verify_checksums and _checkable_etag(info.etag, part_size) and (md5 or first < part_size)
         _verify(self.url(key), info.size, info.etag, hasher, check, sent=True)
         return info
 
     def _put_parts(self, key: str, calls: list[Any], meta: dict[str, str], parts: Iterator[int], filled: int,
-                   bufs: list[bytearray], hasher: _PartHasher) -> None:
+                   bufs: list[bytearray], hasher: _PartHasher, md5: bool) -> None:
         """A multipart upload of the parts `_fill_parts` fills in turn into `bufs`; the first is filled.
         len(bufs) - 1 threads hash and send parts (each part is hashed apart: a multipart ETag is the MD5
-        of the parts' MD5s) while the next one fills; a buffer is filled again once its part is sent."""
+        of the parts' MD5s) while the next one fills; a buffer is filled again once its part is sent.
+        md5 False: parts are counted, not hashed (put_chunks' md5=False)."""
         from concurrent.futures import Future, ThreadPoolExecutor
 
         from minio.datatypes import Part
@@ -291,7 +309,7 @@ class S3Repository:
             upload_id = create(self.bucket, key, {"Content-Type": "application/octet-stream", **meta})
 
         def send(number: int, data: bytes | bytearray) -> tuple[Part, Any, int]:
-            digest = hashlib.md5(data)  # hashlib releases the GIL: this overlaps the filling too
+            digest = hashlib.md5(data) if md5 else None  # hashlib releases the GIL: overlaps the filling
             with self._errors("upload", key):
                 return Part(number, upload(self.bucket, key, data, None, upload_id, number)), digest, len(data)
 

@@ -9,8 +9,8 @@ Nothing here holds a whole artifact in memory or on disk: data moves in chunks o
 - `GzipWriter`: gzip in independent segments compressed by a thread pool, written out in
   order as one gzip member (one deflate stream, as pigz does: each segment primed with the
   last 32 KiB of the one before and ended on a byte boundary). Any gzip reader reads it.
-  A segment whose samples do not compress is stored (deflate level 0): deflate itself would
-  emit stored blocks for such data, after paying for the search.
+  A segment whose samples do not compress is written as deflate stored blocks, framed here
+  around views of the segment: zlib never sees it (see `stored_blocks`).
 - `gunzip`: decompress a gzip stream (several members too) in bounded pieces.
 - `prefetch`: run an iterator in a thread, at most `max_items` items ahead.
 """
@@ -33,7 +33,7 @@ from localflow.errors import ArtifactError
 CHUNK = 1024 * 1024  # the size data moves in
 SEGMENT = 1024 * 1024  # bytes compressed by one task
 WINDOW = 32 * 1024  # deflate's window: the dictionary a segment is primed with
-SAMPLE = 16 * 1024  # bytes per sample when checking whether a segment compresses
+SAMPLE = 8 * 1024  # bytes per sample when checking whether a segment compresses (3 a segment)
 INCOMPRESSIBLE = 0.97  # samples compressing to more than this fraction: store the segment
 BLOCK = tarfile.BLOCKSIZE
 _NUL_BLOCK = b"\0" * BLOCK
@@ -282,15 +282,36 @@ def _incompressible(segment: bytes) -> bool:
     return packed > INCOMPRESSIBLE * raw
 
 
-def deflate_segment(segment: bytes, level: int, zdict: bytes | None) -> bytes:
-    """Raw deflate of one segment, ended on a byte boundary with a non-final block."""
-    if level > 0 and _incompressible(segment):
-        level = 0
+STORED_MAX = 0xFFFF  # bytes in one stored block (LEN is 16 bits)
+
+
+def stored_blocks(segment: bytes) -> list[bytes | memoryview]:
+    """The segment as non-final deflate stored blocks (RFC 1951 3.2.4), starting on a byte
+    boundary: per block a header byte (BFINAL 0, BTYPE 00, padding), LEN and its complement,
+    then the bytes themselves, given as views of `segment` (nothing copied here)."""
+    view = memoryview(segment)
+    pieces: list[bytes | memoryview] = []
+    for start in range(0, len(view), STORED_MAX):
+        block = view[start:start + STORED_MAX]
+        pieces += (struct.pack("<BHH", 0, len(block), len(block) ^ 0xFFFF), block)
+    return pieces
+
+
+def deflate_segment(segment: bytes, level: int, zdict: bytes | None) -> list[bytes | memoryview]:
+    """Raw deflate of one segment, ended on a byte boundary with a non-final block, as pieces.
+
+    A segment that does not compress (or level 0) becomes stored blocks without zlib: the same
+    kind of block zlib (level 0, or any level once a block would not shrink) and Go's
+    compress/flate (its writer stores a block its Huffman codes would not make smaller) emit
+    for such data, so the .tgz is what Argo's executor could have written, and any inflater
+    (Go's gzip reader in Argo's executor, zlib, busybox) reads it."""
+    if level == 0 or _incompressible(segment):
+        return stored_blocks(segment)
     if zdict:
         c = zlib.compressobj(level, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY, zdict)
     else:
         c = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return c.compress(segment) + c.flush(zlib.Z_SYNC_FLUSH)
+    return [c.compress(segment), c.flush(zlib.Z_SYNC_FLUSH)]
 
 
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0, OS unknown
@@ -299,7 +320,10 @@ _FINAL_BLOCK = b"\x03\x00"  # an empty final block (fixed Huffman codes)
 
 class GzipWriter:
     """Gzip what is written, in segments compressed by `pool`; `emit` gets, in order, bytes or
-    futures of bytes (it may block: that is the back-pressure)."""
+    futures of lists of pieces (it may block: that is the back-pressure).
+
+    Written bytes objects are held as views, not copied, until their segment is complete; a
+    segment that is one whole written chunk is that chunk itself."""
 
     def __init__(self, level: int, pool: ThreadPoolExecutor, emit: Callable[[bytes | Future], None],
                  segment: int = SEGMENT) -> None:
@@ -307,29 +331,36 @@ class GzipWriter:
         self._pool = pool
         self._emit = emit
         self._segment = segment
-        self._buf = bytearray()
+        self._held: list[memoryview] = []
+        self._held_size = 0
         self._zdict: bytes | None = None
         self.crc = 0
         self.size = 0
         emit(GZIP_HEADER)
 
     def write(self, data: bytes | memoryview) -> None:
-        self._buf += data
-        while len(self._buf) >= self._segment:
-            segment = bytes(self._buf[: self._segment])
-            del self._buf[: self._segment]
-            self._submit(segment)
+        # bytes cannot change under the views held; anything else is copied once
+        view = memoryview(data if isinstance(data, bytes) else bytes(data))
+        while len(view):
+            take = view[: self._segment - self._held_size]
+            self._held.append(take)
+            self._held_size += len(take)
+            view = view[len(take):]
+            if self._held_size == self._segment:
+                self._submit()
 
-    def _submit(self, segment: bytes) -> None:
+    def _submit(self) -> None:
+        held, self._held, self._held_size = self._held, [], 0
+        whole = held[0].obj if len(held) == 1 else None
+        segment = whole if isinstance(whole, bytes) and len(whole) == len(held[0]) else b"".join(held)
         self.crc = zlib.crc32(segment, self.crc)
         self.size += len(segment)
         self._emit(self._pool.submit(deflate_segment, segment, self.level, self._zdict))
         self._zdict = segment[-WINDOW:] if self.level > 0 else None
 
     def close(self) -> None:
-        if self._buf:
-            self._submit(bytes(self._buf))
-            self._buf.clear()
+        if self._held:
+            self._submit()
         self._emit(_FINAL_BLOCK + struct.pack("<II", self.crc & 0xFFFFFFFF, self.size & 0xFFFFFFFF))
 
 
@@ -363,7 +394,8 @@ class _Failed:
 
 
 class Pipe:
-    """A bounded, ordered hand-off from a producer thread to a reader (bytes or futures of bytes)."""
+    """A bounded, ordered hand-off from a producer thread to a reader: bytes, lists of pieces, or
+    futures of either; the reader gets the pieces one by one."""
 
     def __init__(self, max_items: int) -> None:
         self._q: queue.Queue[Any] = queue.Queue(max_items)
@@ -404,7 +436,9 @@ class Pipe:
                 raise item.exc
             if isinstance(item, Future):
                 item = item.result()
-            if item:
+            if isinstance(item, list):  # pieces (views of a segment, as GzipWriter emits)
+                yield from (piece for piece in item if len(piece))
+            elif item:
                 yield item
 
 

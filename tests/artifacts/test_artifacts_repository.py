@@ -207,21 +207,28 @@ def test_parse_argo_artifact_repository() -> None:
         parse_artifact_repository({"s3": {"endpoint": "e", "bucket": "b"}}, resolve)
 
 
+@pytest.mark.parametrize("md5", [True, False])
 @pytest.mark.parametrize("size", [3 * 5 * MiB, 3 * 5 * MiB + 7, 5 * MiB - 1])
-def test_put_chunks_parts_in_order(repo: S3Repository, tmp_path, size: int) -> None:  # type: ignore[no-untyped-def]
+def test_put_chunks_parts_in_order(repo: S3Repository, tmp_path, size: int, md5: bool) -> None:  # type: ignore[no-untyped-def]
     """Parts filled while the previous one is sent (two buffers): every byte in place, S3's multipart ETag
-    (parts of 5 MiB) recomputed from the bytes, whatever the chunks' sizes."""
+    (parts of 5 MiB) recomputed from the bytes, whatever the chunks' sizes; with md5=False too (the
+    parts are then not hashed by put_chunks, and the object is the same)."""
     data = secrets.token_bytes(size)
     cuts = [0, 1, 3 * MiB, 5 * MiB, 5 * MiB + 1, 11 * MiB, size]
     cuts = sorted(c for c in set(cuts) if c <= size)
     chunks = [memoryview(data)[a:b] for a, b in zip(cuts, cuts[1:])]
-    info = repo.put_chunks("chunks/k", chunks)
+    info = repo.put_chunks("chunks/k", chunks, md5=md5)
     repo.get_to_file("chunks/k", tmp_path / "k")
     assert (tmp_path / "k").read_bytes() == data
     parts = [hashlib.md5(data[i:i + 5 * MiB]).digest() for i in range(0, size, 5 * MiB)]
     expected = hashlib.md5(data).hexdigest() if len(parts) == 1 else (
         f"{hashlib.md5(b''.join(parts)).hexdigest()}-{len(parts)}")
     assert (info.size, info.etag) == (size, expected)
+
+
+def test_put_chunks_without_md5_still_checks_the_size(repo: S3Repository) -> None:
+    with pytest.raises(ArtifactError, match="expected"):
+        repo.put_chunks("chunks/short", [b"x" * (11 * MiB)], length=12 * MiB, md5=False)
 
 
 def test_put_chunks_failing_source_leaves_nothing(repo: S3Repository) -> None:
@@ -232,3 +239,27 @@ def test_put_chunks_failing_source_leaves_nothing(repo: S3Repository) -> None:
     with pytest.raises(OSError, match="went away"):
         repo.put_chunks("chunks/broken", chunks())
     assert not repo.exists("chunks/broken")
+
+
+@pytest.mark.parametrize("mode", ["flip", "truncate"])
+def test_input_tars_check_what_gunzip_does_not(repo, monkeypatch, mode) -> None:  # type: ignore[no-untyped-def]
+    """load_input skips the MD5 of an object it gunzips whole (the gzip CRC-32 checks it); one whose
+    first byte changed is no gzip any more, is passed on as a file, and its ETag check fails."""
+    import tarfile
+
+    from localflow.artifacts.transfer import load_input
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("data")
+        info.size = 6 * MiB
+        tar.addfile(info, io.BytesIO(secrets.token_bytes(6 * MiB)))
+    repo.put_stream("in.tgz", io.BytesIO(buf.getvalue()), len(buf.getvalue()))
+    with load_input(repo, "in.tgz", "/tmp/data") as docker_tar:  # intact: read whole, no error
+        assert b"".join(docker_tar.body())
+    real_get = repo.client.get_object
+    monkeypatch.setattr(repo.client, "get_object", lambda *a, **k: _Corrupting(real_get(*a, **k), mode))
+    with pytest.raises(ArtifactError, match="integrity check failed" if mode == "flip" else "ends early|3 bytes"):
+        with load_input(repo, "in.tgz", "/tmp/data") as docker_tar:
+            for _ in docker_tar.body():
+                pass

@@ -195,3 +195,23 @@ def test_corrupt_stored_artifact_fails_the_put(make_container, repo: S3Repositor
     consumer = make_container()
     with pytest.raises(ArtifactError, match="ends early"):
         files.put_files(consumer, "/", lambda: load_input(repo, "ext/cut.tgz", "/tmp/x"))
+
+
+def test_a_flipped_byte_in_a_stored_tgz_fails_the_put(make_container, repo: S3Repository) -> None:  # type: ignore[no-untyped-def]
+    """The gzip trailer's CRC-32 is the end-to-end check of a .tgz (its multipart upload hashes no
+    parts): a byte changed inside a stored block, in an object whose ETag matches the changed bytes,
+    is refused while the next step's tar is streamed (the step then fails before its container starts)."""
+    from localflow.errors import ArtifactError
+    from localflow.runtime import files
+
+    producer = make_container()
+    sh(producer, "mkdir -p /out && head -c 7000000 /dev/urandom > /out/noise")
+    saved = save_output(files.archive_stream(producer, "/out/noise"), repo, "wf/pod", "noise", "/out/noise")
+    with repo.open(saved.key) as stream:
+        blob = bytearray(stream.read())
+    assert blob[10:15] == b"\x00\xff\xff\x00\x00"  # stored blocks right after the gzip header
+    blob[len(blob) // 2] ^= 0x01
+    repo.put_chunks("ext/flipped.tgz", [bytes(blob)])  # its ETag is that of the changed bytes
+    consumer = make_container()
+    with pytest.raises(ArtifactError, match="invalid gzip|incorrect data check"):
+        files.put_files(consumer, "/", lambda: load_input(repo, "ext/flipped.tgz", "/tmp/noise"))

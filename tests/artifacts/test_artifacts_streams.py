@@ -25,7 +25,7 @@ def gzipped(data: bytes, level: int, segment: int = 256 * 1024, piece: int = 70_
         for i in range(0, len(data), piece):
             gz.write(data[i:i + piece])
         gz.close()
-    return b"".join(x.result() if isinstance(x, Future) else x for x in out)
+    return b"".join(b"".join(x.result()) if isinstance(x, Future) else x for x in out)
 
 
 TEXT = b"".join(b"line %d of a log that compresses well\n" % i for i in range(40_000))
@@ -48,8 +48,52 @@ def test_incompressible_segments_are_stored_compressible_ones_are_not() -> None:
     noise = os.urandom(MiB)
     assert S._incompressible(noise)
     assert not S._incompressible(TEXT[:MiB])
-    assert len(S.deflate_segment(noise, 6, None)) < MiB + 200
-    assert len(S.deflate_segment(TEXT[:MiB], 6, None)) < MiB // 10
+    assert len(b"".join(S.deflate_segment(noise, 6, None))) < MiB + 200
+    assert len(b"".join(S.deflate_segment(TEXT[:MiB], 6, None))) < MiB // 10
+
+
+def test_stored_blocks_follow_rfc1951() -> None:
+    """RFC 1951 3.2.4: a stored block is a header byte (BFINAL 0, BTYPE 00, then padding to the
+    byte), LEN, NLEN = ~LEN (little-endian), then LEN bytes; at most 65,535 bytes a block."""
+    noise = os.urandom(2 * 65535 + 10)
+    blob = b"".join(S.stored_blocks(noise))
+    assert len(blob) == len(noise) + 3 * 5
+    assert blob[:5] == b"\x00\xff\xff\x00\x00"  # LEN 65535, NLEN 0
+    assert blob[5 + 65535:10 + 65535] == b"\x00\xff\xff\x00\x00"
+    assert blob[2 * (5 + 65535):2 * (5 + 65535) + 5] == b"\x00\x0a\x00\xf5\xff"  # LEN 10, NLEN ~10
+    d = zlib.decompressobj(-15)  # zlib's inflater: the blocks and an empty final one
+    assert d.decompress(blob + b"\x03\x00") == noise and d.eof
+
+
+def test_gzip_of_noise_starts_with_stored_blocks_and_survives_reused_buffers() -> None:
+    """Incompressible data is framed, not deflated: right after the 10-byte gzip header comes a
+    full stored block. A bytearray written and then reused by its owner is not read late."""
+    noise = os.urandom(3 * 256 * 1024 + 100)
+    out: list[bytes | Future] = []
+    with ThreadPoolExecutor(2) as pool:
+        gz = S.GzipWriter(6, pool, out.append, segment=256 * 1024)
+        buf = bytearray(100_000)
+        for i in range(0, len(noise), len(buf)):
+            piece = noise[i:i + len(buf)]
+            buf[:len(piece)] = piece
+            gz.write(buf[:len(piece)] if len(piece) < len(buf) else buf)
+            buf[:] = b"\0" * len(buf)  # the owner reuses its buffer
+        gz.close()
+        blob = b"".join(b"".join(x.result()) if isinstance(x, Future) else x for x in out)
+    assert blob[10:15] == b"\x00\xff\xff\x00\x00"
+    assert gzip.decompress(blob) == noise
+    with tarfile.open(fileobj=io.BytesIO(gzipped(_tar_of(noise), 6)), mode="r:gz") as tar:
+        member = tar.next()
+        assert member is not None and tar.extractfile(member).read() == noise  # type: ignore[union-attr]
+
+
+def _tar_of(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("noise")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def test_empty_input_gives_a_valid_empty_gzip() -> None:
