@@ -25,7 +25,6 @@ import sys
 from typing import Any
 
 SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
-COMMANDS = ("submit",)  # what is handed over: the command whose start-up a user waits for
 PRELOAD = ("asyncio", "json", "sqlite3", "http.client", "yaml",
            "localflow.cli.submit", "localflow.cli.submit_flags", "localflow.cli.render", "localflow.cli.child_runs",
            "localflow.spec.load", "localflow.spec.validate", "localflow.spec.workflow_ref",
@@ -62,6 +61,11 @@ def _peer_is_us(sock: Any) -> bool:
 def _package_dir() -> str:
     import localflow
     return os.path.dirname(os.path.abspath(localflow.__file__))
+
+
+def identity() -> dict[str, str]:
+    """What a resident and a command must share to be one: the interpreter and the copy of localflow."""
+    return {"executable": os.path.realpath(sys.executable), "package": _package_dir()}
 
 
 def _send(sock: Any, message: dict, fds: list[int] | None = None) -> None:
@@ -132,9 +136,10 @@ def _standard_fds() -> list[int]:
 
 
 def hand_over(argv: list[str]) -> int | None:
-    """Run `argv` (sys.argv) in the resident process if one is running for this home and this copy of
-    localflow: its exit code, or None when the caller should run the command itself."""
-    if _forked or argv[1:2] != ["submit"] or os.environ.get("LOCALFLOW_RESIDENT", "").lower() in ("0", "off", "no"):
+    """Run `argv` (sys.argv, a `submit`: `main` asks only for it) in the resident process if one is running
+    for this home and this copy of localflow: its exit code, or None when the caller should run the
+    command itself."""
+    if _forked or os.environ.get("LOCALFLOW_RESIDENT", "").lower() in ("0", "off", "no"):
         return None
     path = socket_path()
     if not os.path.exists(path):
@@ -146,7 +151,7 @@ def hand_over(argv: list[str]) -> int | None:
         mask = os.umask(0)
         os.umask(mask)
         _send(sock, {"op": "run", "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": mask,
-                     "executable": os.path.realpath(sys.executable), "package": _package_dir(), "streams": _streams()},
+                     **identity(), "streams": _streams()},
               _standard_fds())
         sock.settimeout(ANSWER_SECONDS)  # a resident that does not answer (stopped, stuck): run here instead
         reader = sock.makefile("rb")
@@ -212,7 +217,8 @@ class Resident:
     def __init__(self, path: str, idle: float) -> None:
         import time
         self.path, self.idle = path, idle
-        self.package = _package_dir()
+        self.identity = identity()
+        self.package = self.identity["package"]
         self.code = _code_state(self.package)
         self.started = time.time()
         self.last = time.monotonic()
@@ -281,13 +287,12 @@ class Resident:
             self.stopping = op == "stop"
             self._reap()
             _send(conn, {"pid": os.getpid(), "started": self.started, "served": self.served, "running": len(self.children),
-                         "idle": self.idle, "package": self.package, "executable": os.path.realpath(sys.executable),
-                         "current": _code_state(self.package) == self.code})
+                         "idle": self.idle, **self.identity, "current": _code_state(self.package) == self.code})
             return
         try:
             if op != "run" or len(fds) != 3:
                 return
-            if message.get("executable") != os.path.realpath(sys.executable) or message.get("package") != self.package:
+            if any(message.get(k) != v for k, v in self.identity.items()):
                 conn.sendall(b"other\n")  # another interpreter or copy of localflow: it runs its own
                 return
             if _code_state(self.package) != self.code:
@@ -339,9 +344,10 @@ def _run_forked(conn: Any, message: dict, fds: list[int]) -> None:
         os.environ.update(message["env"])
         sys.argv = list(message["argv"])
         random.seed()  # a fork's names (generateName) are its own, not the resident's sequence
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGCHLD", "SIGPIPE"):
-            signal.signal(getattr(signal, name), signal.SIG_DFL if name != "SIGPIPE" else signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # the dispositions Python starts with
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+        for name in ("SIGTERM", "SIGHUP", "SIGQUIT", "SIGCHLD"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
         _streams_from(message.get("streams") or [])
         conn.settimeout(None)
         reader = conn.makefile("rb")

@@ -37,8 +37,7 @@ def start(idle: Annotated[float, typer.Option("--idle", help="end after this man
         O.usage(f"--idle {idle:g}: expected a number of seconds above 0")
     path = R.socket_path()
     answer = R.request(path, "status")
-    if (answer is not None and answer.get("current") and answer.get("executable") == os.path.realpath(sys.executable)
-            and answer.get("package") == R._package_dir()):
+    if answer is not None and answer.get("current") and all(answer.get(k) == v for k, v in R.identity().items()):
         O.out(_describe(answer, path))
         return
     if answer is not None:  # another interpreter's or copy's resident in this home, or older code: replaced

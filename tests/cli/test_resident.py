@@ -166,8 +166,8 @@ def test_a_fork_whose_caller_gave_up_waiting_does_not_run_the_command(home, tmp_
     with sock, open(os.devnull, "rb") as null:
         env = {**os.environ, "LOCALFLOW_HOME": str(home), "PYTHONPATH": str(REPO)}
         R._send(sock, {"op": "run", "argv": ["localflow", "submit", str(tmp_path / "bad.yaml")], "cwd": str(tmp_path),
-                       "env": env, "umask": 0o22, "executable": os.path.realpath(sys.executable),
-                       "package": R._package_dir(), "streams": []}, [null.fileno(), write_end, write_end])
+                       "env": env, "umask": 0o22, **R.identity(),
+                       "streams": []}, [null.fileno(), write_end, write_end])
         assert sock.makefile("rb").readline().startswith(b"run ")
     os.close(write_end)  # no `go`: the caller ran the command itself
     with os.fdopen(read_end, "rb") as printed:
