@@ -67,13 +67,13 @@ class _PartHasher:
             self._filled += take
             view = view[take:]
 
+    def count(self, size: int) -> None:
+        """Bytes counted, not hashed (their check is elsewhere; etag() is then meaningless)."""
+        self.size += size
+
     def add_part(self, part: Any, size: int) -> None:
         """A whole part hashed elsewhere (an md5 object); parts come in order, all but the last
-        `part_size` long, and no `update` is mixed in. None: the part is counted, not hashed
-        (etag() is then meaningless)."""
-        if part is None:
-            self.size += size
-            return
+        `part_size` long, and no `update` is mixed in."""
         if self._filled:
             self._digests.append(self._current.digest())
         self._current, self._filled = part, size
@@ -141,7 +141,7 @@ class VerifyingReader(io.RawIOBase):
             if self._check_md5:
                 self._hasher.update(data)
             else:
-                self._hasher.add_part(None, len(data))  # counted only
+                self._hasher.count(len(data))
             if self._hasher.size > self.size:
                 raise ArtifactError(
                     f"{self._where}: integrity check failed: received more than {self.size} bytes"
@@ -318,7 +318,10 @@ class S3Repository:
         def finish(sent: Future[tuple[Part, Any, int]]) -> None:
             part, digest, size = sent.result()
             done.append(part)
-            hasher.add_part(digest, size)
+            if digest is None:
+                hasher.count(size)
+            else:
+                hasher.add_part(digest, size)
 
         try:
             with ThreadPoolExecutor(len(bufs) - 1, thread_name_prefix="localflow-s3-part") as pool:
