@@ -724,7 +724,8 @@ class Runner:
         self.env = dict(os.environ)
         self.env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [x for x in [os.environ.get("PYTHONPATH")] if x])
         self.env.update(LOCALFLOW_HOME=str(home), LOCALFLOW_MINIO_IMAGE=MINIO_IMAGE,
-                        PYTHONUNBUFFERED="1", NO_COLOR="1", TERM="dumb", COLUMNS="200")
+                        PYTHONUNBUFFERED="1", NO_COLOR="1", TERM="dumb", COLUMNS="200",
+                        LOCALFLOW_RESIDENT="off")  # (a resident would outlive the private home by its idle time)
         self.env.pop("LOCALFLOW_S3_ENDPOINT", None)
         self.lock = threading.Lock()
         self.procs: set[subprocess.Popen] = set()

@@ -1,12 +1,18 @@
-"""For every test: `tests/` on sys.path (`from needs import need`), the `need` and `docker` markers,
-the skip count and CI's skip rule, and the leftover guard of docker-backed tests."""
+"""For every test: `tests/` on sys.path (`from needs import need`), no resident process unless the test
+asks for one, the `need` and `docker` markers, the skip count and CI's skip rule, and the leftover guard
+of docker-backed tests."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
+
+# a `submit` would start a resident process for each test's home (LOCALFLOW_RESIDENT=auto, the default):
+# the tests that are about it say so (tests/cli/test_resident.py, the `resident` fixture of test_robustness)
+os.environ["LOCALFLOW_RESIDENT"] = "off"
 
 TESTS = Path(__file__).resolve().parent
 if str(TESTS) not in sys.path:

@@ -2,9 +2,13 @@
 `localflow submit` handed to it in a fork of itself, so that a run pays neither Python's start-up nor
 the imports (two thirds of localflow's own time in a one-step run; docs/performance.md, figure 1).
 
-Started only on request (`localflow resident start`, for a CI job or a session that runs many
-workflows), it ends after `--idle` seconds without a command, on `localflow resident stop`, or as soon
-as localflow's own files change (a command that finds it out of date runs in its own process).
+A `submit` that finds none for its home starts one as it ends (LOCALFLOW_RESIDENT=auto, the default;
+`manual`: only `localflow resident start` starts one; `off`: none is used), for the commands after it,
+as a CI job or a session that runs many workflows makes them. It ends after its idle time without a
+command (AUTO_IDLE_SECONDS when a `submit` started it, `--idle` with `resident start`), on
+`localflow resident stop`, or as soon as localflow's own files change (a command that finds it out of
+date runs in its own process, and starts the next one). One runs per home: it holds a lock beside its
+socket for its life, so that `submit`s that end together start one between them.
 
 The protocol, over a unix socket in localflow's home (only its owner may connect, checked both ways):
 the client sends one message (a 4-byte length, JSON: the arguments, working directory, environment,
@@ -34,6 +38,8 @@ PRELOAD = ("asyncio", "json", "sqlite3", "http.client", "yaml",
            "localflow.store.secrets")
 _MAX_MESSAGE = 1 << 22
 ANSWER_SECONDS = 10.0
+AUTO_IDLE_SECONDS = 300.0
+LOCK_SECONDS = 3.0  # how long a new resident waits for the one it replaces to end
 _forked = False  # in a fork that runs a command: that command runs here, never handed over again
 
 
@@ -135,17 +141,26 @@ def _standard_fds() -> list[int]:
     return fds
 
 
+def mode(environ: Any = os.environ) -> str:
+    """LOCALFLOW_RESIDENT: `off` (0, no, false), `manual`, or `auto` (unset, or any other value)."""
+    value = environ.get("LOCALFLOW_RESIDENT", "").strip().lower()
+    if value in ("0", "off", "no", "false"):
+        return "off"
+    return "manual" if value == "manual" else "auto"
+
+
 def hand_over(argv: list[str]) -> int | None:
     """Run `argv` (sys.argv, a `submit`: `main` asks only for it) in the resident process if one is running
     for this home and this copy of localflow: its exit code, or None when the caller should run the
-    command itself."""
-    if _forked or os.environ.get("LOCALFLOW_RESIDENT", "").lower() in ("0", "off", "no"):
+    command itself (then, in `auto` mode with no current resident, one is started as this process ends)."""
+    how = "off" if _forked else mode()
+    if how == "off":
         return None
     path = socket_path()
-    if not os.path.exists(path):
-        return None
-    sock = _connect(path)
+    sock = _connect(path) if os.path.exists(path) else None
     if sock is None:
+        if how == "auto":
+            _start_at_exit(path)
         return None
     with sock:
         mask = os.umask(0)
@@ -160,10 +175,39 @@ def hand_over(argv: list[str]) -> int | None:
         except OSError:
             return None  # (the connection closes with this process: a late fork finds no caller and ends)
         if first[:1] != [b"run"]:
+            if first[:1] == [b"stale"] and how == "auto":  # that resident ends: the next one is of this code
+                _start_at_exit(path)
             return None
         sock.settimeout(None)
         sock.sendall(b"go\n")  # the fork runs the command only now: never both it and this process
         return _follow(sock, reader)
+
+
+def _start_at_exit(path: str) -> None:
+    import atexit
+
+    def start() -> None:
+        try:
+            spawn(path, AUTO_IDLE_SECONDS)
+        except OSError:  # a home that cannot hold the log, no interpreter any more: the command is done anyway
+            pass
+    atexit.register(start)
+
+
+def spawn(path: str, idle: float) -> Any:
+    """Start a resident for the socket `path` in the background: its own session, its output in
+    `logs/resident.log` of the home, none of this process's descriptors (a caller reading this process's
+    output to its end is not kept waiting), localflow found where this process found it. Its Popen."""
+    import subprocess
+
+    from localflow.store.paths import home
+    logs = home() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    where = os.path.dirname(_package_dir())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (where, os.environ.get("PYTHONPATH")) if p)}
+    with open(logs / "resident.log", "ab") as log:
+        return subprocess.Popen([sys.executable, "-m", "localflow.cli.resident", path, str(idle)], cwd="/", env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
 
 
 def _follow(sock: Any, reader: Any) -> int:
@@ -225,17 +269,22 @@ class Resident:
         self.children: set[int] = set()
         self.served = 0
         self.stopping = False
+        self.lock: int | None = None
 
     def serve(self) -> None:
         import importlib
         import socket
         import time
 
+        self.lock = _lock(self.path + ".lock")
+        if self.lock is None:
+            print(f"another resident process serves {self.path}: this one ends", file=sys.stderr)
+            return
         for name in PRELOAD:
             importlib.import_module(name)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if os.path.exists(self.path) and request(self.path, "status", 2.0) is None:
-            os.unlink(self.path)  # left by a resident that was killed
+        if os.path.lexists(self.path):
+            os.unlink(self.path)  # left by a resident that was killed (a live one would hold the lock)
         old = os.umask(0o177)
         try:
             server.bind(self.path)
@@ -302,6 +351,7 @@ class Resident:
             pid = os.fork()
             if pid == 0:
                 server.close()
+                os.close(self.lock)  # (the lock is the resident's, which ends before a long run may)
                 _run_forked(conn, message, fds)  # never returns
             self.children.add(pid)
             self.served += 1
@@ -309,6 +359,28 @@ class Resident:
         finally:
             for fd in fds:
                 os.close(fd)
+
+
+def _lock(path: str) -> int | None:
+    """An exclusive lock on `path` held by this process until it ends (its descriptor), or None when another
+    process still holds it after LOCK_SECONDS."""
+    import fcntl
+    import time
+    old = os.umask(0o177)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    finally:
+        os.umask(old)
+    deadline = time.monotonic() + LOCK_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.05)
 
 
 def _streams_from(settings: list[dict | None]) -> None:

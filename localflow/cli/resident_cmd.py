@@ -4,7 +4,6 @@ start-up (localflow/cli/resident.py says how)."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 from typing import Annotated
 
@@ -30,8 +29,6 @@ def start(idle: Annotated[float, typer.Option("--idle", help="end after this man
 
     Example: localflow resident start --idle 600
     """
-    import subprocess
-
     from localflow.store.paths import home
     if idle <= 0:
         O.usage(f"--idle {idle:g}: expected a number of seconds above 0")
@@ -44,10 +41,7 @@ def start(idle: Annotated[float, typer.Option("--idle", help="end after this man
         R.request(path, "stop")
         _wait_gone(path)
     logs = home() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    with open(logs / "resident.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "localflow.cli.resident", path, str(idle)],
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    proc = R.spawn(path, idle)
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         answer = R.request(path, "status", 1.0) if os.path.exists(path) else None

@@ -26,7 +26,7 @@ BAD = ONE_STEP.replace("entrypoint: main", "entrypoint: nope")
 def lf(home: Path, *args: str, env: dict | None = None, cwd: Path | None = None, path: Path = REPO,
        ) -> subprocess.CompletedProcess:
     full = {k: v for k, v in os.environ.items() if k not in ("LOCALFLOW_DEBUG", "LOCALFLOW_RESIDENT", "DOCKER_HOST")}
-    full.update({"LOCALFLOW_HOME": str(home), "PYTHONPATH": str(path)}, **(env or {}))
+    full.update({"LOCALFLOW_HOME": str(home), "PYTHONPATH": str(path), "LOCALFLOW_RESIDENT": "manual"}, **(env or {}))
     return subprocess.run([sys.executable, "-m", "localflow", *args], capture_output=True, text=True, env=full,
                           cwd=str(cwd or path), timeout=120, stdin=subprocess.DEVNULL)
 
@@ -173,3 +173,63 @@ def test_a_fork_whose_caller_gave_up_waiting_does_not_run_the_command(home, tmp_
     with os.fdopen(read_end, "rb") as printed:
         assert printed.read() == b""  # the fork ended without running it (its end closed the pipe)
     assert served(home) == 1
+
+
+def residents(home: Path) -> list[int]:
+    """The pids of the resident processes started for `home`'s socket (ended ones excluded)."""
+    path = R.socket_path({"LOCALFLOW_HOME": str(home)}).encode()
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                zombie = f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+        except OSError:
+            continue
+        if b"localflow.cli.resident" in argv and path in argv and not zombie:
+            found.append(int(pid))
+    return found
+
+
+def wait_served(home: Path, timeout: float = 60) -> int | None:
+    deadline = time.monotonic() + timeout
+    while (n := served(home)) is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return n
+
+
+def test_by_default_a_submit_that_finds_none_starts_one_for_the_commands_after_it(home, tmp_path):
+    (tmp_path / "bad.yaml").write_text(BAD)
+    auto = {"LOCALFLOW_RESIDENT": "auto"}
+    own = lf(home, "submit", "bad.yaml", env={"LOCALFLOW_RESIDENT": "off"}, cwd=tmp_path)
+    assert residents(home) == []
+    first = lf(home, "submit", "bad.yaml", env=auto, cwd=tmp_path)  # (would time out if the resident kept its pipes)
+    assert (first.returncode, first.stdout, first.stderr) == (own.returncode, own.stdout, own.stderr)
+    assert wait_served(home) == 0  # started as the first ended; it ran nothing yet
+    status = lf(home, "resident", "status").stdout
+    assert f"ends after {R.AUTO_IDLE_SECONDS:g} s without a command" in status, status
+    again = lf(home, "submit", "bad.yaml", env=auto, cwd=tmp_path)
+    assert (again.returncode, again.stdout, again.stderr) == (own.returncode, own.stdout, own.stderr)
+    assert served(home) == 1 and len(residents(home)) == 1
+
+
+def test_manual_and_off_start_none(home, tmp_path):
+    (tmp_path / "bad.yaml").write_text(BAD)
+    for how in ("manual", "off"):
+        assert lf(home, "submit", str(tmp_path / "bad.yaml"), env={"LOCALFLOW_RESIDENT": how}).returncode == 2
+        assert residents(home) == []  # (one a submit starts is a process before that submit ends)
+
+
+def test_submits_that_end_together_leave_one_resident(home, tmp_path):
+    (tmp_path / "bad.yaml").write_text(BAD)
+    env = {**{k: v for k, v in os.environ.items() if k != "LOCALFLOW_DEBUG"}, "LOCALFLOW_HOME": str(home),
+           "PYTHONPATH": str(REPO), "LOCALFLOW_RESIDENT": "auto"}
+    procs = [subprocess.Popen([sys.executable, "-m", "localflow", "submit", str(tmp_path / "bad.yaml")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(4)]
+    assert [p.wait(120) for p in procs] == [2] * 4
+    assert wait_served(home) is not None
+    deadline = time.monotonic() + R.LOCK_SECONDS + 30  # the others give up waiting for the lock
+    while len(residents(home)) > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(residents(home)) == 1

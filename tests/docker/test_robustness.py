@@ -131,9 +131,10 @@ def long_file(tmp_path):
 
 
 @pytest.fixture
-def resident():
+def resident(monkeypatch):
     """A resident process in the test's home (`submit`s are handed to it); stopped, and checked to have
     run the test's submits, at the end."""
+    monkeypatch.setenv("LOCALFLOW_RESIDENT", "manual")  # (tests/conftest.py turns it off)
     out = localflow("resident", "start", "--idle", "300")
     assert out.returncode == 0, out.stderr
     yield
