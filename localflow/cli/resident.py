@@ -70,8 +70,25 @@ def _package_dir() -> str:
 
 
 def identity() -> dict[str, str]:
-    """What a resident and a command must share to be one: the interpreter and the copy of localflow."""
-    return {"executable": os.path.realpath(sys.executable), "package": _package_dir()}
+    """What a resident and a command must share to be one: the interpreter, the copy of localflow, and
+    the process's place on the machine (namespaces: files, network, processes, users; control groups),
+    so that a command from a container or a job that shares the home is not run in another's."""
+    return {"executable": os.path.realpath(sys.executable), "package": _package_dir(), "context": _context()}
+
+
+def _context() -> str:
+    parts = []
+    for ns in ("mnt", "net", "pid", "user", "ipc", "uts"):
+        try:
+            parts.append(os.readlink(f"/proc/self/ns/{ns}"))
+        except OSError:
+            parts.append(f"{ns}:?")
+    try:
+        with open("/proc/self/cgroup", encoding="utf-8", errors="replace") as f:
+            parts.append(f.read().strip())
+    except OSError:
+        pass
+    return "\n".join(parts)
 
 
 def _send(sock: Any, message: dict, fds: list[int] | None = None) -> None:

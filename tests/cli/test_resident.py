@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from localflow.cli import resident as R
+from needs import need
 from workflow_texts import ONE_STEP
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,6 +135,21 @@ def test_a_command_from_another_copy_of_localflow_is_not_taken(home):
                        "executable": "/elsewhere/python3", "package": R._package_dir(), "streams": []}, [fd, fd, fd])
         assert sock.makefile("rb").readline() == b"other\n"
     assert served(home) == 0
+
+
+def test_a_command_from_another_network_namespace_runs_in_its_own_process(home, tmp_path):
+    """As from a container or a job that shares the home: the resident's network (or files, or control
+    groups) would not be the command's."""
+    unshare = need("unshare")
+    (tmp_path / "bad.yaml").write_text(BAD)
+    start(home)
+    full = {k: v for k, v in os.environ.items() if k != "LOCALFLOW_DEBUG"}
+    full.update(LOCALFLOW_HOME=str(home), PYTHONPATH=str(REPO), LOCALFLOW_RESIDENT="manual")
+    out = subprocess.run([unshare, "--net", sys.executable, "-m", "localflow", "submit", str(tmp_path / "bad.yaml")],
+                         capture_output=True, text=True, env=full, timeout=120, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2 and "no template named" in out.stderr, out.stderr
+    assert served(home) == 0
+    assert lf(home, "submit", str(tmp_path / "bad.yaml")).returncode == 2 and served(home) == 1  # (this namespace's)
 
 
 def test_a_home_too_deep_for_a_socket_path_gets_one_named_after_it():
