@@ -6,7 +6,7 @@ A `submit` that finds none for its home starts one as it ends (LOCALFLOW_RESIDEN
 `manual`: only `localflow resident start` starts one; `off`: none is used), for the commands after it,
 as a CI job or a session that runs many workflows makes them. It ends after its idle time without a
 command (AUTO_IDLE_SECONDS when a `submit` started it, `--idle` with `resident start`), on
-`localflow resident stop`, or as soon as localflow's own files change (a command that finds it out of
+`localflow resident stop`, or as soon as its code changes (localflow's files, PyYAML's; a command that finds it out of
 date runs in its own process, and starts the next one). One runs per home: it holds a lock beside its
 socket for its life, so that `submit`s that end together start one between them.
 
@@ -264,13 +264,20 @@ def request(path: str, op: str, timeout: float = 5.0) -> dict | None:
 # --- the resident ----------------------------------------------------------------------------------------
 
 def _code_state(package: str) -> tuple[int, int]:
-    """What changes when localflow's files do: their count and newest modification."""
+    """What changes when the code the resident holds does (localflow's files, and those of the other
+    libraries it preloads, PyYAML: an upgrade): their count and newest modification."""
+    folders = [package]
+    for name in {m.split(".")[0] for m in PRELOAD} - set(sys.stdlib_module_names) - {"localflow"}:
+        where = getattr(sys.modules.get(name), "__file__", None)
+        if where:
+            folders.append(os.path.dirname(where))
     count = newest = 0
-    for folder, _dirs, files in os.walk(package):
-        for name in files:
-            if name.endswith(".py"):
-                count += 1
-                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
+    for top in folders:
+        for folder, _dirs, files in os.walk(top):
+            for name in files:
+                if name.endswith(".py"):
+                    count += 1
+                    newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
     return count, newest
 
 
@@ -280,7 +287,7 @@ class Resident:
         self.path, self.idle = path, idle
         self.identity = identity()
         self.package = self.identity["package"]
-        self.code = _code_state(self.package)
+        self.code = (0, 0)  # (once the preloaded modules are)
         self.started = time.time()
         self.last = time.monotonic()
         self.children: set[int] = set()
@@ -299,6 +306,7 @@ class Resident:
             return
         for name in PRELOAD:
             importlib.import_module(name)
+        self.code = _code_state(self.package)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         if os.path.lexists(self.path):
             os.unlink(self.path)  # left by a resident that was killed (a live one would hold the lock)
