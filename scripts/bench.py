@@ -9,10 +9,10 @@ Figures, numbered as the issue's goals (goal in brackets):
   1  one run's fixed cost: `localflow submit` of a one-step workflow vs `docker run --rm --init` of the
      same container (localflow's run with Docker's init), whole processes, medians of 8: as localflow
      runs by default (the first `submit` in the home starts the resident process; the rounds' submits
-     run in it) and without it (LOCALFLOW_RESIDENT=off, as every other figure's runs); and CLI
+     run in it) and without it (LOCALFLOW_RESIDENT=off, as figures 3-6 run); and CLI
      start-up (`--help`, `lint`)                                                               [<= 1.3x]
   2  a chain of 30 single-container steps, and a fan-out of 40 (withItems, parallelism 4), vs the same
-     containers by raw SDK calls                                                              [<= 1.05x]
+     containers by raw SDK calls, the CLI as by default (in the resident process) and without it [<= 1.05x]
      (raw: each step's container as localflow makes it, init as PID 1 and labels, on Docker's default
      bridge as localflow runs these workflows, by five requests: create, start, wait, logs, remove;
      in a fan-out, 4 threads each doing whole steps. localflow does the same five requests and follows
@@ -180,11 +180,32 @@ def worker(b: Bench, *args: str, timeout: float = 600) -> dict:
     return out
 
 
-def cli_submit(b: Bench, file: str, name: str, timeout: float = 900) -> tuple[float, float]:
-    seconds, code, rss, tail = run_timed([*b.lf, "submit", file, "--name", name], b.env, timeout)
+def cli_submit(b: Bench, file: str, name: str, timeout: float = 900, resident: bool = False) -> tuple[float, float]:
+    """`localflow submit FILE`: its time and peak memory; `resident`: as by default (LOCALFLOW_RESIDENT unset),
+    run by the resident process when one runs (ensure_resident), otherwise in its own process."""
+    env = {**b.env, "LOCALFLOW_RESIDENT": "auto"} if resident else b.env
+    seconds, code, rss, tail = run_timed([*b.lf, "submit", file, "--name", name], env, timeout)
     if code != 0:
         raise RuntimeError(f"localflow submit {os.path.basename(file)} exited {code}: {tail}")
     return seconds, rss
+
+
+def ensure_resident(b: Bench) -> None:
+    """The resident process of the bench's home, as a user's first `submit` leaves it (that submit untimed)."""
+    if resident_status(b) is not None:
+        return
+    one = W.write_yaml(W.chain_doc(1), os.path.join(b.tmp, "chain1.yaml"))
+    cli_submit(b, one, f"lfb-{b.bench_id}-first-{time.monotonic_ns()}", resident=True)
+    deadline = time.monotonic() + 60
+    while resident_status(b) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the first localflow submit started no resident process")
+        time.sleep(0.1)
+
+
+def resident_status(b: Bench) -> str | None:
+    out = subprocess.run([*b.lf, "resident", "status"], env=b.env, capture_output=True, text=True, timeout=60)
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def localflow_command() -> tuple[list[str], str]:
@@ -244,10 +265,14 @@ def machine(client: Any) -> dict[str, str]:
 def containers_figure(b: Bench, fig: str, title: str, file: str, raw: Callable[[], None], goal: float,
                       pods: int) -> None:
     r = b.args.rounds
-    cli, inproc, rawt = [], [], []
+    cli, own, inproc, rawt = [], [], [], []
+    ensure_resident(b)
     for i in range(r):
-        def do_cli() -> None:
-            cli.append(cli_submit(b, file, f"lfb-{b.bench_id}-f{fig}-cli{i}")[0])
+        def do_cli() -> None:  # as by default: in the resident process
+            cli.append(cli_submit(b, file, f"lfb-{b.bench_id}-f{fig}-cli{i}", resident=True)[0])
+
+        def do_own() -> None:  # LOCALFLOW_RESIDENT=off: the command in a process of its own
+            own.append(cli_submit(b, file, f"lfb-{b.bench_id}-f{fig}-own{i}")[0])
 
         def do_inproc() -> None:
             inproc.append(worker(b, "docker", file, f"lfb-{b.bench_id}-f{fig}-in{i}")["run_s"])
@@ -257,21 +282,26 @@ def containers_figure(b: Bench, fig: str, title: str, file: str, raw: Callable[[
             raw()
             rawt.append(time.perf_counter() - t)
 
-        order = [do_cli, do_inproc, do_raw]
+        order = [do_cli, do_inproc, do_raw, do_own]
         for f in (order if i % 2 == 0 else order[::-1]):
             f()
-        b.log(f"  round {i + 1}/{r}: CLI {cli[-1]:.2f} s, in-process {inproc[-1]:.2f} s, raw {rawt[-1]:.2f} s")
-    mc, mi, mr = med(cli), med(inproc), med(rawt)
-    b.data[f"fig{fig}"] = {"cli": cli, "inproc": inproc, "raw": rawt}
-    b.add(fig, f"{title}: `localflow submit` (CLI) / raw SDK", f"<= {goal:.2f}",
-          f"**{mc / mr:.2f}** (CLI {fmt_s(mc)} / raw {fmt_s(mr)}; rounds CLI {fmt_rounds(cli)}, "
+        b.log(f"  round {i + 1}/{r}: CLI {cli[-1]:.2f} s, CLI without the resident {own[-1]:.2f} s, "
+              f"in-process {inproc[-1]:.2f} s, raw {rawt[-1]:.2f} s")
+    mc, mo, mi, mr = med(cli), med(own), med(inproc), med(rawt)
+    b.data[f"fig{fig}"] = {"cli": cli, "own": own, "inproc": inproc, "raw": rawt}
+    b.add(fig, f"{title}: `localflow submit` (CLI, by default: run by the resident process) / raw SDK",
+          f"<= {goal:.2f}", f"**{mc / mr:.2f}** (CLI {fmt_s(mc)} / raw {fmt_s(mr)}; rounds CLI {fmt_rounds(cli)}, "
           f"raw {fmt_rounds(rawt)}; {paired(cli, rawt)})", mc / mr <= goal)
+    b.add(fig, f"{title}: `localflow submit` in its own process (LOCALFLOW_RESIDENT=off) / raw SDK", "—",
+          f"{mo / mr:.2f} (CLI {fmt_s(mo)}; rounds {fmt_rounds(own)}; {paired(own, rawt)})", None)
     b.add(fig, f"{title}: engine in-process (WorkflowRun on the Docker runtime) / raw SDK",
           f"<= {goal:.2f} (same goal, without start-up)",
           f"**{mi / mr:.2f}** (in-process {fmt_s(mi)} / raw {fmt_s(mr)}; rounds {fmt_rounds(inproc)}; "
           f"{paired(inproc, rawt)})", mi / mr <= goal)
-    b.add(fig, f"{title}: what the CLI adds to the engine (start-up, load, validate, preflight, history)",
-          "—", f"{fmt_s(mc - mi)} ({(mc - mi) / mr * 100:.0f}% of raw)", None)
+    b.add(fig, f"{title}: what the CLI adds to the engine (start-up, load, validate, preflight, history), "
+          "by default / in its own process", "—",
+          f"{fmt_s(mc - mi)} ({(mc - mi) / mr * 100:.0f}% of raw) / {fmt_s(mo - mi)} ({(mo - mi) / mr * 100:.0f}%)",
+          None)
     b.add(fig, f"{title}: engine overhead per step (in-process − raw) / {pods}", "—",
           f"{(mi - mr) / pods * 1000:.0f} ms", None)
 
@@ -702,11 +732,6 @@ def figure1(b: Bench) -> None:
     startup(b)
 
 
-def resident_status(b: Bench) -> str | None:
-    out = subprocess.run([*b.lf, "resident", "status"], env=b.env, capture_output=True, text=True, timeout=60)
-    return out.stdout.strip() if out.returncode == 0 else None
-
-
 def rounds_f1(b: Bench, one: str, reps: int, lf: list[float], raw: list[float], plain: list[float], cpu: list[float],
               warm: list[float], floors: dict[str, list[float]]) -> None:
     """Figure 1's rounds, interleaved: localflow without and with the resident process, docker run, the floors."""
@@ -993,6 +1018,7 @@ def main(argv: list[str] | None = None) -> int:
                     traceback.print_exc()
                     b.notes.append(f"profile of figure {fig} failed: {type(e).__name__}: {str(e)[:300]}")
     finally:
+        subprocess.run([*lf, "resident", "stop"], env=env, capture_output=True, timeout=60)  # (figure 2's)
         left = W.cleanup(b.client, bench_id)
         if any(left.values()):
             print(f"bench: removed leftovers {left}", flush=True)
