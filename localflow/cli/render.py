@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from localflow.engine.nodes import pod_name, template_of
-from localflow.report.common import SYMBOLS, output_artifacts
+from localflow.report.common import SYMBOLS, output_artifacts, template_label
 from localflow.timefmt import elapsed, long_duration, short_duration
 
 
@@ -97,7 +97,7 @@ def _node_cells(row: dict[str, Any], now: float | None, durations: dict, wf_name
         dur = durations.get(key)
         if dur is None:
             dur = durations[key] = short_duration(elapsed(n, now))
-    return label, n.get("templateName", "") or "", pod, dur
+    return label, template_label(n), pod, dur
 
 
 def plain_tree(wf: dict, now: float | None = None) -> str:

@@ -57,16 +57,16 @@ class ChildRunner:
                 loop = render_tree(loop, values, strict=True)
                 items = expand_items(loop.get("withItems"), loop.get("withParam"), loop.get("withSequence"))
         except StepError as e:
-            node = run.new_node(name, display, N.SKIPPED_T, getattr(entry, "template", None), self.node.id, parent)
+            node = self.new_node(name, display, N.SKIPPED_T, entry, parent)
             run.finish(node, N.ERROR, str(e))
             return [node]
         if not items:
-            node = run.new_node(name, display, N.SKIPPED_T, getattr(entry, "template", None), self.node.id, parent)
+            node = self.new_node(name, display, N.SKIPPED_T, entry, parent)
             run.finish(node, N.SKIPPED, "Skipped, empty params")
             return [node]
         holder = parent
         if group_loops:
-            holder = run.new_node(name, display, N.TASK_GROUP, getattr(entry, "template", None), self.node.id, parent)
+            holder = self.new_node(name, display, N.TASK_GROUP, entry, parent)
             run.mark_running(holder)
         coros = []
         for i, item in enumerate(items):
@@ -85,10 +85,15 @@ class ChildRunner:
             return [holder] + children
         return children
 
+    def new_node(self, name: str, display: str, ntype: str, entry: Any, parent: N.Node | None) -> N.Node:
+        """A node of a step or task of this template that is not run by the executor (skipped, omitted, a
+        loop's task group): Argo's templateName or templateRef of `entry`, in this template's scope."""
+        held, ref = N.held_template(entry)
+        return self.run.new_node(name, display, ntype, held, self.node.id, parent, scope=self.tctx.scope_name, ref=ref)
+
     async def run_one(self, raw: dict, name: str, display: str, parent: N.Node, values: Any,
                       index: int | None = None, original: Any = None) -> N.Node:
         run = self.run
-        tname = raw.get("template")
         run.refresh_runtime_globals()  # workflow.duration in the step's own fields
         try:
             hooks_raw = {k: raw.pop(k) for k in ("hooks", "onExit") if k in raw}
@@ -96,7 +101,7 @@ class ChildRunner:
             if when is not None:  # first: a step that will not run never has its arguments substituted
                 when = render_tree(when, values, strict=True) if has_tags(when) else when
                 if not evaluate_when_text(when):
-                    node = run.new_node(name, display, N.SKIPPED_T, tname, self.node.id, parent)
+                    node = self.new_node(name, display, N.SKIPPED_T, raw, parent)
                     run.finish(node, N.SKIPPED, f"when '{when}' evaluated false")
                     node.item_index = index
                     return node
@@ -110,7 +115,7 @@ class ChildRunner:
             else:  # nothing to substitute: the step as written
                 entry = original if original is not None else M.from_dict(type_of(self.prefix), body, name, None)
         except StepError as e:
-            node = run.new_node(name, display, N.SKIPPED_T, tname, self.node.id, parent)
+            node = self.new_node(name, display, N.SKIPPED_T, raw, parent)
             run.finish(node, N.ERROR, str(e))
             node.item_index = index
             return node

@@ -129,7 +129,7 @@ class _Walk:
 
     def _omit(self, name: str) -> None:
         node = self.node
-        om = self.run.new_node(f"{node.name}.{name}", name, N.SKIPPED_T, self.tasks[name].template, node.id, None)
+        om = self.runner.new_node(f"{node.name}.{name}", name, N.SKIPPED_T, self.tasks[name], None)
         self._wire(name, om)
         self.run.finish(om, N.OMITTED, OMITTED_MESSAGE)
         self._record(name, [om])

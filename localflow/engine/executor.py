@@ -205,8 +205,9 @@ class Executor:
             reused = run.reuse(name, parent)
             if reused is not None:
                 return reused
+        held, ref = N.held_template(holder)
         if depth > run.max_depth:
-            node = run.new_node(name, display, N.POD, None, boundary_id, parent)
+            node = run.new_node(name, display, N.POD, held, boundary_id, parent, scope=ctx.scope_name, ref=ref)
             run.finish(node, N.ERROR, f"maximum recursion depth exceeded ({run.max_depth}): "
                                       "a template calls itself without end")
             return node
@@ -214,15 +215,14 @@ class Executor:
             tmpl, tctx = self.resolve(holder, ctx, name)
             tmpl = self.apply_defaults(tmpl)
         except StepError as e:
-            node = run.new_node(name, display, N.POD, getattr(holder, "template", None), boundary_id, parent)
+            node = run.new_node(name, display, N.POD, held, boundary_id, parent, scope=ctx.scope_name, ref=ref)
             run.finish(node, N.ERROR, str(e))
             return node
         kind = tmpl.kind
         ntype = NODE_TYPES.get(kind, N.POD)
         if tmpl.retry_strategy is not None and kind not in ("suspend",):
             ntype = N.RETRY
-        node = run.new_node(name, display, ntype, tmpl.name, boundary_id, parent)
-        node.template_scope = tctx.scope_name
+        node = run.new_node(name, display, ntype, held, boundary_id, parent, scope=ctx.scope_name, ref=ref)
         try:
             values, in_arts = self.process_inputs(tmpl, args, scope, node)
         except StepError as e:

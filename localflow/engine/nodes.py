@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any, Callable
 
 from localflow.timefmt import iso, parse_ts
@@ -63,6 +64,40 @@ def pod_name(workflow_name: str, template_name: str, node_name: str, nid: str | 
     return f"{prefix}-{tail}"
 
 
+def failures_value(workflow_name: str, nodes: Iterable[Node]) -> str:
+    """`workflow.failures` as Argo's operator sets it: every node Failed or Error, of any type (a step
+    group, a retry's parent and its attempts, the workflow's own node), as {displayName, message,
+    templateName (GetTemplateFromNode), phase, podName (GeneratePodName v2, for any type), finishedAt} in
+    that order, json.Marshal'd, then strconv.Quote'd: what reaches a field keeps its quotes and
+    backslashes (`echo "{{workflow.failures}}" | jq` reads it), and no failure is the quoted `"null"`."""
+    from localflow.expr import go_json, go_quote
+    entries = []
+    for n in nodes:
+        if n.phase not in BAD_PHASES:
+            continue
+        template = template_of(n.to_argo())
+        fields = (("displayName", n.display_name), ("message", n.message or ""), ("templateName", template),
+                  ("phase", n.phase), ("podName", pod_name(workflow_name, template, n.name, n.id)),
+                  ("finishedAt", iso(n.finished_at)))
+        entries.append("{" + ",".join(f"{go_json(k)}:{go_json(v)}" for k, v in fields) + "}")
+    return go_quote("[" + ",".join(entries) + "]" if entries else "null")
+
+
+def held_template(holder: Any) -> tuple[str | None, dict | None]:
+    """What Argo's initializeNode records of the step, task or hook (a model object or its dict) that
+    runs a template: its `template` as templateName, or its `templateRef` ({name, template, and
+    clusterScope only when true}) and no templateName."""
+    get = holder.get if isinstance(holder, dict) else (lambda k, d=None: getattr(holder, k, d))
+    ref = get("templateRef") if isinstance(holder, dict) else get("template_ref")
+    if ref:
+        rget = ref.get if isinstance(ref, dict) else (lambda k, d=None: getattr(ref, k, d))
+        out = {"name": rget("name"), "template": rget("template")}
+        if rget("clusterScope") if isinstance(ref, dict) else rget("cluster_scope"):
+            out["clusterScope"] = True
+        return None, out
+    return get("template") or None, None
+
+
 def template_of(node: dict[str, Any]) -> str:
     """The template a node's pod is named after, as Argo's GetTemplateFromNode: templateRef's, else
     templateName."""
@@ -77,7 +112,8 @@ class Node:
     display_name: str
     type: str
     template_name: str | None = None
-    template_scope: str = "local/"
+    template_scope: str = ""  # the scope of the template that called it: `local/<workflow>`, `namespaced/<T>`
+    template_ref: dict | None = None  # {name, template[, clusterScope]} of a step or task by templateRef
     phase: str = PENDING
     message: str = ""
     boundary_id: str | None = None
@@ -111,6 +147,9 @@ class Node:
         }
         if self.template_name:
             d["templateName"] = self.template_name
+        if self.template_ref:
+            d["templateRef"] = dict(self.template_ref)
+        if self.template_scope:
             d["templateScope"] = self.template_scope
         if self.boundary_id:
             d["boundaryID"] = self.boundary_id
@@ -145,7 +184,8 @@ class Node:
     def from_argo(cls, d: dict[str, Any]) -> Node:
         return cls(
             id=d["id"], name=d["name"], display_name=d.get("displayName", d["name"]), type=d["type"],
-            template_name=d.get("templateName"), template_scope=d.get("templateScope", "local/"),
+            template_name=d.get("templateName"), template_scope=d.get("templateScope", ""),
+            template_ref=d.get("templateRef"),
             phase=d.get("phase", PENDING), message=d.get("message", ""), boundary_id=d.get("boundaryID"),
             children=list(d.get("children", [])), outbound_nodes=list(d.get("outboundNodes", [])),
             started_at=parse_ts(d.get("startedAt")), finished_at=parse_ts(d.get("finishedAt")),

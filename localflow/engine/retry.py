@@ -50,8 +50,9 @@ async def execute_with_retries(ex: Executor, node: N.Node, tmpl: M.Template, tct
     attempt = 0
     while True:
         kind_type = {"steps": N.STEPS, "dag": N.DAG}.get(tmpl.kind, N.POD)
-        child = run.new_node(f"{node.name}({attempt})", f"{node.display_name}({attempt})", kind_type, tmpl.name,
-                             node.boundary_id, node)
+        child = run.new_node(f"{node.name}({attempt})", f"{node.display_name}({attempt})", kind_type,
+                             node.template_name, node.boundary_id, node, scope=node.template_scope,
+                             ref=node.template_ref)
         child.inputs = node.inputs
         child.retry_attempt = attempt
         run.mark_running(child)

@@ -125,12 +125,14 @@ class WorkflowRun:
 
     # ---- nodes ----
     def new_node(self, name: str, display: str, ntype: str, template: str | None, boundary_id: str | None,
-                 parent: N.Node | None) -> N.Node:
+                 parent: N.Node | None, *, scope: str = "", ref: dict | None = None) -> N.Node:
+        """A node; `template`, `ref` and `scope` are what Argo records: the caller's templateName or
+        templateRef (N.held_template), and the scope of the template the caller is in."""
         nid = self.node_id(name)
         existed = nid in self.nodes
         self.refresh_runtime_globals()  # Argo's pass that creates a node sees the duration so far
         node = N.Node(id=nid, name=name, display_name=display, type=ntype, template_name=template,
-                      boundary_id=boundary_id)
+                      template_ref=ref, template_scope=scope, boundary_id=boundary_id)
         self.nodes[nid] = node
         # a new node is not yet anyone's child: only a re-created one needs the (linear) check
         if parent is not None and (not existed or nid not in parent.children):
@@ -264,14 +266,6 @@ class WorkflowRun:
         await self.runtime.stop_pods(self.name)
 
     # ---- the run ----
-    def _failures(self) -> list[dict]:
-        out = []
-        for n in self.nodes.values():
-            if n.type == N.POD and n.phase in N.BAD_PHASES:
-                out.append({"displayName": n.display_name, "message": n.message, "templateName": n.template_name,
-                            "phase": n.phase, "podName": n.pod_name or n.id, "finishedAt": N.iso(n.finished_at)})
-        return out
-
     async def _deadline_watch(self, seconds: float) -> None:
         await self.clock.sleep(seconds)
         await self.request_stop(message=WORKFLOW_DEADLINE_MESSAGE)
@@ -293,7 +287,7 @@ class WorkflowRun:
             self.deadline = self.clock.monotonic() + secs
             watch = asyncio.ensure_future(self._deadline_watch(secs))
         scope = Scope(values={})
-        ctx = TemplateCtx({t.name: t for t in self.spec.templates})
+        ctx = TemplateCtx({t.name: t for t in self.spec.templates}, f"local/{self.name}")
         try:
             if has_locks(self.spec.synchronization) and not await self._workflow_locks():
                 return self.phase
@@ -312,7 +306,7 @@ class WorkflowRun:
                 phase, message = N.FAILED, self.stop_message
             if self.spec.on_exit and not self.terminating and not self.engine_lost:
                 self.globals["workflow.status"] = phase
-                self.globals["workflow.failures"] = json.dumps(self._failures(), separators=(",", ":"))
+                self.globals["workflow.failures"] = N.failures_value(self.name, self.nodes.values())
                 self.globals["workflow.duration"] = f"{self.clock.now() - self.started_at:.6f}"
                 was_stopping, self.stopping = self.stopping, False
                 if was_stopping:

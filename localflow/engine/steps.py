@@ -19,7 +19,8 @@ async def execute_steps(job: TemplateJob) -> None:
     runner = ChildRunner(ex, node, tmpl, tctx, scope, depth, prefix="steps")
     try:
         for i, group in enumerate(tmpl.steps):
-            gnode = run.new_node(f"{node.name}[{i}]", f"[{i}]", N.STEP_GROUP, tmpl.name, node.id, node)
+            gnode = run.new_node(f"{node.name}[{i}]", f"[{i}]", N.STEP_GROUP, None, node.id, node,  # (no templateName)
+                                 scope=tctx.scope_name)
             run.mark_running(gnode)
             results = await asyncio.gather(*[runner.run_entry(step, f"{gnode.name}.{step.name}", step.name, gnode)
                                             for step in group])

@@ -4,7 +4,7 @@
 - `govaluate`: `when` conditions (`evaluate_when`, `parse_when`, `check_when_syntax`)
 - `depends`: DAG `depends` logic (`parse_depends`, `Depends`, `dependencies_to_depends`)
 - `exprlang`: expr-lang for `{{= ...}}` and the `expression` fields (`evaluate`, `check_syntax`)
-- `go_json`: a value as Go's `json.Marshal` writes it (sorted keys, `<` as `\u003c`)
+- `go_json`: a value as Go's `json.Marshal` writes it (sorted keys, `<` as `\u003c`); `go_quote`: `strconv.Quote`
 
 Errors are `localflow.errors.ExprError`, or its subclass `UndefinedVariable` for a
 variable that is not (yet) defined.
@@ -15,7 +15,7 @@ from typing import Any
 
 # names -> the submodule that defines them; imported on first use (each grammar costs start-up time)
 _WHERE = {
-    "go_json": "_gofmt",
+    "go_json": "_gofmt", "go_quote": "_gofmt",
     "Depends": "depends", "dependencies_to_depends": "depends", "parse_depends": "depends",
     "check_syntax": "exprlang", "evaluate": "exprlang", "evaluate_bool": "exprlang", "identifiers": "exprlang",
     "check_when_syntax": "govaluate", "evaluate_when": "govaluate", "parse_when": "govaluate",
@@ -45,7 +45,7 @@ __all__ = [
     "evaluate_when",
     "expand",
     "find_tags",
-    "go_json",
+    "go_json", "go_quote",
     "identifiers",
     "parse_depends",
     "parse_when",

@@ -101,3 +101,11 @@ def test_nodes(wf: dict[str, Any]) -> list[dict[str, Any]]:
     out.sort(key=lambda c: (parse_ts(c.get("startedAt")) is None, parse_ts(c.get("startedAt")) or 0.0,
                             order.get(c.get("id", ""), 0)))
     return out
+
+
+def template_label(node: dict[str, Any]) -> str:
+    """`argo get`'s TEMPLATE: `<name>/<template>` of a templateRef, else the templateName."""
+    ref = node.get("templateRef")
+    if isinstance(ref, dict):
+        return f"{ref.get('name', '')}/{ref.get('template', '')}"
+    return node.get("templateName") or ""

@@ -23,6 +23,7 @@ from .common import (
     display,
     human_size,
     nodes_of,
+    template_label,
     test_nodes,
     workflow_name,
 )
@@ -89,8 +90,8 @@ def _graph(nodes: dict[str, dict[str, Any]], per_row: int) -> dict[str, Any]:
         phase = n.get("phase") or "Pending"
         name = display(n)
         title = [f"{name} ({phase})", f"type: {n.get('type', '')}"]
-        if n.get("templateName"):
-            title.append(f"template: {n['templateName']}")
+        if template_label(n):
+            title.append(f"template: {template_label(n)}")
         d = elapsed(n)
         if d is not None:
             title.append(f"duration: {short_duration(d)}")
@@ -166,7 +167,7 @@ def _steps(nodes: dict[str, dict[str, Any]], order: list[str], logs: dict[str, l
         lines = [clean(x) for x in logs.get(nid, [])]
         out.append({
             "id": nid, "display": clean(display(n)), "name": clean(n.get("name", "")), "type": n.get("type", ""),
-            "template": clean(n.get("templateName", "") or ""), "phase": phase, "cls": _phase_class(phase),
+            "template": clean(template_label(n)), "phase": phase, "cls": _phase_class(phase),
             "symbol": SYMBOLS.get(phase, "?"), "message": clean(n.get("message", "") or ""),
             "duration": short_duration(elapsed(n, now if phase in ("Running", "Pending") else None)),
             "started": n.get("startedAt") or "", "finished": n.get("finishedAt") or "",

@@ -87,7 +87,8 @@ TREE_FIELDS = ("id", "name", "displayName", "type", "templateName", "phase", "me
                "children")
 _TREE_SQL = ("SELECT id, name, display_name, type, template_name, phase, message, json_extract(json, '$.startedAt'), "
              "json_extract(json, '$.finishedAt'), json_extract(json, '$.children'), "
-             "json_extract(json, '$.outputs.artifacts') FROM nodes WHERE run = ? ORDER BY rowid")
+             "json_extract(json, '$.outputs.artifacts'), json_extract(json, '$.templateRef') "
+             "FROM nodes WHERE run = ? ORDER BY rowid")
 
 
 class NoSuchRun(LocalflowError):
@@ -339,6 +340,8 @@ class Store:
                 d.pop("children", None)
             if r[10]:
                 d["outputs"] = {"artifacts": json.loads(r[10])}
+            if r[11]:  # (TEMPLATE and PODNAME of a step by templateRef)
+                d["templateRef"] = json.loads(r[11])
             out[r[0]] = d
         return out
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+from localflow.engine import nodes as N
 from localflow.runtime.fake import Outcome
 
 
@@ -227,6 +229,93 @@ def test_exit_handler_sees_status_and_failures(h):
     assert nodes["wf.onExit[0].cry"].phase == "Succeeded"
     assert nodes["wf.onExit[0].celebrate"].phase == "Skipped"
     assert ("cry", "Failed") in h.logs
+
+
+def _failures_seen(h, text: str, name: str) -> str:
+    h.run(text, name=name)
+    seen = [line for display, line in h.logs if display == f"{name}.onExit"]
+    assert len(seen) == 1, h.logs
+    return seen[0]
+
+
+EXIT_REPORT = """
+      - name: report
+        container: {image: alpine, command: [echo, "{{workflow.failures}}"]}
+"""
+
+
+def test_workflow_failures_is_argos_quoted_json_of_failed_nodes(h):
+    """Argo's TestStepsOnExitFailures (operator_test.go): a workflow `exit-handlers` whose entrypoint, the
+    container template `intentional-fail`, fails; the exit handler's value starts
+    `"[{\"displayName\":\"exit-handlers\",\"message\":...,\"templateName\":\"intentional-fail\",
+    \"phase\":\"Failed\",\"podName\":\"exit-handlers\"` (Argo's operator: strconv.Quote of
+    json.Marshal, fields in that order, then finishedAt)."""
+    h.runtime.on("intentional-fail", Outcome(exit_code=1))
+    value = _failures_seen(h, """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata: {name: exit-handlers}
+    spec:
+      entrypoint: intentional-fail
+      onExit: report
+      templates:
+      - name: intentional-fail
+        container: {image: alpine, command: [sh, -c, "exit 1"]}
+    """ + EXIT_REPORT, "exit-handlers")
+    assert value.startswith('"[{\\"displayName\\":\\"exit-handlers\\",\\"message\\":\\"'), value
+    entries = json.loads(json.loads(value))  # quoted once by strconv.Quote, then JSON
+    assert len(entries) == 1
+    assert list(entries[0]) == ["displayName", "message", "templateName", "phase", "podName", "finishedAt"]
+    assert entries[0]["templateName"] == "intentional-fail" and entries[0]["phase"] == "Failed"
+    assert entries[0]["podName"] == "exit-handlers" and entries[0]["message"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entries[0]["finishedAt"])
+
+
+def test_workflow_failures_lists_failed_nodes_of_every_type(h):
+    """Argo lists every node Failed or Error (operator.go: no filter on the type): the pod, its step group
+    and the steps node that failed with it; templateName is GetTemplateFromNode's (empty for a step
+    group) and podName GeneratePodName's v2 for any node."""
+    h.runtime.on("boom", Outcome(exit_code=1))
+    value = _failures_seen(h, """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata: {name: fails}
+    spec:
+      entrypoint: main
+      onExit: report
+      templates:
+      - name: main
+        steps:
+        - - {name: ok, template: fine}
+          - {name: bad, template: boom}
+      - name: fine
+        container: {image: alpine, command: [echo, fine]}
+      - name: boom
+        container: {image: alpine, command: [sh, -c, "exit 1"]}
+    """ + EXIT_REPORT, "fails")
+    entries = {e["displayName"]: e for e in json.loads(json.loads(value))}
+    assert set(entries) == {"fails", "[0]", "bad"}
+    assert entries["bad"]["templateName"] == "boom"
+    assert entries["bad"]["podName"] == f"fails-boom-{N.fnv32a('fails[0].bad')}"
+    assert entries["[0]"]["templateName"] == "" and entries["[0]"]["podName"] == f"fails-{N.fnv32a('fails[0]')}"
+    assert entries["fails"]["templateName"] == "main" and entries["fails"]["podName"] == "fails"
+
+
+def test_workflow_failures_without_a_failure_is_the_quoted_null(h):
+    """util/variables/keys/globals.go: 'When no nodes have failed, the value is the literal 6-character
+    string "null" (with quotes)'."""
+    value = _failures_seen(h, """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata: {name: fine}
+    spec:
+      entrypoint: ok
+      onExit: report
+      templates:
+      - name: ok
+        container: {image: alpine, command: [echo, fine]}
+    """ + EXIT_REPORT, "fine")
+    assert value == '"null"'
 
 
 def test_parameters_from_cli_override_defaults(h):
