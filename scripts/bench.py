@@ -102,6 +102,24 @@ class Bench:
         print(text, flush=True)
 
 
+def engine_cpu() -> float | None:
+    """CPU seconds (user + system) used so far by the Docker engine's processes on this machine (dockerd,
+    containerd and its shims, alive now); None when the engine runs elsewhere (none of them visible)."""
+    total, found = 0.0, False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                head, _, rest = f.read().rpartition(b")")
+        except OSError:
+            continue
+        comm = head.split(b"(", 1)[-1]
+        if comm in (b"dockerd", b"containerd") or comm.startswith(b"containerd-shim"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found = True
+    return total if found else None
+
+
 def med(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 
@@ -266,10 +284,20 @@ def containers_figure(b: Bench, fig: str, title: str, file: str, raw: Callable[[
                       pods: int) -> None:
     r = b.args.rounds
     cli, own, inproc, rawt = [], [], [], []
+    cpu: dict[str, list[float]] = {"cli": [], "raw": []}  # the engine's CPU during each run
     ensure_resident(b)
+
+    def engine_cpu_of(what: str, f: Callable[[], None]) -> None:
+        before = engine_cpu()
+        f()
+        after = engine_cpu()
+        if before is not None and after is not None:
+            cpu[what].append(after - before)
+
     for i in range(r):
         def do_cli() -> None:  # as by default: in the resident process
-            cli.append(cli_submit(b, file, f"lfb-{b.bench_id}-f{fig}-cli{i}", resident=True)[0])
+            engine_cpu_of("cli", lambda: cli.append(
+                cli_submit(b, file, f"lfb-{b.bench_id}-f{fig}-cli{i}", resident=True)[0]))
 
         def do_own() -> None:  # LOCALFLOW_RESIDENT=off: the command in a process of its own
             own.append(cli_submit(b, file, f"lfb-{b.bench_id}-f{fig}-own{i}")[0])
@@ -278,9 +306,11 @@ def containers_figure(b: Bench, fig: str, title: str, file: str, raw: Callable[[
             inproc.append(worker(b, "docker", file, f"lfb-{b.bench_id}-f{fig}-in{i}")["run_s"])
 
         def do_raw() -> None:
-            t = time.perf_counter()
-            raw()
-            rawt.append(time.perf_counter() - t)
+            def timed() -> None:
+                t = time.perf_counter()
+                raw()
+                rawt.append(time.perf_counter() - t)
+            engine_cpu_of("raw", timed)
 
         order = [do_cli, do_inproc, do_raw, do_own]
         for f in (order if i % 2 == 0 else order[::-1]):
@@ -304,6 +334,10 @@ def containers_figure(b: Bench, fig: str, title: str, file: str, raw: Callable[[
           None)
     b.add(fig, f"{title}: engine overhead per step (in-process − raw) / {pods}", "—",
           f"{(mi - mr) / pods * 1000:.0f} ms", None)
+    if cpu["cli"] and cpu["raw"]:  # what the runs ask of Docker, steadier than wall time on a shared machine
+        b.add(fig, f"{title}: CPU of Docker's engine (dockerd, containerd, shims) during a run: CLI / raw", "—",
+              f"{med(cpu['cli']) / med(cpu['raw']):.2f} ({fmt_s(med(cpu['cli']))} / {fmt_s(med(cpu['raw']))}; "
+              f"rounds CLI {fmt_rounds(cpu['cli'])}, raw {fmt_rounds(cpu['raw'])})", None)
 
 
 def paired(xs: list[float], raw: list[float]) -> str:
