@@ -730,16 +730,8 @@ def figure1(b: Bench) -> None:
     reps = max(8, b.args.rounds)
     lf, raw, plain, cpu, warm = [], [], [], [], []
     floors: dict[str, list[float]] = {}
-    auto = {**b.env, "LOCALFLOW_RESIDENT": "auto"}  # the default: as a user's environment has it
-    _s, code, _rss, tail = run_timed([*b.lf, "submit", one, "--name", f"lfb-{b.bench_id}-f1-first"], auto, 120)
-    if code != 0:  # the first submit in the home: it runs in its own process and starts the resident as it ends
-        raise RuntimeError(f"localflow submit (the first) exited {code}: {tail}")
+    ensure_resident(b)  # as by default: the first submit in the home starts it
     try:
-        deadline = time.monotonic() + 60
-        while (status := resident_status(b)) is None and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if status is None:
-            raise RuntimeError("the first localflow submit started no resident process")
         rounds_f1(b, one, reps, lf, raw, plain, cpu, warm, floors)
         status = resident_status(b)
         if status is None or f": {reps} command(s) run" not in status:  # each resident round went through it

@@ -263,14 +263,19 @@ def request(path: str, op: str, timeout: float = 5.0) -> dict | None:
 
 # --- the resident ----------------------------------------------------------------------------------------
 
-def _code_state(package: str) -> tuple[int, int]:
-    """What changes when the code the resident holds does (localflow's files, and those of the other
-    libraries it preloads, PyYAML: an upgrade): their count and newest modification."""
+def _code_folders(package: str) -> list[str]:
+    """The folders of the code the resident holds, once PRELOAD is imported: localflow's, and those of
+    the other libraries it preloads (PyYAML: an upgrade under it makes it out of date too)."""
     folders = [package]
     for name in {m.split(".")[0] for m in PRELOAD} - set(sys.stdlib_module_names) - {"localflow"}:
         where = getattr(sys.modules.get(name), "__file__", None)
         if where:
             folders.append(os.path.dirname(where))
+    return folders
+
+
+def _code_state(folders: list[str]) -> tuple[int, int]:
+    """What changes when the files in `folders` do: their count and newest modification."""
     count = newest = 0
     for top in folders:
         for folder, _dirs, files in os.walk(top):
@@ -286,8 +291,8 @@ class Resident:
         import time
         self.path, self.idle = path, idle
         self.identity = identity()
-        self.package = self.identity["package"]
-        self.code = (0, 0)  # (once the preloaded modules are)
+        self.folders: list[str] = []  # (once the preloaded modules are: serve)
+        self.code = (0, 0)
         self.started = time.time()
         self.last = time.monotonic()
         self.children: set[int] = set()
@@ -306,7 +311,8 @@ class Resident:
             return
         for name in PRELOAD:
             importlib.import_module(name)
-        self.code = _code_state(self.package)
+        self.folders = _code_folders(self.identity["package"])
+        self.code = _code_state(self.folders)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         if os.path.lexists(self.path):
             os.unlink(self.path)  # left by a resident that was killed (a live one would hold the lock)
@@ -361,7 +367,7 @@ class Resident:
             self.stopping = op == "stop"
             self._reap()
             _send(conn, {"pid": os.getpid(), "started": self.started, "served": self.served, "running": len(self.children),
-                         "idle": self.idle, **self.identity, "current": _code_state(self.package) == self.code})
+                         "idle": self.idle, **self.identity, "current": _code_state(self.folders) == self.code})
             return
         try:
             if op != "run" or len(fds) != 3:
@@ -369,7 +375,7 @@ class Resident:
             if any(message.get(k) != v for k, v in self.identity.items()):
                 conn.sendall(b"other\n")  # another interpreter or copy of localflow: it runs its own
                 return
-            if _code_state(self.package) != self.code:
+            if _code_state(self.folders) != self.code:
                 conn.sendall(b"stale\n")  # localflow's files changed since the start: this resident ends
                 self.stopping = True
                 return

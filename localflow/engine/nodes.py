@@ -87,15 +87,17 @@ def held_template(holder: Any) -> tuple[str | None, dict | None]:
     """What Argo's initializeNode records of the step, task or hook (a model object or its dict) that
     runs a template: its `template` as templateName, or its `templateRef` ({name, template, and
     clusterScope only when true}) and no templateName."""
-    get = holder.get if isinstance(holder, dict) else (lambda k, d=None: getattr(holder, k, d))
-    ref = get("templateRef") if isinstance(holder, dict) else get("template_ref")
-    if ref:
-        rget = ref.get if isinstance(ref, dict) else (lambda k, d=None: getattr(ref, k, d))
-        out = {"name": rget("name"), "template": rget("template")}
-        if rget("clusterScope") if isinstance(ref, dict) else rget("cluster_scope"):
-            out["clusterScope"] = True
-        return None, out
-    return get("template") or None, None
+    if isinstance(holder, dict):  # a step or task as written (before its model is made)
+        template, ref = holder.get("template"), holder.get("templateRef")
+        if ref:
+            name, of, cluster = ref.get("name"), ref.get("template"), ref.get("clusterScope")
+    else:
+        template, ref = getattr(holder, "template", None), getattr(holder, "template_ref", None)
+        if ref is not None:
+            name, of, cluster = ref.name, ref.template, ref.cluster_scope
+    if not ref:
+        return template or None, None
+    return None, {"name": name, "template": of, **({"clusterScope": True} if cluster else {})}
 
 
 def template_of(node: dict[str, Any]) -> str:
